@@ -1,0 +1,89 @@
+//! Background work on plain threads: periodic clean-up of dead sessions and old throttle
+//! events. Each thread stops promptly when asked, so shutdown never waits out a sleep.
+
+use std::sync::{Arc, Condvar, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crate::app::App;
+use crate::store;
+
+/// A stop signal threads can sleep on.
+#[derive(Clone, Default)]
+pub struct Stop(Arc<(Mutex<bool>, Condvar)>);
+
+impl Stop {
+    /// Sleeps up to `d`; returns true when stop was requested (before or during the sleep).
+    pub fn sleep(&self, d: Duration) -> bool {
+        let (lock, cvar) = &*self.0;
+        let stopped = lock.lock().unwrap_or_else(|e| e.into_inner());
+        let (stopped, _) = cvar.wait_timeout_while(stopped, d, |s| !*s).unwrap_or_else(|e| e.into_inner());
+        *stopped
+    }
+
+    pub fn request(&self) {
+        let (lock, cvar) = &*self.0;
+        *lock.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        cvar.notify_all();
+    }
+}
+
+/// The running background threads.
+pub struct Background {
+    stop: Stop,
+    threads: Vec<JoinHandle<()>>,
+}
+
+/// How often clean-up runs.
+const CLEANUP_EVERY: Duration = Duration::from_secs(600);
+
+impl Background {
+    pub fn start(app: Arc<App>) -> Background {
+        let stop = Stop::default();
+        let mut threads = Vec::new();
+        let cleanup_stop = stop.clone();
+        threads.push(
+            std::thread::Builder::new()
+                .name("porchlight-cleanup".into())
+                .spawn(move || cleanup_loop(&app, &cleanup_stop))
+                .expect("spawning the clean-up thread"),
+        );
+        Background { stop, threads }
+    }
+
+    /// Asks every thread to stop and waits for them.
+    pub fn stop(self) {
+        self.stop.request();
+        for t in self.threads {
+            let _ = t.join();
+        }
+    }
+}
+
+fn cleanup_loop(app: &App, stop: &Stop) {
+    let db = match app.store.connect() {
+        Ok(db) => db,
+        Err(e) => {
+            log::error!("clean-up thread: {e}");
+            return;
+        }
+    };
+    loop {
+        let now = crate::clock::now();
+        let idle_cutoff = now - app.config.staff_idle().as_secs() as i64;
+        let result = db.write(|tx| {
+            let sessions = store::sessions::delete_dead(tx, idle_cutoff)?;
+            // Nothing counts events older than a day (the longest throttle window is an hour).
+            let events = store::throttle::prune(tx, now - 86_400)?;
+            Ok((sessions, events))
+        });
+        match result {
+            Ok((0, 0)) => {}
+            Ok((s, e)) => log::debug!("clean-up: removed {s} dead sessions, {e} old throttle events"),
+            Err(e) => log::error!("clean-up: {e}"),
+        }
+        if stop.sleep(CLEANUP_EVERY) {
+            return;
+        }
+    }
+}

@@ -1,0 +1,322 @@
+//! The command line: `serve`, `init`, `staff`, `backup`, `check-config`, `demo`.
+//!
+//! Every command prints a clear error and exits non-zero on failure (1 for a failure, 2 for a
+//! usage mistake, as clap does).
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::accounts::{self, NewStaffInput};
+use crate::app::App;
+use crate::background::Background;
+use crate::config::{self, Config};
+use crate::domain::Role;
+use crate::error::{Error, IoContext, Result};
+use crate::store::{self, Store, Synchronous};
+use crate::{auth, demo, logging, server};
+
+/// The default config file, read when present and no --config is given.
+const DEFAULT_CONFIG: &str = "porchlight.toml";
+
+#[derive(Parser)]
+#[command(name = "porchlight", version, about = "A self-hosted customer portal: one binary, one SQLite file.")]
+struct Cli {
+    /// Config file (default: ./porchlight.toml when it exists, else built-in defaults).
+    #[arg(long, global = true, env = "PORCHLIGHT_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web server.
+    Serve(ServeArgs),
+    /// Write a commented config file and create the data directory and database.
+    Init,
+    /// Manage staff accounts.
+    #[command(subcommand)]
+    Staff(StaffCommand),
+    /// Copy the database consistently (safe while the server runs) and verify the copy.
+    Backup {
+        /// Where to write the copy; must not exist yet.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        #[command(flatten)]
+        location: DataDirArg,
+    },
+    /// Validate the configuration and print the effective settings (secrets masked).
+    CheckConfig,
+    /// Create a demo workspace and serve it, printing every login and link.
+    Demo {
+        /// Directory for the demo's data (default: a new temporary directory).
+        #[arg(long, value_name = "DIR")]
+        data_dir: Option<PathBuf>,
+        /// Address to listen on.
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<SocketAddr>,
+        /// How many tickets to create across the demo projects.
+        #[arg(long, default_value_t = 60, value_name = "N")]
+        tickets: usize,
+    },
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// Address to listen on (overrides `listen`).
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<SocketAddr>,
+    #[command(flatten)]
+    location: DataDirArg,
+}
+
+#[derive(Args)]
+struct DataDirArg {
+    /// Data directory (overrides `data_dir`).
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum StaffCommand {
+    /// Add a staff account. The password is read from stdin when it is not a terminal,
+    /// otherwise asked for twice.
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// admin or agent
+        #[arg(long, value_parser = ["admin", "agent"])]
+        role: String,
+        #[command(flatten)]
+        location: DataDirArg,
+    },
+    /// Set a new password for a staff account (ends its sessions).
+    ResetPassword {
+        #[arg(long)]
+        email: String,
+        #[command(flatten)]
+        location: DataDirArg,
+    },
+    /// List staff accounts.
+    List {
+        #[command(flatten)]
+        location: DataDirArg,
+    },
+}
+
+/// Parses the command line and runs the command.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let config_path = cli.config.clone().or_else(|| Path::new(DEFAULT_CONFIG).exists().then(|| DEFAULT_CONFIG.into()));
+    let load = |data_dir: &Option<PathBuf>| -> Result<Config> {
+        let mut config = Config::load(config_path.as_deref(), std::env::vars())?;
+        if let Some(dir) = data_dir {
+            config.data_dir = dir.clone();
+        }
+        Ok(config)
+    };
+    match cli.command {
+        Command::Serve(args) => {
+            let mut config = load(&args.location.data_dir)?;
+            if let Some(listen) = args.listen {
+                config.listen = listen.to_string();
+            }
+            serve(config, None)
+        }
+        Command::Init => init(cli.config.as_deref().unwrap_or(Path::new(DEFAULT_CONFIG))),
+        Command::Staff(cmd) => staff(cmd, load),
+        Command::Backup { out, location } => backup(&load(&location.data_dir)?, &out),
+        Command::CheckConfig => {
+            let config = load(&None)?;
+            match &config_path {
+                Some(p) => println!("# Configuration OK: {} (plus any PORCHLIGHT_* overrides)", p.display()),
+                None => println!("# Configuration OK: built-in defaults (plus any PORCHLIGHT_* overrides)"),
+            }
+            print!("{}", config.to_masked_toml());
+            Ok(())
+        }
+        Command::Demo { data_dir, listen, tickets } => {
+            let mut config = load(&None)?;
+            config.data_dir = match data_dir {
+                Some(dir) => dir,
+                None => demo::fresh_data_dir()?,
+            };
+            if let Some(listen) = listen {
+                config.listen = listen.to_string();
+            }
+            serve(config, Some(tickets))
+        }
+    }
+}
+
+/// Runs the server; with `demo_tickets`, seeds a demo workspace first (when the data directory
+/// holds none yet) and prints how to look around.
+fn serve(mut config: Config, demo_tickets: Option<usize>) -> Result<()> {
+    logging::init(&config.log_level);
+    let listener = server::bind(config.listen_addr())?;
+    // With port 0 the OS picks one: links and the banner must show the real address.
+    let bound = listener.local_addr().io_context(|| "reading the bound address")?;
+    config.listen = bound.to_string();
+    let app = Arc::new(App::new(config)?);
+    let base = app.config.base_url();
+    let db = app.store.connect()?;
+    if let Some(tickets) = demo_tickets {
+        let guide = demo::ensure(&app, &db, tickets)?;
+        println!("{}", guide.render(&base));
+    }
+    println!("Porchlight {} listening on {base} (data in {})", env!("CARGO_PKG_VERSION"), app.config.data_dir.display());
+    if let Some(token) = auth::issue_setup_token(&db)? {
+        println!("No staff account exists yet. Create the first admin here (the link works until used):");
+        println!("  {base}/setup/{}", token.expose());
+    }
+    let _ = std::io::stdout().flush();
+
+    let background = Background::start(Arc::clone(&app));
+    let outcome = server::run(Arc::clone(&app), listener);
+    background.stop();
+    if let Err(e) = db.checkpoint() {
+        log::warn!("final WAL checkpoint: {e}");
+    }
+    log::info!("stopped");
+    outcome
+}
+
+fn init(path: &Path) -> Result<()> {
+    if path.exists() {
+        return Err(Error::Other(format!("{} already exists; not overwriting it", path.display())));
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .io_context(|| format!("creating {}", path.display()))?;
+    file.write_all(config::EXAMPLE.as_bytes()).io_context(|| format!("writing {}", path.display()))?;
+    let config = Config::load(Some(path), std::env::vars())?;
+    std::fs::create_dir_all(config.data_dir.join("files")).io_context(|| "creating the data directory")?;
+    std::fs::create_dir_all(config.data_dir.join("mail")).io_context(|| "creating the data directory")?;
+    open_store(&config)?;
+    println!("Wrote {}", path.display());
+    println!("Created the database {}", config.db_path().display());
+    println!("Next: `porchlight serve --config {}`", path.display());
+    Ok(())
+}
+
+fn open_store(config: &Config) -> Result<Store> {
+    let sync = Synchronous::parse(&config.sqlite_synchronous).expect("validated");
+    Store::open(&config.db_path(), sync)
+}
+
+/// Opens an existing database (commands other than serve/init must not create one by accident).
+fn open_existing(config: &Config) -> Result<store::Db> {
+    let path = config.db_path();
+    if !path.exists() {
+        return Err(Error::Other(format!(
+            "no database at {} (run `porchlight init` or `porchlight serve` first, or pass --data-dir)",
+            path.display()
+        )));
+    }
+    open_store(config)?.connect()
+}
+
+fn staff(cmd: StaffCommand, load: impl Fn(&Option<PathBuf>) -> Result<Config>) -> Result<()> {
+    match cmd {
+        StaffCommand::Add { email, name, role, location } => {
+            let config = load(&location.data_dir)?;
+            let db = open_existing(&config)?;
+            let password = read_password("Password for the new account")?;
+            let role = Role::parse(&role).expect("clap checked the value");
+            let input = NewStaffInput { name: &name, email: &email, password: &password, role };
+            match accounts::create_staff(&db, config.bcrypt_cost, &input)? {
+                Ok(id) => {
+                    println!("Added {} <{}> as {} (id {id})", name.trim(), email.trim(), role.key());
+                    Ok(())
+                }
+                Err(errors) => Err(Error::Other(errors.to_string())),
+            }
+        }
+        StaffCommand::ResetPassword { email, location } => {
+            let config = load(&location.data_dir)?;
+            let db = open_existing(&config)?;
+            let staff = store::staff::get_by_email(&db, &email)?
+                .ok_or_else(|| Error::Other(format!("no staff account with email {}", email.trim())))?;
+            let password = read_password("New password")?;
+            accounts::reset_password(&db, config.bcrypt_cost, staff.id, &password)?.map_err(|why| Error::Other(format!("password: {why}")))?;
+            println!("Password changed for {}; their sessions were ended.", staff.email);
+            Ok(())
+        }
+        StaffCommand::List { location } => {
+            let config = load(&location.data_dir)?;
+            let db = open_existing(&config)?;
+            let staff = store::staff::list(&db)?;
+            if staff.is_empty() {
+                println!("No staff accounts yet.");
+            }
+            for s in staff {
+                let state = if s.active { "active" } else { "deactivated" };
+                println!("{:<5} {:<6} {:<12} {:<30} {}", s.id, s.role.key(), state, s.email, s.name);
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Reads a password: one line from stdin when piped, otherwise a hidden prompt, asked twice.
+fn read_password(prompt: &str) -> Result<String> {
+    if !std::io::stdin().is_terminal() {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line).io_context(|| "reading the password from stdin")?;
+        let password = line.trim_end_matches(['\n', '\r']).to_string();
+        if password.is_empty() {
+            return Err(Error::Other("no password on stdin".into()));
+        }
+        return Ok(password);
+    }
+    let first = rpassword::prompt_password(format!("{prompt}: ")).io_context(|| "reading the password")?;
+    let second = rpassword::prompt_password("Again, to confirm: ").io_context(|| "reading the password")?;
+    if first != second {
+        return Err(Error::Other("the two passwords differ".into()));
+    }
+    Ok(first)
+}
+
+fn backup(config: &Config, out: &Path) -> Result<()> {
+    if out.exists() {
+        return Err(Error::Other(format!("{} already exists; choose a new file name", out.display())));
+    }
+    let db = open_existing(config)?;
+    if let Err(e) = db.backup_to(out) {
+        let _ = std::fs::remove_file(out);
+        return Err(e);
+    }
+    let size = std::fs::metadata(out).io_context(|| format!("reading {}", out.display()))?.len();
+    println!("Backed up {} to {} ({}); integrity check: ok", config.db_path().display(), out.display(), human_size(size));
+    println!("Attachments are files under {}: copy that folder too.", config.data_dir.join("files").display());
+    Ok(())
+}
+
+fn human_size(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1 << 30 => format!("{:.1} GiB", b as f64 / (1u64 << 30) as f64),
+        b if b >= 1 << 20 => format!("{:.1} MiB", b as f64 / (1u64 << 20) as f64),
+        b if b >= 1 << 10 => format!("{:.1} KiB", b as f64 / 1024.0),
+        b => format!("{b} bytes"),
+    }
+}

@@ -1,0 +1,467 @@
+//! Instance configuration: `porchlight.toml` + `PORCHLIGHT_*` environment overrides → a
+//! validated [`Config`].
+//!
+//! Every key has an embedded default, so Porchlight runs with no file at all. An unknown key, an
+//! unknown `PORCHLIGHT_*` variable or a bad value is an error that names the key: a typo in a
+//! config file must never be silently ignored. `config.example.toml` documents every key; a unit
+//! test keeps it and the defaults here in step.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, IoContext, Result};
+
+/// The commented example configuration, embedded so `porchlight init` can write it out.
+pub const EXAMPLE: &str = include_str!("../config.example.toml");
+
+/// The prefix of every environment override: `PORCHLIGHT_LISTEN`, `PORCHLIGHT_SERVER_WORKERS`…
+pub const ENV_PREFIX: &str = "PORCHLIGHT_";
+
+/// Environment variables with the prefix that are not config keys (the CLI reads them).
+const ENV_NOT_KEYS: &[&str] = &["PORCHLIGHT_CONFIG"];
+
+/// The validated settings of one instance.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address the HTTP server binds to.
+    pub listen: String,
+    /// Public URL visitors use: scheme, host and optional port (Porchlight serves from the root
+    /// path). Empty means "http://" + listen.
+    pub base_url: String,
+    /// Where the SQLite file, attachments (`files/`) and file-transport mail (`mail/`) live.
+    pub data_dir: PathBuf,
+    /// error, warn, info, debug or trace.
+    pub log_level: String,
+    /// bcrypt work factor for new password hashes (4–31).
+    pub bcrypt_cost: u32,
+    /// Largest request body accepted, in MiB (uploads included).
+    pub upload_limit_mb: u64,
+    /// SQLite `synchronous`: "full" (an acknowledged write survives power loss) or "normal".
+    pub sqlite_synchronous: String,
+    pub session: SessionConfig,
+    pub login: LoginConfig,
+    pub server: ServerConfig,
+    pub share: ShareConfig,
+    pub mail: MailConfig,
+}
+
+/// Session lifetimes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SessionConfig {
+    /// A staff session unused for this long ends.
+    pub staff_idle_minutes: u64,
+    /// A staff session ends this long after sign-in, however busy.
+    pub staff_absolute_hours: u64,
+}
+
+/// Sign-in throttling.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LoginConfig {
+    /// Failed sign-ins for one email within `lockout_minutes` before it is locked.
+    pub max_failures_per_account: u32,
+    /// Failed sign-ins from one IP address within `lockout_minutes` before it is locked.
+    pub max_failures_per_ip: u32,
+    /// The window failures are counted in, and how long a lock lasts.
+    pub lockout_minutes: u64,
+}
+
+/// The connection layer (see `server`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Threads running request handlers, each with its own SQLite connection; 0 = automatic.
+    pub workers: usize,
+    /// Open connections at most; further clients wait in the kernel's accept queue.
+    pub max_connections: usize,
+    /// A connection that sends no complete request head for this long is closed. This bounds
+    /// idle keep-alive connections and clients that trickle their headers.
+    pub idle_timeout_secs: u64,
+    /// The longest a client may take to send a request body.
+    pub body_timeout_secs: u64,
+    /// On SIGTERM/SIGINT, how long requests in flight may take to finish.
+    pub shutdown_grace_secs: u64,
+    /// Take the client address from `X-Forwarded-For` (set this only behind a reverse proxy
+    /// that overwrites the header, or clients can pick their own address).
+    pub trust_forwarded_for: bool,
+}
+
+/// The shareable no-account link.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ShareConfig {
+    /// Submissions one IP address may make through one link per hour.
+    pub submissions_per_hour: u32,
+}
+
+/// Outgoing email. Without SMTP settings every message is written to `data_dir/mail/`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MailConfig {
+    /// The From address of every message Porchlight sends.
+    pub from: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:8080".into(),
+            base_url: String::new(),
+            data_dir: PathBuf::from("./data"),
+            log_level: "info".into(),
+            bcrypt_cost: 12,
+            upload_limit_mb: 10,
+            sqlite_synchronous: "full".into(),
+            session: SessionConfig::default(),
+            login: LoginConfig::default(),
+            server: ServerConfig::default(),
+            share: ShareConfig::default(),
+            mail: MailConfig::default(),
+        }
+    }
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        SessionConfig { staff_idle_minutes: 8 * 60, staff_absolute_hours: 7 * 24 }
+    }
+}
+
+impl Default for LoginConfig {
+    fn default() -> Self {
+        LoginConfig { max_failures_per_account: 5, max_failures_per_ip: 20, lockout_minutes: 15 }
+    }
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            workers: 0,
+            max_connections: 10_000,
+            idle_timeout_secs: 30,
+            body_timeout_secs: 30,
+            shutdown_grace_secs: 10,
+            trust_forwarded_for: false,
+        }
+    }
+}
+
+impl Default for ShareConfig {
+    fn default() -> Self {
+        ShareConfig { submissions_per_hour: 10 }
+    }
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        MailConfig { from: "Porchlight <porchlight@localhost>".into() }
+    }
+}
+
+impl Config {
+    /// Loads `path` (or the embedded defaults when `None`), applies `PORCHLIGHT_*` variables
+    /// from `env`, and validates the result.
+    pub fn load(path: Option<&Path>, env: impl IntoIterator<Item = (String, String)>) -> Result<Config> {
+        let config = match path {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .io_context(|| format!("reading config file {}", path.display()))?;
+                toml::from_str::<Config>(&text)
+                    .map_err(|e| Error::Config(format!("{}: {}", path.display(), e.to_string().trim_end())))?
+            }
+            None => Config::default(),
+        };
+        let config = config.with_env(env)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Applies environment overrides. The variable name is the key path upper-cased with `_`
+    /// for both separators: `server.idle_timeout_secs` ← `PORCHLIGHT_SERVER_IDLE_TIMEOUT_SECS`.
+    fn with_env(self, env: impl IntoIterator<Item = (String, String)>) -> Result<Config> {
+        let mut overrides: Vec<(String, String)> = env
+            .into_iter()
+            .filter(|(k, _)| k.starts_with(ENV_PREFIX) && !ENV_NOT_KEYS.contains(&k.as_str()))
+            .collect();
+        if overrides.is_empty() {
+            return Ok(self);
+        }
+        overrides.sort();
+        let mut table = toml::Table::try_from(&self)
+            .map_err(|e| Error::Other(format!("serialising the configuration: {e}")))?;
+        for (var, raw) in overrides {
+            let path = key_path_for_env(&table, &var[ENV_PREFIX.len()..])
+                .ok_or_else(|| Error::Config(format!("{var}: not a configuration key")))?;
+            set_from_env(&mut table, &path, &var, &raw)?;
+        }
+        Config::deserialize(table).map_err(|e| Error::Config(format!("environment: {e}")))
+    }
+
+    fn validate(&self) -> Result<()> {
+        let bad = |key: &str, why: &str| Err(Error::Config(format!("{key}: {why}")));
+        if self.listen.parse::<SocketAddr>().is_err() {
+            return bad("listen", "must be an address and port such as 127.0.0.1:8080");
+        }
+        if !self.base_url.is_empty() {
+            let rest = self.base_url.strip_prefix("https://").or_else(|| self.base_url.strip_prefix("http://"));
+            match rest {
+                Some(host) if !host.is_empty() && !host.trim_end_matches('/').contains(['/', '?', '#', ' ']) => {}
+                _ => return bad("base_url", "must be http:// or https:// followed by a host and optional port, no path"),
+            }
+        }
+        if self.data_dir.as_os_str().is_empty() {
+            return bad("data_dir", "must not be empty");
+        }
+        if !matches!(self.log_level.as_str(), "error" | "warn" | "info" | "debug" | "trace") {
+            return bad("log_level", "must be one of error, warn, info, debug, trace");
+        }
+        if !(4..=31).contains(&self.bcrypt_cost) {
+            return bad("bcrypt_cost", "must be between 4 and 31");
+        }
+        if !(1..=4096).contains(&self.upload_limit_mb) {
+            return bad("upload_limit_mb", "must be between 1 and 4096");
+        }
+        if !matches!(self.sqlite_synchronous.as_str(), "full" | "normal") {
+            return bad("sqlite_synchronous", "must be \"full\" or \"normal\"");
+        }
+        let positive = [
+            ("session.staff_idle_minutes", self.session.staff_idle_minutes),
+            ("session.staff_absolute_hours", self.session.staff_absolute_hours),
+            ("login.max_failures_per_account", self.login.max_failures_per_account.into()),
+            ("login.max_failures_per_ip", self.login.max_failures_per_ip.into()),
+            ("login.lockout_minutes", self.login.lockout_minutes),
+            ("server.max_connections", self.server.max_connections as u64),
+            ("server.idle_timeout_secs", self.server.idle_timeout_secs),
+            ("server.body_timeout_secs", self.server.body_timeout_secs),
+            ("share.submissions_per_hour", self.share.submissions_per_hour.into()),
+        ];
+        for (key, value) in positive {
+            if value == 0 {
+                return bad(key, "must be at least 1");
+            }
+        }
+        if self.server.workers > 1024 {
+            return bad("server.workers", "must be between 0 (automatic) and 1024");
+        }
+        if !self.mail.from.contains('@') {
+            return bad("mail.from", "must be an email address, e.g. \"Acme Support <support@acme.example>\"");
+        }
+        Ok(())
+    }
+
+    /// The public base URL without a trailing slash (derived from `listen` when unset).
+    pub fn base_url(&self) -> String {
+        if self.base_url.is_empty() {
+            let listen = self.listen.replace("0.0.0.0", "127.0.0.1").replace("[::]", "[::1]");
+            format!("http://{listen}")
+        } else {
+            self.base_url.trim_end_matches('/').to_string()
+        }
+    }
+
+    /// Whether cookies must carry `Secure`.
+    pub fn is_https(&self) -> bool {
+        self.base_url().starts_with("https://")
+    }
+
+    /// The parsed listen address (validated in `load`).
+    pub fn listen_addr(&self) -> SocketAddr {
+        self.listen.parse().expect("listen is validated at load")
+    }
+
+    /// Path of the SQLite database file.
+    pub fn db_path(&self) -> PathBuf {
+        self.data_dir.join("porchlight.sqlite3")
+    }
+
+    pub fn upload_limit_bytes(&self) -> usize {
+        (self.upload_limit_mb * 1024 * 1024) as usize
+    }
+
+    pub fn staff_idle(&self) -> Duration {
+        Duration::from_secs(self.session.staff_idle_minutes * 60)
+    }
+
+    pub fn staff_absolute(&self) -> Duration {
+        Duration::from_secs(self.session.staff_absolute_hours * 3600)
+    }
+
+    /// Worker threads for request handlers: the configured number, or 4 per core (handlers
+    /// spend part of their time waiting on SQLite's fsync), at least 4.
+    pub fn workers(&self) -> usize {
+        if self.server.workers > 0 {
+            return self.server.workers;
+        }
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        (cores * 4).clamp(4, 64)
+    }
+
+    /// The effective settings as TOML, for `check-config`. Secrets are masked: any key whose
+    /// name says password, secret or token prints as "***" when set.
+    pub fn to_masked_toml(&self) -> String {
+        let mut table = toml::Table::try_from(self).expect("config serialises");
+        table.insert("base_url".into(), toml::Value::String(self.base_url()));
+        mask_secrets(&mut table);
+        toml::to_string(&table).expect("table serialises")
+    }
+}
+
+fn mask_secrets(table: &mut toml::Table) {
+    for (key, value) in table.iter_mut() {
+        match value {
+            toml::Value::Table(inner) => mask_secrets(inner),
+            toml::Value::String(s) if is_secret_key(key) && !s.is_empty() => *s = "***".into(),
+            _ => {}
+        }
+    }
+}
+
+fn is_secret_key(key: &str) -> bool {
+    ["password", "secret", "token"].iter().any(|w| key.contains(w))
+}
+
+/// Finds the key path (`["server", "workers"]`) whose env name is `suffix` (`SERVER_WORKERS`).
+fn key_path_for_env(table: &toml::Table, suffix: &str) -> Option<Vec<String>> {
+    for (key, value) in table {
+        let name = key.to_ascii_uppercase();
+        match value {
+            toml::Value::Table(inner) => {
+                if let Some(rest) = suffix.strip_prefix(&name).and_then(|r| r.strip_prefix('_')) {
+                    if let Some(mut path) = key_path_for_env(inner, rest) {
+                        path.insert(0, key.clone());
+                        return Some(path);
+                    }
+                }
+            }
+            _ if name == suffix => return Some(vec![key.clone()]),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Replaces the value at `path`, parsing `raw` as the type the key already has.
+fn set_from_env(table: &mut toml::Table, path: &[String], var: &str, raw: &str) -> Result<()> {
+    let (last, parents) = path.split_last().expect("non-empty key path");
+    let mut current = table;
+    for p in parents {
+        current = current.get_mut(p).and_then(|v| v.as_table_mut()).expect("path found above");
+    }
+    let slot = current.get_mut(last).expect("path found above");
+    let key = path.join(".");
+    *slot = match slot {
+        toml::Value::Integer(_) => toml::Value::Integer(
+            raw.trim().parse().map_err(|_| Error::Config(format!("{var} ({key}): expected a whole number, got {raw:?}")))?,
+        ),
+        toml::Value::Boolean(_) => toml::Value::Boolean(match raw.trim() {
+            "true" | "1" | "yes" => true,
+            "false" | "0" | "no" => false,
+            _ => return Err(Error::Config(format!("{var} ({key}): expected true or false, got {raw:?}"))),
+        }),
+        _ => toml::Value::String(raw.to_string()),
+    };
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn example_file_parses_to_the_defaults() {
+        let from_example: Config = toml::from_str(EXAMPLE).expect("config.example.toml parses");
+        assert_eq!(
+            toml::to_string(&from_example).unwrap(),
+            toml::to_string(&Config::default()).unwrap(),
+            "config.example.toml and Config::default() disagree"
+        );
+    }
+
+    #[test]
+    fn example_file_documents_every_key() {
+        let table = toml::Table::try_from(Config::default()).unwrap();
+        fn keys(prefix: &str, t: &toml::Table, out: &mut Vec<String>) {
+            for (k, v) in t {
+                match v {
+                    toml::Value::Table(inner) => keys(&format!("{prefix}{k}."), inner, out),
+                    _ => out.push(format!("{prefix}{k}")),
+                }
+            }
+        }
+        let mut all = Vec::new();
+        keys("", &table, &mut all);
+        for key in all {
+            let leaf = key.rsplit('.').next().unwrap();
+            assert!(EXAMPLE.contains(&format!("{leaf} =")), "config.example.toml lacks {key}");
+        }
+    }
+
+    #[test]
+    fn env_overrides_top_level_and_nested_keys() {
+        let c = Config::load(
+            None,
+            env(&[
+                ("PORCHLIGHT_LISTEN", "0.0.0.0:9000"),
+                ("PORCHLIGHT_SERVER_IDLE_TIMEOUT_SECS", "5"),
+                ("PORCHLIGHT_SERVER_TRUST_FORWARDED_FOR", "true"),
+                ("PORCHLIGHT_CONFIG", "ignored.toml"),
+                ("HOME", "/root"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.listen, "0.0.0.0:9000");
+        assert_eq!(c.server.idle_timeout_secs, 5);
+        assert!(c.server.trust_forwarded_for);
+        assert_eq!(c.base_url(), "http://127.0.0.1:9000");
+    }
+
+    #[test]
+    fn unknown_env_variable_is_named() {
+        let err = Config::load(None, env(&[("PORCHLIGHT_LISTN", "x")])).unwrap_err().to_string();
+        assert!(err.contains("PORCHLIGHT_LISTN"), "{err}");
+    }
+
+    #[test]
+    fn bad_env_value_names_the_key() {
+        let err = Config::load(None, env(&[("PORCHLIGHT_BCRYPT_COST", "lots")])).unwrap_err().to_string();
+        assert!(err.contains("bcrypt_cost"), "{err}");
+    }
+
+    #[test]
+    fn unknown_key_in_file_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.toml");
+        std::fs::write(&path, "[server]\nidle_timeout = 3\n").unwrap();
+        let err = Config::load(Some(&path), Vec::new()).unwrap_err().to_string();
+        assert!(err.contains("idle_timeout"), "{err}");
+    }
+
+    #[test]
+    fn invalid_value_names_the_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.toml");
+        std::fs::write(&path, "listen = \"nowhere\"\n").unwrap();
+        let err = Config::load(Some(&path), Vec::new()).unwrap_err().to_string();
+        assert!(err.contains("listen"), "{err}");
+        std::fs::write(&path, "sqlite_synchronous = \"off\"\n").unwrap();
+        let err = Config::load(Some(&path), Vec::new()).unwrap_err().to_string();
+        assert!(err.contains("sqlite_synchronous"), "{err}");
+    }
+
+    #[test]
+    fn secrets_are_masked() {
+        let mut t: toml::Table = toml::from_str("[mail]\nsmtp_password = \"hunter2\"\nfrom = \"a@b\"").unwrap();
+        mask_secrets(&mut t);
+        let s = toml::to_string(&t).unwrap();
+        assert!(!s.contains("hunter2") && s.contains("***") && s.contains("a@b"), "{s}");
+    }
+}

@@ -1,0 +1,23 @@
+//! Porchlight: a self-hosted customer portal for small agencies — one binary, one SQLite file.
+//!
+//! Layers, one direction: `web` (routes, forms, rendering) → `policy` (who may do what) →
+//! `store` (all SQL) → SQLite. `server` is the connection layer under `web`; `cli` is the
+//! operator's entry point. See DESIGN.md for the product and README.md for running it.
+
+pub mod accounts;
+pub mod app;
+pub mod auth;
+pub mod background;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod demo;
+pub mod domain;
+pub mod error;
+pub mod logging;
+pub mod policy;
+pub mod render;
+pub mod server;
+pub mod store;
+pub mod validation;
+pub mod web;

@@ -1,0 +1,43 @@
+//! A small stderr logger: `2026-11-23T14:05:06Z INFO  access GET / 200 1.2ms`.
+//! Systemd and container runtimes collect stderr; nothing more is needed.
+
+use std::io::Write;
+
+use log::{Level, LevelFilter, Log, Metadata, Record};
+
+struct StderrLogger {
+    level: LevelFilter,
+}
+
+impl Log for StderrLogger {
+    fn enabled(&self, metadata: &Metadata<'_>) -> bool {
+        metadata.level() <= self.level
+    }
+
+    fn log(&self, record: &Record<'_>) {
+        if !self.enabled(record.metadata()) {
+            return;
+        }
+        // Dependencies log at debug/trace with their own targets; keep ours readable.
+        if record.level() > Level::Info && !record.target().starts_with("porchlight") {
+            return;
+        }
+        let now = time::OffsetDateTime::now_utc();
+        let ts = now
+            .format(time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z"))
+            .unwrap_or_default();
+        let target = record.target().strip_prefix("porchlight::").unwrap_or(record.target());
+        let mut err = std::io::stderr().lock();
+        let _ = writeln!(err, "{ts} {:<5} {target} {}", record.level(), record.args());
+    }
+
+    fn flush(&self) {}
+}
+
+/// Installs the logger once; later calls (tests start many apps) are ignored.
+pub fn init(level: &str) {
+    let level = level.parse().unwrap_or(LevelFilter::Info);
+    if log::set_boxed_logger(Box::new(StderrLogger { level })).is_ok() {
+        log::set_max_level(level);
+    }
+}

@@ -1,0 +1,29 @@
+//! Counted events for throttling (failed sign-ins, share-link submissions), per scope key
+//! such as `login-ip:203.0.113.9` or `login-email:ana@example.com`.
+
+use rusqlite::params;
+
+use crate::error::Result;
+use crate::store::{Reader, Tx};
+
+/// How many events `scope` has had since `since`, and when the oldest of them happened.
+pub fn count_since(r: &impl Reader, scope: &str, since: i64) -> Result<(u32, Option<i64>)> {
+    let mut stmt = r.conn().prepare_cached("SELECT COUNT(*), MIN(at) FROM throttle_events WHERE scope = ?1 AND at > ?2")?;
+    Ok(stmt.query_row(params![scope, since], |row| Ok((row.get(0)?, row.get(1)?)))?)
+}
+
+pub fn record(tx: &Tx<'_>, scope: &str) -> Result<()> {
+    tx.conn.prepare_cached("INSERT INTO throttle_events (scope, at) VALUES (?1, ?2)")?.execute(params![scope, tx.now])?;
+    Ok(())
+}
+
+/// Forgets a scope's events (a successful sign-in clears the account's failures).
+pub fn clear(tx: &Tx<'_>, scope: &str) -> Result<()> {
+    tx.conn.execute("DELETE FROM throttle_events WHERE scope = ?1", [scope])?;
+    Ok(())
+}
+
+/// Drops events older than `before`; nothing older is ever counted.
+pub fn prune(tx: &Tx<'_>, before: i64) -> Result<usize> {
+    Ok(tx.conn.execute("DELETE FROM throttle_events WHERE at <= ?1", [before])?)
+}

@@ -1,0 +1,311 @@
+//! Tickets: the inbox queries, one ticket by reference, inserts and field changes.
+//!
+//! A field change writes the new value and a `ticket_events` row in the same transaction, so the
+//! timeline can never disagree with the ticket.
+
+use rusqlite::types::Value;
+use rusqlite::{OptionalExtension, Row, params, params_from_iter};
+use serde::Serialize;
+
+use crate::domain::{Priority, ProjectId, Source, StaffId, Status, TicketId};
+use crate::error::Result;
+use crate::store::{Reader, Tx, like_contains, projects, timeline};
+
+/// A ticket as the inbox lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct TicketRow {
+    pub id: TicketId,
+    pub reference: String,
+    pub project_name: String,
+    pub subject: String,
+    pub status: Status,
+    pub priority: Priority,
+    pub source: Source,
+    pub requester_name: Option<String>,
+    pub requester_email: Option<String>,
+    pub assignee_name: Option<String>,
+    pub expected_by: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// One ticket with everything its page shows.
+#[derive(Debug, Clone, Serialize)]
+pub struct Ticket {
+    pub id: TicketId,
+    pub reference: String,
+    pub project_id: ProjectId,
+    pub project_key: String,
+    pub project_name: String,
+    pub number: i64,
+    pub subject: String,
+    pub body: String,
+    pub status: Status,
+    pub priority: Priority,
+    pub source: Source,
+    pub requester_name: Option<String>,
+    pub requester_email: Option<String>,
+    pub assignee_id: Option<StaffId>,
+    pub assignee_name: Option<String>,
+    pub expected_by: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// Who a ticket is assigned to, as an inbox filter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AssigneeFilter {
+    #[default]
+    Any,
+    Unassigned,
+    Staff(StaffId),
+}
+
+/// The inbox filters; `None`/`Any` means "don't filter on this".
+#[derive(Debug, Clone, Default)]
+pub struct TicketFilter {
+    pub project: Option<ProjectId>,
+    pub status: Option<Status>,
+    pub priority: Option<Priority>,
+    pub assignee: AssigneeFilter,
+    /// Matched against the subject, case-insensitively, anywhere in it.
+    pub search: Option<String>,
+}
+
+pub struct NewTicket<'a> {
+    pub project_id: ProjectId,
+    pub subject: &'a str,
+    pub body: &'a str,
+    pub priority: Priority,
+    pub assignee_id: Option<StaffId>,
+    pub source: Source,
+    pub requester_name: Option<&'a str>,
+    pub requester_email: Option<&'a str>,
+    pub created_by: Option<StaffId>,
+}
+
+/// The fields staff change from the ticket page.
+#[derive(Debug, Clone)]
+pub struct TicketUpdate {
+    pub status: Status,
+    pub priority: Priority,
+    pub assignee_id: Option<StaffId>,
+    pub expected_by: Option<String>,
+}
+
+const ROW_COLUMNS: &str = "t.id, p.key || '-' || t.number, p.name, t.subject, t.status, t.priority, t.source,
+    t.requester_name, t.requester_email, a.name, t.expected_by, t.created_at, t.updated_at";
+
+const FROM: &str = "FROM tickets t JOIN projects p ON p.id = t.project_id LEFT JOIN staff a ON a.id = t.assignee_id";
+
+fn status(row: &Row<'_>, i: usize) -> rusqlite::Result<Status> {
+    Ok(Status::parse(&row.get::<_, String>(i)?).unwrap_or(Status::Open))
+}
+
+fn priority(row: &Row<'_>, i: usize) -> rusqlite::Result<Priority> {
+    Ok(Priority::parse(&row.get::<_, String>(i)?).unwrap_or(Priority::Normal))
+}
+
+fn source(row: &Row<'_>, i: usize) -> rusqlite::Result<Source> {
+    Ok(Source::parse(&row.get::<_, String>(i)?).unwrap_or(Source::Staff))
+}
+
+fn row_from(row: &Row<'_>) -> rusqlite::Result<TicketRow> {
+    Ok(TicketRow {
+        id: TicketId(row.get(0)?),
+        reference: row.get(1)?,
+        project_name: row.get(2)?,
+        subject: row.get(3)?,
+        status: status(row, 4)?,
+        priority: priority(row, 5)?,
+        source: source(row, 6)?,
+        requester_name: row.get(7)?,
+        requester_email: row.get(8)?,
+        assignee_name: row.get(9)?,
+        expected_by: row.get(10)?,
+        created_at: row.get(11)?,
+        updated_at: row.get(12)?,
+    })
+}
+
+/// Builds the WHERE clause for `filter`; the status filter is left out when `with_status` is
+/// false (the per-status counts are taken over the other filters).
+fn where_clause(filter: &TicketFilter, with_status: bool) -> (String, Vec<Value>) {
+    let mut clauses = Vec::new();
+    let mut args = Vec::new();
+    if let Some(project) = filter.project {
+        args.push(Value::Integer(project.0));
+        clauses.push(format!("t.project_id = ?{}", args.len()));
+    }
+    if let (true, Some(status)) = (with_status, filter.status) {
+        args.push(Value::Text(status.key().into()));
+        clauses.push(format!("t.status = ?{}", args.len()));
+    }
+    if let Some(priority) = filter.priority {
+        args.push(Value::Text(priority.key().into()));
+        clauses.push(format!("t.priority = ?{}", args.len()));
+    }
+    match filter.assignee {
+        AssigneeFilter::Any => {}
+        AssigneeFilter::Unassigned => clauses.push("t.assignee_id IS NULL".into()),
+        AssigneeFilter::Staff(id) => {
+            args.push(Value::Integer(id.0));
+            clauses.push(format!("t.assignee_id = ?{}", args.len()));
+        }
+    }
+    if let Some(search) = filter.search.as_deref().filter(|s| !s.trim().is_empty()) {
+        args.push(Value::Text(like_contains(search.trim())));
+        clauses.push(format!("t.subject LIKE ?{} ESCAPE '\\'", args.len()));
+    }
+    let sql = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
+    (sql, args)
+}
+
+/// One page of the inbox, most recently updated first.
+pub fn list(r: &impl Reader, filter: &TicketFilter, limit: usize, offset: usize) -> Result<Vec<TicketRow>> {
+    let (clause, mut args) = where_clause(filter, true);
+    args.push(Value::Integer(limit as i64));
+    args.push(Value::Integer(offset as i64));
+    let n = args.len();
+    let sql = format!(
+        "SELECT {ROW_COLUMNS} {FROM} {clause} ORDER BY t.updated_at DESC, t.id DESC LIMIT ?{} OFFSET ?{n}",
+        n - 1
+    );
+    let mut stmt = r.conn().prepare_cached(&sql)?;
+    let rows = stmt.query_map(params_from_iter(args), row_from)?.collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// Ticket counts per status under every filter but the status one, in `Status::ALL` order.
+pub fn status_counts(r: &impl Reader, filter: &TicketFilter) -> Result<Vec<(Status, i64)>> {
+    let (clause, args) = where_clause(filter, false);
+    let sql = format!("SELECT t.status, COUNT(*) FROM tickets t {clause} GROUP BY t.status");
+    let mut stmt = r.conn().prepare_cached(&sql)?;
+    let found = stmt
+        .query_map(params_from_iter(args), |row| Ok((status(row, 0)?, row.get::<_, i64>(1)?)))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(Status::ALL
+        .iter()
+        .map(|s| (*s, found.iter().find(|(f, _)| f == s).map_or(0, |(_, n)| *n)))
+        .collect())
+}
+
+/// The ticket `KEY-number`, or `None`.
+pub fn get_by_ref(r: &impl Reader, key: &str, number: i64) -> Result<Option<Ticket>> {
+    let sql = format!(
+        "SELECT t.id, p.key || '-' || t.number, t.project_id, p.key, p.name, t.number, t.subject, t.body,
+                t.status, t.priority, t.source, t.requester_name, t.requester_email, t.assignee_id, a.name,
+                t.expected_by, t.created_at, t.updated_at
+         {FROM} WHERE p.key = ?1 AND t.number = ?2"
+    );
+    let mut stmt = r.conn().prepare_cached(&sql)?;
+    let ticket = stmt
+        .query_row(params![key, number], |row| {
+            Ok(Ticket {
+                id: TicketId(row.get(0)?),
+                reference: row.get(1)?,
+                project_id: ProjectId(row.get(2)?),
+                project_key: row.get(3)?,
+                project_name: row.get(4)?,
+                number: row.get(5)?,
+                subject: row.get(6)?,
+                body: row.get(7)?,
+                status: status(row, 8)?,
+                priority: priority(row, 9)?,
+                source: source(row, 10)?,
+                requester_name: row.get(11)?,
+                requester_email: row.get(12)?,
+                assignee_id: row.get::<_, Option<i64>>(13)?.map(StaffId),
+                assignee_name: row.get(14)?,
+                expected_by: row.get(15)?,
+                created_at: row.get(16)?,
+                updated_at: row.get(17)?,
+            })
+        })
+        .optional()?;
+    Ok(ticket)
+}
+
+/// Inserts a ticket with the project's next number; returns its id and number.
+pub fn insert(tx: &Tx<'_>, new: &NewTicket<'_>) -> Result<(TicketId, i64)> {
+    let number = projects::take_next_number(tx, new.project_id)?;
+    tx.conn
+        .prepare_cached(
+            "INSERT INTO tickets (project_id, number, subject, body, status, priority, assignee_id, source,
+                                  requester_name, requester_email, created_by, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, 'open', ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
+        )?
+        .execute(params![
+            new.project_id.0,
+            number,
+            new.subject.trim(),
+            new.body,
+            new.priority.key(),
+            new.assignee_id.map(|a| a.0),
+            new.source.key(),
+            new.requester_name,
+            new.requester_email,
+            new.created_by.map(|a| a.0),
+            tx.now,
+        ])?;
+    Ok((TicketId(tx.conn.last_insert_rowid()), number))
+}
+
+/// Marks a ticket as just updated (a reply or note was added).
+pub fn touch(tx: &Tx<'_>, id: TicketId) -> Result<()> {
+    tx.conn.prepare_cached("UPDATE tickets SET updated_at = ?2 WHERE id = ?1")?.execute(params![id.0, tx.now])?;
+    Ok(())
+}
+
+/// Applies `update` to `ticket`, recording one timeline event per changed field. Returns how
+/// many fields changed (0 leaves the ticket untouched).
+pub fn update(tx: &Tx<'_>, ticket: &Ticket, update: &TicketUpdate, actor: &timeline::Actor<'_>) -> Result<usize> {
+    let mut changes: Vec<(&str, Option<String>, Option<String>)> = Vec::new();
+    if update.status != ticket.status {
+        changes.push(("status", Some(ticket.status.label().into()), Some(update.status.label().into())));
+    }
+    if update.priority != ticket.priority {
+        changes.push(("priority", Some(ticket.priority.label().into()), Some(update.priority.label().into())));
+    }
+    if update.assignee_id != ticket.assignee_id {
+        let new_name = match update.assignee_id {
+            Some(id) => crate::store::staff::get(tx, id)?.map(|s| s.name),
+            None => None,
+        };
+        changes.push(("assignee", ticket.assignee_name.clone(), new_name));
+    }
+    if update.expected_by != ticket.expected_by {
+        changes.push(("expected_by", ticket.expected_by.clone(), update.expected_by.clone()));
+    }
+    if changes.is_empty() {
+        return Ok(0);
+    }
+    tx.conn.execute(
+        "UPDATE tickets SET status = ?2, priority = ?3, assignee_id = ?4, expected_by = ?5, updated_at = ?6
+         WHERE id = ?1",
+        params![
+            ticket.id.0,
+            update.status.key(),
+            update.priority.key(),
+            update.assignee_id.map(|a| a.0),
+            update.expected_by,
+            tx.now
+        ],
+    )?;
+    for (field, old, new) in &changes {
+        timeline::insert_event(tx, ticket.id, actor, field, old.as_deref(), new.as_deref())?;
+    }
+    Ok(changes.len())
+}
+
+/// Sets a ticket's status and times directly, moving its comments in between — for seeding the
+/// demo, where history is made up. Never used for real changes (they go through `update`).
+pub fn backdate(tx: &Tx<'_>, id: TicketId, created_at: i64, updated_at: i64, status: Status) -> Result<()> {
+    tx.conn.prepare_cached("UPDATE tickets SET created_at = ?2, updated_at = ?3, status = ?4 WHERE id = ?1")?.execute(
+        params![id.0, created_at, updated_at, status.key()],
+    )?;
+    tx.conn
+        .prepare_cached("UPDATE comments SET created_at = ?2 + (id % 60) WHERE ticket_id = ?1")?
+        .execute(params![id.0, created_at + (updated_at - created_at) / 2])?;
+    Ok(())
+}

@@ -1,0 +1,110 @@
+//! A ticket's timeline: comments (public replies and internal notes) and field-change events.
+
+use rusqlite::params;
+use serde::Serialize;
+
+use crate::domain::{StaffId, TicketId, Visibility};
+use crate::error::Result;
+use crate::store::{Reader, Tx};
+
+/// Who did something: a staff member, or a named outsider (a share-link visitor, later a contact).
+pub struct Actor<'a> {
+    pub staff_id: Option<StaffId>,
+    pub name: &'a str,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Comment {
+    pub id: i64,
+    pub author_name: String,
+    pub author_is_staff: bool,
+    pub body: String,
+    pub visibility: Visibility,
+    pub created_at: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Event {
+    pub actor_name: String,
+    pub field: String,
+    pub old_value: Option<String>,
+    pub new_value: Option<String>,
+    pub created_at: i64,
+}
+
+pub fn insert_comment(tx: &Tx<'_>, ticket: TicketId, author: &Actor<'_>, body: &str, visibility: Visibility) -> Result<i64> {
+    tx.conn
+        .prepare_cached(
+            "INSERT INTO comments (ticket_id, author_staff_id, author_name, body, visibility, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        )?
+        .execute(params![ticket.0, author.staff_id.map(|s| s.0), author.name, body, visibility.key(), tx.now])?;
+    Ok(tx.conn.last_insert_rowid())
+}
+
+pub fn insert_event(
+    tx: &Tx<'_>,
+    ticket: TicketId,
+    actor: &Actor<'_>,
+    field: &str,
+    old: Option<&str>,
+    new: Option<&str>,
+) -> Result<()> {
+    tx.conn
+        .prepare_cached(
+            "INSERT INTO ticket_events (ticket_id, actor_staff_id, actor_name, field, old_value, new_value, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?
+        .execute(params![ticket.0, actor.staff_id.map(|s| s.0), actor.name, field, old, new, tx.now])?;
+    Ok(())
+}
+
+/// Every comment of a ticket, oldest first — internal notes included: staff pages only.
+pub fn comments(r: &impl Reader, ticket: TicketId) -> Result<Vec<Comment>> {
+    comments_where(r, ticket, false)
+}
+
+/// Public replies only, oldest first: what a client may read.
+pub fn public_comments(r: &impl Reader, ticket: TicketId) -> Result<Vec<Comment>> {
+    comments_where(r, ticket, true)
+}
+
+fn comments_where(r: &impl Reader, ticket: TicketId, public_only: bool) -> Result<Vec<Comment>> {
+    let mut stmt = r.conn().prepare_cached(
+        "SELECT id, author_name, author_staff_id IS NOT NULL, body, visibility, created_at FROM comments
+         WHERE ticket_id = ?1 AND (?2 = 0 OR visibility = 'public') ORDER BY created_at, id",
+    )?;
+    let rows = stmt
+        .query_map(params![ticket.0, public_only], |row| {
+            Ok(Comment {
+                id: row.get(0)?,
+                author_name: row.get(1)?,
+                author_is_staff: row.get(2)?,
+                body: row.get(3)?,
+                visibility: Visibility::parse(&row.get::<_, String>(4)?).unwrap_or(Visibility::Internal),
+                created_at: row.get(5)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// Every field change of a ticket, oldest first.
+pub fn events(r: &impl Reader, ticket: TicketId) -> Result<Vec<Event>> {
+    let mut stmt = r.conn().prepare_cached(
+        "SELECT actor_name, field, old_value, new_value, created_at FROM ticket_events
+         WHERE ticket_id = ?1 ORDER BY created_at, id",
+    )?;
+    let rows = stmt
+        .query_map([ticket.0], |row| {
+            Ok(Event {
+                actor_name: row.get(0)?,
+                field: row.get(1)?,
+                old_value: row.get(2)?,
+                new_value: row.get(3)?,
+                created_at: row.get(4)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}

@@ -1,0 +1,47 @@
+//! One-time tokens (first-run setup; later invitations, magic links, password resets), stored
+//! as SHA-256 hashes.
+
+use rusqlite::{OptionalExtension, params};
+
+use crate::error::Result;
+use crate::store::{Reader, Tx};
+
+/// The first-run token that lets someone create the first admin.
+pub const KIND_SETUP: &str = "setup";
+
+pub fn insert(tx: &Tx<'_>, hash: &[u8], kind: &str, subject_id: Option<i64>, expires_at: Option<i64>) -> Result<()> {
+    tx.conn.execute(
+        "INSERT INTO tokens (hash, kind, subject_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![hash, kind, subject_id, tx.now, expires_at],
+    )?;
+    Ok(())
+}
+
+/// Whether an unexpired token of `kind` with this hash exists.
+pub fn is_valid(r: &impl Reader, hash: &[u8], kind: &str, now: i64) -> Result<bool> {
+    let found = r
+        .conn()
+        .prepare_cached("SELECT 1 FROM tokens WHERE hash = ?1 AND kind = ?2 AND (expires_at IS NULL OR expires_at > ?3)")?
+        .query_row(params![hash, kind, now], |_| Ok(()))
+        .optional()?;
+    Ok(found.is_some())
+}
+
+/// Consumes a token: deletes it and returns its subject, or `None` when it was not valid.
+pub fn take(tx: &Tx<'_>, hash: &[u8], kind: &str) -> Result<Option<Option<i64>>> {
+    let subject = tx
+        .conn
+        .query_row(
+            "DELETE FROM tokens WHERE hash = ?1 AND kind = ?2 AND (expires_at IS NULL OR expires_at > ?3)
+             RETURNING subject_id",
+            params![hash, kind, tx.now],
+            |row| row.get::<_, Option<i64>>(0),
+        )
+        .optional()?;
+    Ok(subject)
+}
+
+/// Removes every token of one kind (e.g. all setup tokens once an admin exists).
+pub fn delete_kind(tx: &Tx<'_>, kind: &str) -> Result<usize> {
+    Ok(tx.conn.execute("DELETE FROM tokens WHERE kind = ?1", [kind])?)
+}

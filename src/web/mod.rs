@@ -1,0 +1,255 @@
+//! The web layer: the route table, request context, forms, CSRF, rendering.
+//!
+//! The route table doubles as the permission table. Public routes come first; only with a live
+//! staff session is the second table reached, whose handlers take the signed-in `Staff` (or a
+//! `policy::Admin`) as an argument — a staff route cannot run without one. Every POST passes the
+//! CSRF check in [`route`] before any handler sees it.
+
+pub mod assets;
+pub mod forms;
+pub mod health;
+pub mod respond;
+pub mod staff;
+
+use std::cell::RefCell;
+
+use rouille::{Request, Response, router};
+
+use crate::app::App;
+use crate::auth::{self, Secret, csrf};
+use crate::error::Result;
+use crate::policy;
+use crate::store::Db;
+use crate::store::staff::Staff;
+use forms::Form;
+
+/// The cookie holding the browser's CSRF secret (see `auth::csrf`).
+pub const CSRF_COOKIE: &str = "pl_csrf";
+
+/// Largest url-encoded form body accepted (uploads, later, are multipart with their own limit).
+pub const FORM_LIMIT: usize = 1024 * 1024;
+
+/// Per-request context: what every handler can use.
+pub struct Ctx<'a> {
+    pub app: &'a App,
+    pub db: &'a Db,
+    pub req: &'a Request,
+    pub request_id: &'a str,
+    /// The parsed body of a POST (CSRF-checked); empty for other methods.
+    pub form: Form,
+    /// The signed-in staff member, on staff routes.
+    pub me: Option<Staff>,
+    /// `Set-Cookie` values to add to the response.
+    cookies: RefCell<Vec<String>>,
+    /// The browser's CSRF secret, created on first need.
+    csrf_anchor: RefCell<Option<String>>,
+}
+
+impl Ctx<'_> {
+    /// A request cookie's value.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        rouille::input::cookies(self.req).find(|(n, _)| *n == name).map(|(_, v)| v.to_string())
+    }
+
+    /// Queues a `Set-Cookie` header for the response.
+    pub fn set_cookie(&self, value: String) {
+        self.cookies.borrow_mut().push(value);
+    }
+
+    /// The token forms on this page must carry. Sets the CSRF cookie when the browser has none.
+    pub fn csrf_token(&self) -> String {
+        let mut anchor = self.csrf_anchor.borrow_mut();
+        if anchor.is_none() {
+            let fresh = Secret::generate();
+            self.set_cookie(auth::sessions::cookie(&self.app.config, CSRF_COOKIE, fresh.expose(), None));
+            *anchor = Some(fresh.expose().to_string());
+        }
+        csrf::token_for(anchor.as_deref().expect("set above"))
+    }
+
+    /// Replaces the CSRF secret (at sign-in, so a token seen before sign-in is useless after).
+    pub fn rotate_csrf(&self) {
+        *self.csrf_anchor.borrow_mut() = None;
+        let _ = self.csrf_token();
+    }
+
+    /// The client's IP address as text (from the connection, or `X-Forwarded-For` when the
+    /// connection layer was told to trust it).
+    pub fn client_ip(&self) -> String {
+        self.req.remote_addr().ip().to_string()
+    }
+
+    /// A query-string parameter, trimmed; `None` when absent or blank.
+    pub fn query(&self, name: &str) -> Option<String> {
+        self.req.get_param(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+    }
+
+    fn finish(&self, mut response: Response) -> Response {
+        for c in self.cookies.borrow_mut().drain(..) {
+            response.headers.push(("Set-Cookie".into(), c.into()));
+        }
+        response
+    }
+}
+
+/// Routes one request. Errors become a 500 page in `App::handle`.
+pub fn route(app: &App, db: &Db, req: &Request, request_id: &str) -> Result<Response> {
+    let method = req.method();
+    let is_get = method == "GET" || method == "HEAD";
+    if !is_get && method != "POST" {
+        return Ok(respond::method_not_allowed());
+    }
+    // Static files and health checks need neither a form nor a session.
+    if is_get {
+        if let Some(rest) = req.url().strip_prefix("/assets/") {
+            return Ok(assets::serve(app, req, rest));
+        }
+        if req.url() == "/healthz" {
+            return Ok(health::show(db));
+        }
+    }
+
+    let mut ctx = Ctx {
+        app,
+        db,
+        req,
+        request_id,
+        form: Form::default(),
+        me: None,
+        cookies: RefCell::new(Vec::new()),
+        csrf_anchor: RefCell::new(None),
+    };
+    *ctx.csrf_anchor.borrow_mut() = ctx.cookie(CSRF_COOKIE).filter(|v| !v.is_empty());
+
+    if method == "POST" {
+        match Form::parse(req, FORM_LIMIT) {
+            Ok(form) => ctx.form = form,
+            Err(forms::FormError::TooLarge) => return Ok(respond::payload_too_large(&ctx)),
+            Err(forms::FormError::Malformed) => return Ok(respond::bad_request(&ctx, "The form could not be read.")),
+        }
+        if !csrf_ok(&ctx) {
+            log::warn!("request {request_id}: CSRF check failed for POST {}", redact_path(&req.url()));
+            return Ok(respond::csrf_failed(&ctx));
+        }
+    }
+
+    let response = match route_public(&ctx)? {
+        Some(response) => response,
+        None => {
+            // Everything else needs a signed-in staff member.
+            let staff = match ctx.cookie(auth::sessions::STAFF_COOKIE) {
+                Some(value) => auth::sessions::resolve(db, &app.config, &value)?,
+                None => None,
+            };
+            match staff {
+                Some(staff) => {
+                    ctx.me = Some(staff.clone());
+                    route_staff(&ctx, &staff)?
+                }
+                None => respond::to_login(&ctx),
+            }
+        }
+    };
+    Ok(ctx.finish(response))
+}
+
+fn csrf_ok(ctx: &Ctx<'_>) -> bool {
+    let origin_ok =
+        csrf::origin_allowed(ctx.req.header("Origin"), ctx.req.header("Host"), &ctx.app.config.base_url());
+    let anchor = ctx.csrf_anchor.borrow();
+    let token_ok = match anchor.as_deref() {
+        Some(anchor) => csrf::token_matches(anchor, ctx.form.get(csrf::FIELD)),
+        None => false,
+    };
+    origin_ok && token_ok
+}
+
+/// Routes anyone may reach. `None` means "not a public route".
+fn route_public(ctx: &Ctx<'_>) -> Result<Option<Response>> {
+    let req = ctx.req;
+    router!(req,
+        (GET) ["/login"] => { staff::login::show(ctx).map(Some) },
+        (POST) ["/login"] => { staff::login::submit(ctx).map(Some) },
+        (POST) ["/logout"] => { staff::login::logout(ctx).map(Some) },
+        (GET) ["/setup/{token}", token: String] => { staff::setup::show(ctx, &token).map(Some) },
+        (POST) ["/setup/{token}", token: String] => { staff::setup::submit(ctx, &token).map(Some) },
+        _ => Ok(None)
+    )
+}
+
+/// Routes for signed-in staff. Each line says who may use it: `me` is any active staff member;
+/// `admin` routes go through `policy::admin`, which only admins pass.
+fn route_staff(ctx: &Ctx<'_>, me: &Staff) -> Result<Response> {
+    use staff::{inbox, projects, tickets, users};
+    let req = ctx.req;
+    let admin = || policy::admin(me);
+    router!(req,
+        (GET) ["/"] => { inbox::list(ctx, me) },
+        (GET) ["/tickets/new"] => { tickets::new(ctx, me) },
+        (POST) ["/tickets/new"] => { tickets::create(ctx, me) },
+        (GET) ["/tickets/{r}", r: String] => { tickets::show(ctx, me, &r) },
+        (POST) ["/tickets/{r}/reply", r: String] => { tickets::add_comment(ctx, me, &r, crate::domain::Visibility::Public) },
+        (POST) ["/tickets/{r}/note", r: String] => { tickets::add_comment(ctx, me, &r, crate::domain::Visibility::Internal) },
+        (POST) ["/tickets/{r}/update", r: String] => { tickets::update(ctx, me, &r) },
+        (GET) ["/projects"] => { projects::list(ctx, me) },
+        (GET) ["/projects/new"] => { projects::new(ctx, me) },
+        (POST) ["/projects/new"] => { projects::create(ctx, me) },
+        (GET) ["/projects/{key}", key: String] => { projects::show(ctx, me, &key) },
+        (GET) ["/projects/{key}/edit", key: String] => { projects::edit(ctx, me, &key) },
+        (POST) ["/projects/{key}/edit", key: String] => { projects::update(ctx, me, &key) },
+        (POST) ["/projects/{key}/archive", key: String] => { projects::set_archived(ctx, me, &key, true) },
+        (POST) ["/projects/{key}/unarchive", key: String] => { projects::set_archived(ctx, me, &key, false) },
+        (GET) ["/staff"] => { with_admin(ctx, admin(), users::list) },
+        (GET) ["/staff/new"] => { with_admin(ctx, admin(), users::new) },
+        (POST) ["/staff/new"] => { with_admin(ctx, admin(), users::create) },
+        (GET) ["/staff/{id}", id: i64] => { with_admin(ctx, admin(), |c, a| users::edit(c, a, id)) },
+        (POST) ["/staff/{id}", id: i64] => { with_admin(ctx, admin(), |c, a| users::update(c, a, id)) },
+        (POST) ["/staff/{id}/deactivate", id: i64] => { with_admin(ctx, admin(), |c, a| users::set_active(c, a, id, false)) },
+        (POST) ["/staff/{id}/reactivate", id: i64] => { with_admin(ctx, admin(), |c, a| users::set_active(c, a, id, true)) },
+        _ => Ok(respond::not_found(ctx))
+    )
+}
+
+/// Runs an admin-only handler when `admin` is granted; otherwise answers 403.
+fn with_admin<'a>(
+    ctx: &Ctx<'_>,
+    admin: Option<policy::Admin<'a>>,
+    handler: impl FnOnce(&Ctx<'_>, policy::Admin<'a>) -> Result<Response>,
+) -> Result<Response> {
+    match admin {
+        Some(admin) => handler(ctx, admin),
+        None => Ok(respond::forbidden(ctx)),
+    }
+}
+
+/// The path for logs: no query string, and the secret segment after `/s/`, `/t/`, `/setup/`,
+/// `/magic/` or `/invite/` replaced by `***`.
+pub fn redact_path(url: &str) -> String {
+    let path = url.split(['?', '#']).next().unwrap_or("");
+    let mut out = Vec::new();
+    let mut hide_next = false;
+    for segment in path.split('/') {
+        if hide_next && !segment.is_empty() {
+            out.push("***");
+            hide_next = false;
+            continue;
+        }
+        hide_next = matches!(segment, "s" | "t" | "setup" | "magic" | "invite");
+        out.push(segment);
+    }
+    out.join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact_path;
+
+    #[test]
+    fn secrets_in_paths_are_redacted() {
+        assert_eq!(redact_path("/s/abcDEF123/t/xyz?status=open"), "/s/***/t/***");
+        assert_eq!(redact_path("/setup/tok"), "/setup/***");
+        assert_eq!(redact_path("/portal/acme/magic/tok"), "/portal/acme/magic/***");
+        assert_eq!(redact_path("/tickets/ACME-1?q=secret"), "/tickets/ACME-1");
+        assert_eq!(redact_path("/"), "/");
+    }
+}

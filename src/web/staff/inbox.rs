@@ -1,0 +1,135 @@
+//! The inbox (`/`): every ticket, most recently updated first, with filters by project, status,
+//! priority and assignee, a subject search, counts per status and pagination.
+
+use crate::view;
+use rouille::Response;
+use serde::Serialize;
+
+use crate::domain::{Priority, StaffId, Status};
+use crate::error::Result;
+use crate::store::staff::Staff;
+use crate::store::tickets::{AssigneeFilter, TicketFilter};
+use crate::store::{self};
+use crate::web::staff::url_with;
+use crate::web::{Ctx, respond};
+
+/// Tickets per page.
+pub const PAGE_SIZE: usize = 50;
+
+/// The filters as they appear in the query string (kept as text to rebuild links).
+#[derive(Debug, Default, Serialize)]
+struct Query {
+    project: String,
+    status: String,
+    priority: String,
+    assignee: String,
+    q: String,
+}
+
+impl Query {
+    fn params(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("project", self.project.clone()),
+            ("status", self.status.clone()),
+            ("priority", self.priority.clone()),
+            ("assignee", self.assignee.clone()),
+            ("q", self.q.clone()),
+        ]
+    }
+
+    /// The URL of this query with one parameter replaced (and the page reset).
+    fn with(&self, key: &str, value: &str) -> String {
+        let params: Vec<_> =
+            self.params().into_iter().map(|(k, v)| if k == key { (k, value.to_string()) } else { (k, v) }).collect();
+        url_with("/", &params)
+    }
+}
+
+#[derive(Serialize)]
+struct StatusTab {
+    key: &'static str,
+    label: &'static str,
+    count: i64,
+    url: String,
+    active: bool,
+}
+
+pub fn list(ctx: &Ctx<'_>, me: &Staff) -> Result<Response> {
+    let db = ctx.db;
+    let projects = store::projects::list(db, true)?;
+    let staff = store::staff::list_active(db)?;
+
+    // Unknown filter values are ignored rather than failing: the page stays usable.
+    let query = Query {
+        project: ctx.query("project").filter(|k| projects.iter().any(|p| &p.key == k)).unwrap_or_default(),
+        status: ctx.query("status").filter(|s| Status::parse(s).is_some()).unwrap_or_default(),
+        priority: ctx.query("priority").filter(|s| Priority::parse(s).is_some()).unwrap_or_default(),
+        assignee: ctx.query("assignee").unwrap_or_default(),
+        q: ctx.query("q").map(|q| q.chars().take(200).collect()).unwrap_or_default(),
+    };
+    let assignee = match query.assignee.as_str() {
+        "" => AssigneeFilter::Any,
+        "none" => AssigneeFilter::Unassigned,
+        "me" => AssigneeFilter::Staff(me.id),
+        other => other.parse().map(|id| AssigneeFilter::Staff(StaffId(id))).unwrap_or_default(),
+    };
+    let filter = TicketFilter {
+        project: projects.iter().find(|p| p.key == query.project).map(|p| p.id),
+        status: Status::parse(&query.status),
+        priority: Priority::parse(&query.priority),
+        assignee,
+        search: Some(query.q.clone()).filter(|q| !q.is_empty()),
+    };
+
+    let counts = store::tickets::status_counts(db, &filter)?;
+    let total: i64 = match filter.status {
+        Some(s) => counts.iter().find(|(c, _)| *c == s).map_or(0, |(_, n)| *n),
+        None => counts.iter().map(|(_, n)| n).sum(),
+    };
+    let pages = (total as usize).div_ceil(PAGE_SIZE).max(1);
+    let page = ctx.query("page").and_then(|p| p.parse::<usize>().ok()).unwrap_or(1).clamp(1, pages);
+    let tickets = store::tickets::list(db, &filter, PAGE_SIZE, (page - 1) * PAGE_SIZE)?;
+
+    let mut tabs = vec![StatusTab {
+        key: "",
+        label: "All",
+        count: counts.iter().map(|(_, n)| n).sum(),
+        url: query.with("status", ""),
+        active: query.status.is_empty(),
+    }];
+    tabs.extend(counts.iter().map(|(s, n)| StatusTab {
+        key: s.key(),
+        label: s.label(),
+        count: *n,
+        url: query.with("status", s.key()),
+        active: query.status == s.key(),
+    }));
+    let page_url = |n: usize| {
+        let mut params = query.params();
+        params.push(("page", if n > 1 { n.to_string() } else { String::new() }));
+        url_with("/", &params)
+    };
+    let filtered = !(query.project.is_empty() && query.priority.is_empty() && query.assignee.is_empty() && query.q.is_empty());
+
+    respond::page(
+        ctx,
+        "staff/inbox.html",
+        view! {
+            nav => "inbox",
+            tickets,
+            tabs,
+            total,
+            filtered,
+            query,
+            projects,
+            staff,
+            priorities => Priority::options(),
+            pagination => view! {
+                page,
+                pages,
+                prev => (page > 1).then(|| page_url(page - 1)),
+                next => (page < pages).then(|| page_url(page + 1)),
+            },
+        },
+    )
+}

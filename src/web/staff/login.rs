@@ -1,0 +1,101 @@
+//! Staff sign-in and sign-out.
+//!
+//! Unknown email, wrong password and deactivated account get the same answer in the same time.
+//! Repeated failures lock the account and the IP address for a while, and say for how long.
+
+use crate::view;
+use rouille::Response;
+
+use crate::auth::throttle::{self, Limit};
+use crate::auth::{passwords, sessions};
+use crate::clock;
+use crate::domain::StaffId;
+use crate::error::Result;
+use crate::store;
+use crate::web::forms::Errors;
+use crate::web::staff::safe_next;
+use crate::web::{Ctx, respond};
+
+pub fn show(ctx: &Ctx<'_>) -> Result<Response> {
+    let next = ctx.query("next").unwrap_or_default();
+    if let Some(cookie) = ctx.cookie(sessions::STAFF_COOKIE) {
+        if sessions::resolve(ctx.db, &ctx.app.config, &cookie)?.is_some() {
+            return Ok(respond::redirect(safe_next(&next).unwrap_or("/")));
+        }
+    }
+    respond::page(ctx, "staff/login.html", view! { values => view! { email => "", next }, errors => Errors::default() })
+}
+
+pub fn submit(ctx: &Ctx<'_>) -> Result<Response> {
+    let config = &ctx.app.config;
+    let email = ctx.form.trimmed("email").to_lowercase();
+    let password = ctx.form.get("password");
+    let next = ctx.form.get("next");
+    let values = view! { email => ctx.form.trimmed("email"), next };
+
+    let mut errors = Errors::default();
+    if email.is_empty() {
+        errors.add("email", "Enter your email address.");
+    }
+    if password.is_empty() {
+        errors.add("password", "Enter your password.");
+    }
+    if !errors.is_empty() {
+        return respond::page_with_status(ctx, 422, "staff/login.html", view! { values, errors });
+    }
+
+    let now = clock::now();
+    let window = config.login.lockout_minutes as i64 * 60;
+    let ip_scope = format!("login-ip:{}", ctx.client_ip());
+    let email_scope = format!("login-email:{email}");
+    let by_ip = throttle::blocked_for(ctx.db, &ip_scope, Limit { max: config.login.max_failures_per_ip, window_secs: window }, now)?;
+    let by_email =
+        throttle::blocked_for(ctx.db, &email_scope, Limit { max: config.login.max_failures_per_account, window_secs: window }, now)?;
+    if let Some(wait) = by_ip.max(by_email) {
+        errors.add(
+            "_form",
+            format!("Too many failed sign-in attempts. Try again in {}.", throttle::minutes_text(wait)),
+        );
+        return respond::page_with_status(ctx, 429, "staff/login.html", view! { values, errors });
+    }
+
+    let account = store::staff::get_by_email(ctx.db, &email)?;
+    let signed_in = match &account {
+        Some(staff) => passwords::verify(password, &staff.password_hash) && staff.active,
+        None => {
+            passwords::verify_dummy(password, config.bcrypt_cost);
+            false
+        }
+    };
+    let Some(staff) = account.filter(|_| signed_in) else {
+        ctx.db.write(|tx| {
+            throttle::record(tx, &ip_scope)?;
+            throttle::record(tx, &email_scope)
+        })?;
+        log::info!("failed staff sign-in from {}", ctx.client_ip());
+        errors.add("_form", "That email and password don't match an active staff account.");
+        return respond::page_with_status(ctx, 401, "staff/login.html", view! { values, errors });
+    };
+
+    ctx.db.write(|tx| store::throttle::clear(tx, &email_scope))?;
+    sign_in(ctx, staff.id)?;
+    log::info!("staff {} signed in", staff.id);
+    Ok(respond::redirect(safe_next(next).unwrap_or("/")))
+}
+
+/// Starts a fresh session for `staff` and sets its cookie; the CSRF secret is replaced too.
+pub(super) fn sign_in(ctx: &Ctx<'_>, staff: StaffId) -> Result<()> {
+    let config = &ctx.app.config;
+    let session = sessions::start(ctx.db, config, staff)?;
+    ctx.set_cookie(sessions::cookie(config, sessions::STAFF_COOKIE, session.expose(), Some(config.staff_absolute().as_secs())));
+    ctx.rotate_csrf();
+    Ok(())
+}
+
+pub fn logout(ctx: &Ctx<'_>) -> Result<Response> {
+    if let Some(cookie) = ctx.cookie(sessions::STAFF_COOKIE) {
+        sessions::end(ctx.db, &cookie)?;
+    }
+    ctx.set_cookie(sessions::cookie(&ctx.app.config, sessions::STAFF_COOKIE, "", Some(0)));
+    Ok(respond::redirect_with_flash(ctx, "/login", "You have signed out."))
+}

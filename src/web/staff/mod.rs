@@ -1,0 +1,37 @@
+//! The staff workspace: sign-in, first-run setup, the inbox, tickets, projects and staff admin.
+
+pub mod inbox;
+pub mod login;
+pub mod projects;
+pub mod setup;
+pub mod tickets;
+pub mod users;
+
+/// Builds `path?k=v&…` from the non-empty pairs, URL-encoding values.
+pub fn url_with(path: &str, params: &[(&str, String)]) -> String {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in params.iter().filter(|(_, v)| !v.is_empty()) {
+        query.append_pair(k, v);
+    }
+    let query = query.finish();
+    if query.is_empty() { path.to_string() } else { format!("{path}?{query}") }
+}
+
+/// A `next=` target is followed only when it is a path on this site (no open redirect).
+pub fn safe_next(next: &str) -> Option<&str> {
+    (next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\")).then_some(next)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_and_next() {
+        assert_eq!(url_with("/", &[("status", "open".into()), ("q", "a b&c".into()), ("page", String::new())]), "/?status=open&q=a+b%26c");
+        assert_eq!(url_with("/", &[]), "/");
+        assert_eq!(safe_next("/tickets/A-1"), Some("/tickets/A-1"));
+        assert_eq!(safe_next("//evil.example"), None);
+        assert_eq!(safe_next("https://evil.example"), None);
+    }
+}

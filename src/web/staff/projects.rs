@@ -1,0 +1,98 @@
+//! Projects: list, create (name + key used in ticket references), show, edit, archive.
+//!
+//! The key is fixed once a project exists: it is part of every ticket reference (`ACME-12`)
+//! already handed to clients.
+
+
+use crate::view;
+use rouille::Response;
+
+use crate::domain::valid_project_key;
+use crate::error::Result;
+use crate::store::projects::{NewProject, Project, ProjectUpdate};
+use crate::store::staff::Staff;
+use crate::store::tickets::TicketFilter;
+use crate::store::{self};
+use crate::web::forms::Errors;
+use crate::web::{Ctx, respond};
+
+const NAME_MAX: usize = 100;
+const DESCRIPTION_MAX: usize = 5_000;
+
+pub fn list(ctx: &Ctx<'_>, _me: &Staff) -> Result<Response> {
+    let projects = store::projects::list_with_counts(ctx.db)?;
+    respond::page(ctx, "staff/projects.html", view! { nav => "projects", projects })
+}
+
+pub fn new(ctx: &Ctx<'_>, _me: &Staff) -> Result<Response> {
+    respond::page(ctx, "staff/project_form.html", view! { nav => "projects", values => view! {}, errors => Errors::default() })
+}
+
+fn validate(ctx: &Ctx<'_>, errors: &mut Errors) {
+    errors.require("name", ctx.form.get("name"), "Name", NAME_MAX);
+    errors.max_len("description", ctx.form.get("description"), "Description", DESCRIPTION_MAX);
+}
+
+pub fn create(ctx: &Ctx<'_>, _me: &Staff) -> Result<Response> {
+    let key = ctx.form.trimmed("key").to_ascii_uppercase();
+    let mut errors = Errors::default();
+    validate(ctx, &mut errors);
+    if !valid_project_key(&key) {
+        errors.add("key", "Use 2–10 capital letters or digits, starting with a letter (e.g. ACME).");
+    }
+    if errors.is_empty() {
+        let new = NewProject { key: &key, name: ctx.form.get("name"), description: ctx.form.get("description") };
+        match ctx.db.write(|tx| store::projects::insert(tx, &new)) {
+            Ok(_) => {
+                let message = format!("Project {key} created.");
+                return Ok(respond::redirect_with_flash(ctx, &format!("/projects/{key}"), &message));
+            }
+            Err(e) if store::is_unique_violation(&e) => errors.add("key", "Another project already uses this key."),
+            Err(e) => return Err(e),
+        }
+    }
+    let page_ctx = view! { nav => "projects", values => ctx.form.values(), errors };
+    respond::page_with_status(ctx, 422, "staff/project_form.html", page_ctx)
+}
+
+fn load(ctx: &Ctx<'_>, key: &str) -> Result<Option<Project>> {
+    store::projects::get_by_key(ctx.db, key)
+}
+
+pub fn show(ctx: &Ctx<'_>, _me: &Staff, key: &str) -> Result<Response> {
+    let Some(project) = load(ctx, key)? else { return Ok(respond::not_found(ctx)) };
+    let filter = TicketFilter { project: Some(project.id), ..TicketFilter::default() };
+    let recent = store::tickets::list(ctx.db, &filter, 10, 0)?;
+    let counts: Vec<_> = store::tickets::status_counts(ctx.db, &filter)?
+        .into_iter()
+        .map(|(s, n)| view! { key => s.key(), label => s.label(), count => n })
+        .collect();
+    respond::page(ctx, "staff/project.html", view! { nav => "projects", project, recent, counts })
+}
+
+pub fn edit(ctx: &Ctx<'_>, _me: &Staff, key: &str) -> Result<Response> {
+    let Some(project) = load(ctx, key)? else { return Ok(respond::not_found(ctx)) };
+    let values = view! { name => project.name, description => project.description };
+    respond::page(ctx, "staff/project_form.html", view! { nav => "projects", project, values, errors => Errors::default() })
+}
+
+pub fn update(ctx: &Ctx<'_>, _me: &Staff, key: &str) -> Result<Response> {
+    let Some(project) = load(ctx, key)? else { return Ok(respond::not_found(ctx)) };
+    let mut errors = Errors::default();
+    validate(ctx, &mut errors);
+    if !errors.is_empty() {
+        let page_ctx = view! { nav => "projects", project, values => crate::render::to_value(&ctx.form.values()), errors };
+        return respond::page_with_status(ctx, 422, "staff/project_form.html", page_ctx);
+    }
+    let update = ProjectUpdate { name: ctx.form.get("name"), description: ctx.form.get("description") };
+    ctx.db.write(|tx| store::projects::update(tx, project.id, &update))?;
+    Ok(respond::redirect_with_flash(ctx, &format!("/projects/{}", project.key), "Project saved."))
+}
+
+/// Archiving hides a project from the "new ticket" choices; its tickets stay as they are.
+pub fn set_archived(ctx: &Ctx<'_>, _me: &Staff, key: &str, archived: bool) -> Result<Response> {
+    let Some(project) = load(ctx, key)? else { return Ok(respond::not_found(ctx)) };
+    ctx.db.write(|tx| store::projects::set_archived(tx, project.id, archived))?;
+    let message = if archived { "Project archived." } else { "Project restored." };
+    Ok(respond::redirect_with_flash(ctx, &format!("/projects/{}", project.key), message))
+}

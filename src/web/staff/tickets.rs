@@ -1,0 +1,206 @@
+//! One ticket: create, show, reply to the client, add an internal note, change fields.
+//!
+//! Public replies and internal notes are separate forms posting to separate routes
+//! (`/reply`, `/note`), styled and labelled differently: confusing the two is the most common
+//! portal incident, so the choice is never a small toggle on a shared form.
+
+use minijinja::Value;
+
+use crate::view;
+use rouille::Response;
+use serde::Serialize;
+
+use crate::clock;
+use crate::domain::{Priority, Source, StaffId, Status, Visibility, parse_ticket_ref};
+use crate::error::Result;
+use crate::store::staff::Staff;
+use crate::store::tickets::{NewTicket, Ticket, TicketUpdate};
+use crate::store::timeline::{self, Actor, Comment, Event};
+use crate::store::{self};
+use crate::web::forms::Errors;
+use crate::web::{Ctx, respond};
+
+/// Longest subject and body accepted.
+pub const SUBJECT_MAX: usize = 200;
+pub const BODY_MAX: usize = 20_000;
+
+fn load(ctx: &Ctx<'_>, reference: &str) -> Result<Option<Ticket>> {
+    match parse_ticket_ref(reference) {
+        Some((key, number)) => store::tickets::get_by_ref(ctx.db, key, number),
+        None => Ok(None),
+    }
+}
+
+pub fn new(ctx: &Ctx<'_>, _me: &Staff) -> Result<Response> {
+    let values = view! { project => ctx.query("project").unwrap_or_default(), priority => "normal" };
+    render_new(ctx, 200, values, Errors::default())
+}
+
+fn render_new(ctx: &Ctx<'_>, status: u16, values: Value, errors: Errors) -> Result<Response> {
+    let projects = store::projects::list(ctx.db, false)?;
+    let staff = store::staff::list_active(ctx.db)?;
+    let page_ctx =
+        view! { nav => "inbox", projects, staff, priorities => Priority::options(), values, errors };
+    respond::page_with_status(ctx, status, "staff/ticket_new.html", page_ctx)
+}
+
+pub fn create(ctx: &Ctx<'_>, me: &Staff) -> Result<Response> {
+    let form = &ctx.form;
+    let mut errors = Errors::default();
+    let project = store::projects::get_by_key(ctx.db, form.trimmed("project"))?.filter(|p| !p.archived);
+    if project.is_none() {
+        errors.add("project", "Choose a project.");
+    }
+    errors.require("subject", form.get("subject"), "Subject", SUBJECT_MAX);
+    errors.max_len("body", form.get("body"), "Description", BODY_MAX);
+    let priority = Priority::parse(form.get("priority"));
+    if priority.is_none() {
+        errors.add("priority", "Choose a priority.");
+    }
+    let assignee = parse_assignee(ctx, form.get("assignee"), &mut errors)?;
+    let (Some(project), Some(priority), true) = (project, priority, errors.is_empty()) else {
+        return render_new(ctx, 422, crate::render::to_value(&form.values()), errors);
+    };
+    let new = NewTicket {
+        project_id: project.id,
+        subject: form.get("subject"),
+        body: form.get("body"),
+        priority,
+        assignee_id: assignee,
+        source: Source::Staff,
+        requester_name: None,
+        requester_email: None,
+        created_by: Some(me.id),
+    };
+    let (_, number) = ctx.db.write(|tx| store::tickets::insert(tx, &new))?;
+    let reference = format!("{}-{number}", project.key);
+    Ok(respond::redirect_with_flash(ctx, &format!("/tickets/{reference}"), &format!("Ticket {reference} created.")))
+}
+
+/// Reads an assignee select: "" is nobody; otherwise an active staff member's id.
+fn parse_assignee(ctx: &Ctx<'_>, raw: &str, errors: &mut Errors) -> Result<Option<StaffId>> {
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    let found = match raw.parse::<i64>() {
+        Ok(id) => store::staff::get(ctx.db, StaffId(id))?.filter(|s| s.active),
+        Err(_) => None,
+    };
+    if found.is_none() {
+        errors.add("assignee", "Choose an active staff member, or nobody.");
+    }
+    Ok(found.map(|s| s.id))
+}
+
+/// One entry of the timeline: a comment or a field change, in time order.
+#[derive(Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum Entry {
+    Comment(Comment),
+    Event(Event),
+}
+
+impl Entry {
+    fn at(&self) -> i64 {
+        match self {
+            Entry::Comment(c) => c.created_at,
+            Entry::Event(e) => e.created_at,
+        }
+    }
+}
+
+pub fn show(ctx: &Ctx<'_>, me: &Staff, reference: &str) -> Result<Response> {
+    match load(ctx, reference)? {
+        Some(ticket) => render_ticket(ctx, me, &ticket, 200, view! {}, Errors::default()),
+        None => Ok(respond::not_found(ctx)),
+    }
+}
+
+/// Renders the ticket page; `values`/`errors` refill whichever form failed validation.
+fn render_ticket(ctx: &Ctx<'_>, _me: &Staff, ticket: &Ticket, status: u16, values: Value, errors: Errors) -> Result<Response> {
+    let mut entries: Vec<Entry> = timeline::comments(ctx.db, ticket.id)?.into_iter().map(Entry::Comment).collect();
+    entries.extend(timeline::events(ctx.db, ticket.id)?.into_iter().map(Entry::Event));
+    entries.sort_by_key(|e| e.at()); // stable: comments before events at the same second
+    let staff = store::staff::list_active(ctx.db)?;
+    let page_ctx = view! {
+        nav => "inbox",
+        ticket,
+        timeline => entries,
+        staff,
+        statuses => Status::options(),
+        priorities => Priority::options(),
+        values,
+        errors,
+    };
+    respond::page_with_status(ctx, status, "staff/ticket.html", page_ctx)
+}
+
+/// Posts a public reply or an internal note, depending on the route it came through.
+pub fn add_comment(ctx: &Ctx<'_>, me: &Staff, reference: &str, visibility: Visibility) -> Result<Response> {
+    let Some(ticket) = load(ctx, reference)? else { return Ok(respond::not_found(ctx)) };
+    let field = match visibility {
+        Visibility::Public => "reply",
+        Visibility::Internal => "note",
+    };
+    let body = ctx.form.get(field);
+    let mut errors = Errors::default();
+    let label = match visibility {
+        Visibility::Public => "A reply",
+        Visibility::Internal => "A note",
+    };
+    if body.trim().is_empty() {
+        errors.add(field, format!("{label} can't be empty."));
+    }
+    errors.max_len(field, body, label, BODY_MAX);
+    if !errors.is_empty() {
+        return render_ticket(ctx, me, &ticket, 422, crate::render::to_value(&ctx.form.values()), errors);
+    }
+    ctx.db.write(|tx| {
+        timeline::insert_comment(tx, ticket.id, &Actor { staff_id: Some(me.id), name: &me.name }, body, visibility)?;
+        store::tickets::touch(tx, ticket.id)
+    })?;
+    let message = match visibility {
+        Visibility::Public => "Reply sent to the client.",
+        Visibility::Internal => "Internal note added. The client can't see it.",
+    };
+    let anchor = match visibility {
+        Visibility::Public => "#reply",
+        Visibility::Internal => "#note",
+    };
+    Ok(respond::redirect_with_flash(ctx, &format!("/tickets/{}{anchor}", ticket.reference), message))
+}
+
+/// Changes status, priority, assignee and the expected-by date.
+pub fn update(ctx: &Ctx<'_>, me: &Staff, reference: &str) -> Result<Response> {
+    let Some(ticket) = load(ctx, reference)? else { return Ok(respond::not_found(ctx)) };
+    let form = &ctx.form;
+    let mut errors = Errors::default();
+    let status = Status::parse(form.get("status"));
+    if status.is_none() {
+        errors.add("status", "Choose a status.");
+    }
+    let priority = Priority::parse(form.get("priority"));
+    if priority.is_none() {
+        errors.add("priority", "Choose a priority.");
+    }
+    let assignee = parse_assignee(ctx, form.get("assignee"), &mut errors)?;
+    let expected_by = match form.trimmed("expected_by") {
+        "" => None,
+        raw => match clock::parse_date(raw) {
+            Some(date) => Some(date.to_string()),
+            None => {
+                errors.add("expected_by", "Enter a date as YYYY-MM-DD, or leave it empty.");
+                None
+            }
+        },
+    };
+    let (Some(status), Some(priority), true) = (status, priority, errors.is_empty()) else {
+        return render_ticket(ctx, me, &ticket, 422, crate::render::to_value(&form.values()), errors);
+    };
+    let update = TicketUpdate { status, priority, assignee_id: assignee, expected_by };
+    let changed =
+        ctx.db.write(|tx| store::tickets::update(tx, &ticket, &update, &Actor { staff_id: Some(me.id), name: &me.name }))?;
+    let message = if changed == 0 { "Nothing changed." } else { "Ticket updated." };
+    Ok(respond::redirect_with_flash(ctx, &format!("/tickets/{}", ticket.reference), message))
+}
+

@@ -1,0 +1,345 @@
+//! Test helpers: an in-process app with a cookie-keeping client, and the real binary started on
+//! a loopback port with a temporary data directory.
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use porchlight::app::App;
+use porchlight::config::Config;
+use porchlight::store::Db;
+use rouille::Request;
+
+/// A response as the tests read it.
+pub struct Resp {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Resp {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    pub fn location(&self) -> &str {
+        self.header("Location").unwrap_or_else(|| panic!("no Location header (status {})", self.status))
+    }
+
+    #[track_caller]
+    pub fn assert_status(&self, status: u16) -> &Self {
+        assert_eq!(self.status, status, "unexpected status; body:\n{}", self.body);
+        self
+    }
+
+    #[track_caller]
+    pub fn assert_contains(&self, needle: &str) -> &Self {
+        assert!(self.body.contains(needle), "expected {needle:?} in:\n{}", self.body);
+        self
+    }
+
+    #[track_caller]
+    pub fn assert_lacks(&self, needle: &str) -> &Self {
+        assert!(!self.body.contains(needle), "did not expect {needle:?} in:\n{}", self.body);
+        self
+    }
+}
+
+/// Porchlight in-process, with a temp data directory, a real SQLite file and a cookie jar.
+pub struct TestApp {
+    pub app: App,
+    pub db: Db,
+    pub cookies: HashMap<String, String>,
+    pub ip: String,
+    _dir: tempfile::TempDir,
+}
+
+/// A config for tests: fast bcrypt, a temp data dir.
+pub fn test_config(dir: &Path) -> Config {
+    let mut config = Config::default();
+    config.data_dir = dir.to_path_buf();
+    config.bcrypt_cost = 4;
+    config.log_level = "warn".into();
+    config
+}
+
+impl TestApp {
+    pub fn new() -> TestApp {
+        Self::with_config(|_| {})
+    }
+
+    pub fn with_config(adjust: impl FnOnce(&mut Config)) -> TestApp {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut config = test_config(dir.path());
+        adjust(&mut config);
+        porchlight::logging::init(&config.log_level);
+        let app = App::new(config).expect("app starts");
+        let db = app.store.connect().expect("db connection");
+        TestApp { app, db, cookies: HashMap::new(), ip: "127.0.0.1".into(), _dir: dir }
+    }
+
+    /// A second browser on the same app: same data, its own cookies.
+    pub fn forget_cookies(&mut self) {
+        self.cookies.clear();
+    }
+
+    pub fn request(&mut self, method: &str, path: &str, headers: Vec<(String, String)>, body: Vec<u8>) -> Resp {
+        let mut headers = headers;
+        if !self.cookies.is_empty() {
+            let cookie = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
+            headers.push(("Cookie".into(), cookie));
+        }
+        headers.push(("Host".into(), "127.0.0.1:8080".into()));
+        let addr: SocketAddr = format!("{}:40000", self.ip).parse().expect("ip");
+        let req = Request::fake_http_from(addr, method, path, headers, body);
+        let response = self.app.handle(&self.db, &req);
+        let status = response.status_code;
+        let headers: Vec<(String, String)> =
+            response.headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        for (k, v) in &headers {
+            if k.eq_ignore_ascii_case("Set-Cookie") {
+                let pair = v.split(';').next().unwrap_or("");
+                if let Some((name, value)) = pair.split_once('=') {
+                    let expired = v.contains("Max-Age=0");
+                    if expired || value.is_empty() {
+                        self.cookies.remove(name);
+                    } else {
+                        self.cookies.insert(name.to_string(), value.to_string());
+                    }
+                }
+            }
+        }
+        let (mut reader, _) = response.data.into_reader_and_size();
+        let mut body = String::new();
+        std::io::Read::read_to_string(&mut reader, &mut body).expect("utf-8 body");
+        Resp { status, headers, body }
+    }
+
+    pub fn get(&mut self, path: &str) -> Resp {
+        self.request("GET", path, Vec::new(), Vec::new())
+    }
+
+    /// POSTs a form as a browser would: with the CSRF token of this browser's forms (fetching
+    /// a page first when the browser has no CSRF cookie yet).
+    pub fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Resp {
+        if !self.cookies.contains_key("pl_csrf") {
+            self.get("/login");
+        }
+        let token = porchlight::auth::csrf::token_for(&self.cookies["pl_csrf"]);
+        let mut all: Vec<(&str, &str)> = vec![("csrf_token", &token)];
+        all.extend_from_slice(fields);
+        self.post_raw(path, &all)
+    }
+
+    /// POSTs exactly these fields (no CSRF token added).
+    pub fn post_raw(&mut self, path: &str, fields: &[(&str, &str)]) -> Resp {
+        let body = form_body(fields);
+        let headers = vec![("Content-Type".to_string(), "application/x-www-form-urlencoded".to_string())];
+        self.request("POST", path, headers, body.into_bytes())
+    }
+
+    /// Creates a staff account directly and returns its password.
+    pub fn add_staff(&self, email: &str, name: &str, role: porchlight::domain::Role) -> String {
+        let password = format!("pw-{email}");
+        let input = porchlight::accounts::NewStaffInput { name, email, password: &password, role };
+        porchlight::accounts::create_staff(&self.db, 4, &input).expect("db").expect("valid staff");
+        password
+    }
+
+    /// Creates an account of `role` and signs this client in as it.
+    pub fn sign_in_as(&mut self, email: &str, role: porchlight::domain::Role) {
+        let password = self.add_staff(email, &format!("Name of {email}"), role);
+        self.login(email, &password).assert_status(303);
+    }
+
+    pub fn login(&mut self, email: &str, password: &str) -> Resp {
+        self.post("/login", &[("email", email), ("password", password)])
+    }
+
+    pub fn admin() -> TestApp {
+        let mut t = TestApp::new();
+        t.sign_in_as("admin@example.com", porchlight::domain::Role::Admin);
+        t
+    }
+
+    pub fn create_project(&mut self, key: &str, name: &str) {
+        self.post("/projects/new", &[("name", name), ("key", key), ("description", "")]).assert_status(303);
+    }
+
+    /// Creates a ticket through the form and returns its reference.
+    pub fn create_ticket(&mut self, project: &str, subject: &str, body: &str) -> String {
+        let r = self.post(
+            "/tickets/new",
+            &[("project", project), ("subject", subject), ("body", body), ("priority", "normal"), ("assignee", "")],
+        );
+        r.assert_status(303);
+        r.location().trim_start_matches("/tickets/").to_string()
+    }
+
+    pub fn data_dir(&self) -> PathBuf {
+        self.app.config.data_dir.clone()
+    }
+}
+
+pub fn form_body(fields: &[(&str, &str)]) -> String {
+    let mut s = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in fields {
+        s.append_pair(k, v);
+    }
+    s.finish()
+}
+
+/// Extracts the value of the first `name="csrf_token"` hidden input from a page.
+pub fn csrf_from(html: &str) -> String {
+    let at = html.find("name=\"csrf_token\" value=\"").expect("page has a CSRF field") + 25;
+    html[at..].split('"').next().expect("closing quote").to_string()
+}
+
+/// The real `porchlight` binary, started on a free loopback port with a temp data directory.
+pub struct Server {
+    pub child: Child,
+    pub addr: SocketAddr,
+    pub base: String,
+    pub output: Arc<Mutex<Vec<String>>>,
+    pub dir: PathBuf,
+    _tmp: Option<tempfile::TempDir>,
+}
+
+pub fn binary() -> &'static str {
+    env!("CARGO_BIN_EXE_porchlight")
+}
+
+impl Server {
+    /// `porchlight serve` with extra environment variables.
+    pub fn start(env: &[(&str, &str)]) -> Server {
+        let tmp = tempfile::tempdir().expect("temp dir");
+        let dir = tmp.path().to_path_buf();
+        let dir_arg = dir.to_str().unwrap().to_string();
+        let mut s = Self::spawn(&["serve", "--listen", "127.0.0.1:0", "--data-dir", &dir_arg], env, dir);
+        s._tmp = Some(tmp);
+        s
+    }
+
+    /// Runs the binary with `args` and waits for its "listening on" line.
+    pub fn spawn(args: &[&str], env: &[(&str, &str)], dir: PathBuf) -> Server {
+        let mut cmd = Command::new(binary());
+        cmd.args(args)
+            .env("PORCHLIGHT_BCRYPT_COST", "4")
+            .env("PORCHLIGHT_LOG_LEVEL", "warn")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("start porchlight");
+        let output = Arc::new(Mutex::new(Vec::new()));
+        for stream in [Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>, Box::new(child.stderr.take().unwrap())] {
+            let output = Arc::clone(&output);
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                    output.lock().unwrap().push(line);
+                }
+            });
+        }
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let addr = loop {
+            let found = output.lock().unwrap().iter().find_map(|l| {
+                l.split("listening on http://").nth(1).and_then(|rest| rest.split_whitespace().next()).map(str::to_string)
+            });
+            if let Some(addr) = found {
+                break addr.parse::<SocketAddr>().expect("address");
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("porchlight exited with {status}: {:?}", output.lock().unwrap());
+            }
+            assert!(Instant::now() < deadline, "porchlight did not start: {:?}", output.lock().unwrap());
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        Server { child, base: format!("http://{addr}"), addr, output, dir, _tmp: None }
+    }
+
+    /// Everything the process printed so far.
+    pub fn printed(&self) -> String {
+        self.output.lock().unwrap().join("\n")
+    }
+
+    /// The first printed line containing `needle`, waiting up to 10 s for it to appear.
+    pub fn line_with(&self, needle: &str) -> Option<String> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(line) = self.output.lock().unwrap().iter().find(|l| l.contains(needle)) {
+                return Some(line.clone());
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Sends a signal to the process.
+    pub fn signal(&self, sig: &str) {
+        let status = Command::new("kill").args([&format!("-{sig}"), &self.child.id().to_string()]).status().expect("kill");
+        assert!(status.success());
+    }
+
+    /// Waits up to `timeout` for the process to exit; returns its exit code.
+    pub fn wait_exit(&mut self, timeout: Duration) -> Option<i32> {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status.code().unwrap_or(-1));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A ureq agent that keeps cookies, does not follow redirects and does not treat 4xx/5xx as errors.
+pub fn http_agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into()
+}
+
+/// GET with `agent`; returns status and body.
+pub fn http_get(agent: &ureq::Agent, url: &str) -> (u16, String) {
+    let mut r = agent.get(url).call().expect("GET");
+    let status = r.status().as_u16();
+    (status, r.body_mut().read_to_string().expect("body"))
+}
+
+/// POST a form with `agent`; returns status, Location and body.
+pub fn http_post(agent: &ureq::Agent, url: &str, fields: &[(&str, &str)]) -> (u16, String, String) {
+    let mut r = agent.post(url).header("Origin", origin_of(url)).send_form(fields.iter().copied()).expect("POST");
+    let status = r.status().as_u16();
+    let location = r.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    (status, location, r.body_mut().read_to_string().unwrap_or_default())
+}
+
+fn origin_of(url: &str) -> String {
+    let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
+    format!("http://{}", rest.split('/').next().unwrap_or(""))
+}
