@@ -29,7 +29,11 @@ pub fn validate(input: &NewStaffInput<'_>, errors: &mut Errors) {
 
 /// Validates and creates an account. The outer `Result` is for failures of the machine; the
 /// inner one for the user's mistakes (a duplicate email among them).
-pub fn create_staff(db: &Db, bcrypt_cost: u32, input: &NewStaffInput<'_>) -> Result<Result<StaffId, Errors>> {
+pub fn create_staff(
+    db: &Db,
+    bcrypt_cost: u32,
+    input: &NewStaffInput<'_>,
+) -> Result<Result<StaffId, Errors>> {
     let mut errors = Errors::default();
     validate(input, &mut errors);
     if !errors.is_empty() {
@@ -41,7 +45,11 @@ pub fn create_staff(db: &Db, bcrypt_cost: u32, input: &NewStaffInput<'_>) -> Res
 }
 
 /// Inserts inside an open transaction; a taken email becomes a field error.
-pub fn insert_staff(tx: &Tx<'_>, input: &NewStaffInput<'_>, password_hash: &str) -> Result<Result<StaffId, Errors>> {
+pub fn insert_staff(
+    tx: &Tx<'_>,
+    input: &NewStaffInput<'_>,
+    password_hash: &str,
+) -> Result<Result<StaffId, Errors>> {
     let new = store::staff::NewStaff {
         email: input.email.trim(),
         name: input.name.trim(),
@@ -60,7 +68,12 @@ pub fn insert_staff(tx: &Tx<'_>, input: &NewStaffInput<'_>, password_hash: &str)
 }
 
 /// Sets a new password and ends the account's sessions (whoever held them must sign in again).
-pub fn reset_password(db: &Db, bcrypt_cost: u32, id: StaffId, password: &str) -> Result<Result<(), String>> {
+pub fn reset_password(
+    db: &Db,
+    bcrypt_cost: u32,
+    id: StaffId,
+    password: &str,
+) -> Result<Result<(), String>> {
     if let Err(why) = passwords::check_new(password) {
         return Ok(Err(why));
     }

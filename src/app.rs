@@ -30,7 +30,11 @@ pub struct App {
 impl App {
     /// Creates the data directory, opens (and migrates) the database, loads the templates.
     pub fn new(config: Config) -> Result<App> {
-        for dir in [config.data_dir.clone(), config.data_dir.join("files"), config.data_dir.join("mail")] {
+        for dir in [
+            config.data_dir.clone(),
+            config.data_dir.join("files"),
+            config.data_dir.join("mail"),
+        ] {
             std::fs::create_dir_all(&dir).io_context(|| format!("creating {}", dir.display()))?;
         }
         let sync = Synchronous::parse(&config.sqlite_synchronous).expect("validated in config");
@@ -38,7 +42,8 @@ impl App {
         let assets = web::assets::StaticFiles::load();
         let templates = Templates::load(assets.urls())?;
         let mut prefix = [0u8; 3];
-        getrandom::fill(&mut prefix).map_err(|e| Error::Other(format!("OS random number generator: {e}")))?;
+        getrandom::fill(&mut prefix)
+            .map_err(|e| Error::Other(format!("OS random number generator: {e}")))?;
         Ok(App {
             config,
             store,
@@ -55,11 +60,16 @@ impl App {
         let n = self.request_counter.fetch_add(1, Ordering::Relaxed);
         let request_id = format!("{}-{n:06x}", self.request_id_prefix);
 
-        let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| web::route(self, db, req, &request_id)));
+        let outcome =
+            std::panic::catch_unwind(AssertUnwindSafe(|| web::route(self, db, req, &request_id)));
         let mut response = match outcome {
             Ok(Ok(response)) => response,
             Ok(Err(e)) => {
-                log::error!("request {request_id}: {} {}: {e}", req.method(), web::redact_path(&req.url()));
+                log::error!(
+                    "request {request_id}: {} {}: {e}",
+                    req.method(),
+                    web::redact_path(&req.url())
+                );
                 web::respond::server_error(self, &request_id)
             }
             Err(panic) => {
@@ -68,7 +78,11 @@ impl App {
                     .map(|s| s.to_string())
                     .or_else(|| panic.downcast_ref::<String>().cloned())
                     .unwrap_or_else(|| "unknown panic".into());
-                log::error!("request {request_id}: {} {}: panic: {what}", req.method(), web::redact_path(&req.url()));
+                log::error!(
+                    "request {request_id}: {} {}: panic: {what}",
+                    req.method(),
+                    web::redact_path(&req.url())
+                );
                 web::respond::server_error(self, &request_id)
             }
         };

@@ -17,7 +17,9 @@ impl Stop {
     pub fn sleep(&self, d: Duration) -> bool {
         let (lock, cvar) = &*self.0;
         let stopped = lock.lock().unwrap_or_else(|e| e.into_inner());
-        let (stopped, _) = cvar.wait_timeout_while(stopped, d, |s| !*s).unwrap_or_else(|e| e.into_inner());
+        let (stopped, _) = cvar
+            .wait_timeout_while(stopped, d, |s| !*s)
+            .unwrap_or_else(|e| e.into_inner());
         *stopped
     }
 
@@ -79,7 +81,9 @@ fn cleanup_loop(app: &App, stop: &Stop) {
         });
         match result {
             Ok((0, 0)) => {}
-            Ok((s, e)) => log::debug!("clean-up: removed {s} dead sessions, {e} old throttle events"),
+            Ok((s, e)) => {
+                log::debug!("clean-up: removed {s} dead sessions, {e} old throttle events")
+            }
             Err(e) => log::error!("clean-up: {e}"),
         }
         if stop.sleep(CLEANUP_EVERY) {

@@ -24,7 +24,11 @@ use crate::{auth, demo, logging, server};
 const DEFAULT_CONFIG: &str = "porchlight.toml";
 
 #[derive(Parser)]
-#[command(name = "porchlight", version, about = "A self-hosted customer portal: one binary, one SQLite file.")]
+#[command(
+    name = "porchlight",
+    version,
+    about = "A self-hosted customer portal: one binary, one SQLite file."
+)]
 struct Cli {
     /// Config file (default: ./porchlight.toml when it exists, else built-in defaults).
     #[arg(long, global = true, env = "PORCHLIGHT_CONFIG", value_name = "FILE")]
@@ -125,7 +129,11 @@ pub fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<()> {
-    let config_path = cli.config.clone().or_else(|| Path::new(DEFAULT_CONFIG).exists().then(|| DEFAULT_CONFIG.into()));
+    let config_path = cli.config.clone().or_else(|| {
+        Path::new(DEFAULT_CONFIG)
+            .exists()
+            .then(|| DEFAULT_CONFIG.into())
+    });
     let load = |data_dir: &Option<PathBuf>| -> Result<Config> {
         let mut config = Config::load(config_path.as_deref(), std::env::vars())?;
         if let Some(dir) = data_dir {
@@ -147,13 +155,22 @@ fn run(cli: Cli) -> Result<()> {
         Command::CheckConfig => {
             let config = load(&None)?;
             match &config_path {
-                Some(p) => println!("# Configuration OK: {} (plus any PORCHLIGHT_* overrides)", p.display()),
-                None => println!("# Configuration OK: built-in defaults (plus any PORCHLIGHT_* overrides)"),
+                Some(p) => println!(
+                    "# Configuration OK: {} (plus any PORCHLIGHT_* overrides)",
+                    p.display()
+                ),
+                None => println!(
+                    "# Configuration OK: built-in defaults (plus any PORCHLIGHT_* overrides)"
+                ),
             }
             print!("{}", config.to_masked_toml());
             Ok(())
         }
-        Command::Demo { data_dir, listen, tickets } => {
+        Command::Demo {
+            data_dir,
+            listen,
+            tickets,
+        } => {
             let mut config = load(&None)?;
             config.data_dir = match data_dir {
                 Some(dir) => dir,
@@ -173,7 +190,9 @@ fn serve(mut config: Config, demo_tickets: Option<usize>) -> Result<()> {
     logging::init(&config.log_level);
     let listener = server::bind(config.listen_addr())?;
     // With port 0 the OS picks one: links and the banner must show the real address.
-    let bound = listener.local_addr().io_context(|| "reading the bound address")?;
+    let bound = listener
+        .local_addr()
+        .io_context(|| "reading the bound address")?;
     config.listen = bound.to_string();
     let app = Arc::new(App::new(config)?);
     let base = app.config.base_url();
@@ -182,9 +201,15 @@ fn serve(mut config: Config, demo_tickets: Option<usize>) -> Result<()> {
         let guide = demo::ensure(&app, &db, tickets)?;
         println!("{}", guide.render(&base));
     }
-    println!("Porchlight {} listening on {base} (data in {})", env!("CARGO_PKG_VERSION"), app.config.data_dir.display());
+    println!(
+        "Porchlight {} listening on {base} (data in {})",
+        env!("CARGO_PKG_VERSION"),
+        app.config.data_dir.display()
+    );
     if let Some(token) = auth::issue_setup_token(&db)? {
-        println!("No staff account exists yet. Create the first admin here (the link works until used):");
+        println!(
+            "No staff account exists yet. Create the first admin here (the link works until used):"
+        );
         println!("  {base}/setup/{}", token.expose());
     }
     let _ = std::io::stdout().flush();
@@ -201,17 +226,23 @@ fn serve(mut config: Config, demo_tickets: Option<usize>) -> Result<()> {
 
 fn init(path: &Path) -> Result<()> {
     if path.exists() {
-        return Err(Error::Other(format!("{} already exists; not overwriting it", path.display())));
+        return Err(Error::Other(format!(
+            "{} already exists; not overwriting it",
+            path.display()
+        )));
     }
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .open(path)
         .io_context(|| format!("creating {}", path.display()))?;
-    file.write_all(config::EXAMPLE.as_bytes()).io_context(|| format!("writing {}", path.display()))?;
+    file.write_all(config::EXAMPLE.as_bytes())
+        .io_context(|| format!("writing {}", path.display()))?;
     let config = Config::load(Some(path), std::env::vars())?;
-    std::fs::create_dir_all(config.data_dir.join("files")).io_context(|| "creating the data directory")?;
-    std::fs::create_dir_all(config.data_dir.join("mail")).io_context(|| "creating the data directory")?;
+    std::fs::create_dir_all(config.data_dir.join("files"))
+        .io_context(|| "creating the data directory")?;
+    std::fs::create_dir_all(config.data_dir.join("mail"))
+        .io_context(|| "creating the data directory")?;
     open_store(&config)?;
     println!("Wrote {}", path.display());
     println!("Created the database {}", config.db_path().display());
@@ -238,15 +269,30 @@ fn open_existing(config: &Config) -> Result<store::Db> {
 
 fn staff(cmd: StaffCommand, load: impl Fn(&Option<PathBuf>) -> Result<Config>) -> Result<()> {
     match cmd {
-        StaffCommand::Add { email, name, role, location } => {
+        StaffCommand::Add {
+            email,
+            name,
+            role,
+            location,
+        } => {
             let config = load(&location.data_dir)?;
             let db = open_existing(&config)?;
             let password = read_password("Password for the new account")?;
             let role = Role::parse(&role).expect("clap checked the value");
-            let input = NewStaffInput { name: &name, email: &email, password: &password, role };
+            let input = NewStaffInput {
+                name: &name,
+                email: &email,
+                password: &password,
+                role,
+            };
             match accounts::create_staff(&db, config.bcrypt_cost, &input)? {
                 Ok(id) => {
-                    println!("Added {} <{}> as {} (id {id})", name.trim(), email.trim(), role.key());
+                    println!(
+                        "Added {} <{}> as {} (id {id})",
+                        name.trim(),
+                        email.trim(),
+                        role.key()
+                    );
                     Ok(())
                 }
                 Err(errors) => Err(Error::Other(errors.to_string())),
@@ -255,11 +301,16 @@ fn staff(cmd: StaffCommand, load: impl Fn(&Option<PathBuf>) -> Result<Config>) -
         StaffCommand::ResetPassword { email, location } => {
             let config = load(&location.data_dir)?;
             let db = open_existing(&config)?;
-            let staff = store::staff::get_by_email(&db, &email)?
-                .ok_or_else(|| Error::Other(format!("no staff account with email {}", email.trim())))?;
+            let staff = store::staff::get_by_email(&db, &email)?.ok_or_else(|| {
+                Error::Other(format!("no staff account with email {}", email.trim()))
+            })?;
             let password = read_password("New password")?;
-            accounts::reset_password(&db, config.bcrypt_cost, staff.id, &password)?.map_err(|why| Error::Other(format!("password: {why}")))?;
-            println!("Password changed for {}; their sessions were ended.", staff.email);
+            accounts::reset_password(&db, config.bcrypt_cost, staff.id, &password)?
+                .map_err(|why| Error::Other(format!("password: {why}")))?;
+            println!(
+                "Password changed for {}; their sessions were ended.",
+                staff.email
+            );
             Ok(())
         }
         StaffCommand::List { location } => {
@@ -271,7 +322,14 @@ fn staff(cmd: StaffCommand, load: impl Fn(&Option<PathBuf>) -> Result<Config>) -
             }
             for s in staff {
                 let state = if s.active { "active" } else { "deactivated" };
-                println!("{:<5} {:<6} {:<12} {:<30} {}", s.id, s.role.key(), state, s.email, s.name);
+                println!(
+                    "{:<5} {:<6} {:<12} {:<30} {}",
+                    s.id,
+                    s.role.key(),
+                    state,
+                    s.email,
+                    s.name
+                );
             }
             Ok(())
         }
@@ -282,15 +340,20 @@ fn staff(cmd: StaffCommand, load: impl Fn(&Option<PathBuf>) -> Result<Config>) -
 fn read_password(prompt: &str) -> Result<String> {
     if !std::io::stdin().is_terminal() {
         let mut line = String::new();
-        std::io::stdin().lock().read_line(&mut line).io_context(|| "reading the password from stdin")?;
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .io_context(|| "reading the password from stdin")?;
         let password = line.trim_end_matches(['\n', '\r']).to_string();
         if password.is_empty() {
             return Err(Error::Other("no password on stdin".into()));
         }
         return Ok(password);
     }
-    let first = rpassword::prompt_password(format!("{prompt}: ")).io_context(|| "reading the password")?;
-    let second = rpassword::prompt_password("Again, to confirm: ").io_context(|| "reading the password")?;
+    let first =
+        rpassword::prompt_password(format!("{prompt}: ")).io_context(|| "reading the password")?;
+    let second =
+        rpassword::prompt_password("Again, to confirm: ").io_context(|| "reading the password")?;
     if first != second {
         return Err(Error::Other("the two passwords differ".into()));
     }
@@ -299,16 +362,29 @@ fn read_password(prompt: &str) -> Result<String> {
 
 fn backup(config: &Config, out: &Path) -> Result<()> {
     if out.exists() {
-        return Err(Error::Other(format!("{} already exists; choose a new file name", out.display())));
+        return Err(Error::Other(format!(
+            "{} already exists; choose a new file name",
+            out.display()
+        )));
     }
     let db = open_existing(config)?;
     if let Err(e) = db.backup_to(out) {
         let _ = std::fs::remove_file(out);
         return Err(e);
     }
-    let size = std::fs::metadata(out).io_context(|| format!("reading {}", out.display()))?.len();
-    println!("Backed up {} to {} ({}); integrity check: ok", config.db_path().display(), out.display(), human_size(size));
-    println!("Attachments are files under {}: copy that folder too.", config.data_dir.join("files").display());
+    let size = std::fs::metadata(out)
+        .io_context(|| format!("reading {}", out.display()))?
+        .len();
+    println!(
+        "Backed up {} to {} ({}); integrity check: ok",
+        config.db_path().display(),
+        out.display(),
+        human_size(size)
+    );
+    println!(
+        "Attachments are files under {}: copy that folder too.",
+        config.data_dir.join("files").display()
+    );
     Ok(())
 }
 

@@ -128,13 +128,20 @@ impl Default for Config {
 
 impl Default for SessionConfig {
     fn default() -> Self {
-        SessionConfig { staff_idle_minutes: 8 * 60, staff_absolute_hours: 7 * 24 }
+        SessionConfig {
+            staff_idle_minutes: 8 * 60,
+            staff_absolute_hours: 7 * 24,
+        }
     }
 }
 
 impl Default for LoginConfig {
     fn default() -> Self {
-        LoginConfig { max_failures_per_account: 5, max_failures_per_ip: 20, lockout_minutes: 15 }
+        LoginConfig {
+            max_failures_per_account: 5,
+            max_failures_per_ip: 20,
+            lockout_minutes: 15,
+        }
     }
 }
 
@@ -153,26 +160,34 @@ impl Default for ServerConfig {
 
 impl Default for ShareConfig {
     fn default() -> Self {
-        ShareConfig { submissions_per_hour: 10 }
+        ShareConfig {
+            submissions_per_hour: 10,
+        }
     }
 }
 
 impl Default for MailConfig {
     fn default() -> Self {
-        MailConfig { from: "Porchlight <porchlight@localhost>".into() }
+        MailConfig {
+            from: "Porchlight <porchlight@localhost>".into(),
+        }
     }
 }
 
 impl Config {
     /// Loads `path` (or the embedded defaults when `None`), applies `PORCHLIGHT_*` variables
     /// from `env`, and validates the result.
-    pub fn load(path: Option<&Path>, env: impl IntoIterator<Item = (String, String)>) -> Result<Config> {
+    pub fn load(
+        path: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config> {
         let config = match path {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
                     .io_context(|| format!("reading config file {}", path.display()))?;
-                toml::from_str::<Config>(&text)
-                    .map_err(|e| Error::Config(format!("{}: {}", path.display(), e.to_string().trim_end())))?
+                toml::from_str::<Config>(&text).map_err(|e| {
+                    Error::Config(format!("{}: {}", path.display(), e.to_string().trim_end()))
+                })?
             }
             None => Config::default(),
         };
@@ -205,20 +220,39 @@ impl Config {
     fn validate(&self) -> Result<()> {
         let bad = |key: &str, why: &str| Err(Error::Config(format!("{key}: {why}")));
         if self.listen.parse::<SocketAddr>().is_err() {
-            return bad("listen", "must be an address and port such as 127.0.0.1:8080");
+            return bad(
+                "listen",
+                "must be an address and port such as 127.0.0.1:8080",
+            );
         }
         if !self.base_url.is_empty() {
-            let rest = self.base_url.strip_prefix("https://").or_else(|| self.base_url.strip_prefix("http://"));
+            let rest = self
+                .base_url
+                .strip_prefix("https://")
+                .or_else(|| self.base_url.strip_prefix("http://"));
             match rest {
-                Some(host) if !host.is_empty() && !host.trim_end_matches('/').contains(['/', '?', '#', ' ']) => {}
-                _ => return bad("base_url", "must be http:// or https:// followed by a host and optional port, no path"),
+                Some(host)
+                    if !host.is_empty()
+                        && !host.trim_end_matches('/').contains(['/', '?', '#', ' ']) => {}
+                _ => {
+                    return bad(
+                        "base_url",
+                        "must be http:// or https:// followed by a host and optional port, no path",
+                    );
+                }
             }
         }
         if self.data_dir.as_os_str().is_empty() {
             return bad("data_dir", "must not be empty");
         }
-        if !matches!(self.log_level.as_str(), "error" | "warn" | "info" | "debug" | "trace") {
-            return bad("log_level", "must be one of error, warn, info, debug, trace");
+        if !matches!(
+            self.log_level.as_str(),
+            "error" | "warn" | "info" | "debug" | "trace"
+        ) {
+            return bad(
+                "log_level",
+                "must be one of error, warn, info, debug, trace",
+            );
         }
         if !(4..=31).contains(&self.bcrypt_cost) {
             return bad("bcrypt_cost", "must be between 4 and 31");
@@ -230,15 +264,30 @@ impl Config {
             return bad("sqlite_synchronous", "must be \"full\" or \"normal\"");
         }
         let positive = [
-            ("session.staff_idle_minutes", self.session.staff_idle_minutes),
-            ("session.staff_absolute_hours", self.session.staff_absolute_hours),
-            ("login.max_failures_per_account", self.login.max_failures_per_account.into()),
-            ("login.max_failures_per_ip", self.login.max_failures_per_ip.into()),
+            (
+                "session.staff_idle_minutes",
+                self.session.staff_idle_minutes,
+            ),
+            (
+                "session.staff_absolute_hours",
+                self.session.staff_absolute_hours,
+            ),
+            (
+                "login.max_failures_per_account",
+                self.login.max_failures_per_account.into(),
+            ),
+            (
+                "login.max_failures_per_ip",
+                self.login.max_failures_per_ip.into(),
+            ),
             ("login.lockout_minutes", self.login.lockout_minutes),
             ("server.max_connections", self.server.max_connections as u64),
             ("server.idle_timeout_secs", self.server.idle_timeout_secs),
             ("server.body_timeout_secs", self.server.body_timeout_secs),
-            ("share.submissions_per_hour", self.share.submissions_per_hour.into()),
+            (
+                "share.submissions_per_hour",
+                self.share.submissions_per_hour.into(),
+            ),
         ];
         for (key, value) in positive {
             if value == 0 {
@@ -249,7 +298,10 @@ impl Config {
             return bad("server.workers", "must be between 0 (automatic) and 1024");
         }
         if !self.mail.from.contains('@') {
-            return bad("mail.from", "must be an email address, e.g. \"Acme Support <support@acme.example>\"");
+            return bad(
+                "mail.from",
+                "must be an email address, e.g. \"Acme Support <support@acme.example>\"",
+            );
         }
         Ok(())
     }
@@ -257,7 +309,10 @@ impl Config {
     /// The public base URL without a trailing slash (derived from `listen` when unset).
     pub fn base_url(&self) -> String {
         if self.base_url.is_empty() {
-            let listen = self.listen.replace("0.0.0.0", "127.0.0.1").replace("[::]", "[::1]");
+            let listen = self
+                .listen
+                .replace("0.0.0.0", "127.0.0.1")
+                .replace("[::]", "[::1]");
             format!("http://{listen}")
         } else {
             self.base_url.trim_end_matches('/').to_string()
@@ -297,7 +352,9 @@ impl Config {
         if self.server.workers > 0 {
             return self.server.workers;
         }
-        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
         (cores * 4).clamp(4, 64)
     }
 
@@ -322,7 +379,9 @@ fn mask_secrets(table: &mut toml::Table) {
 }
 
 fn is_secret_key(key: &str) -> bool {
-    ["password", "secret", "token"].iter().any(|w| key.contains(w))
+    ["password", "secret", "token"]
+        .iter()
+        .any(|w| key.contains(w))
 }
 
 /// Finds the key path (`["server", "workers"]`) whose env name is `suffix` (`SERVER_WORKERS`).
@@ -350,18 +409,27 @@ fn set_from_env(table: &mut toml::Table, path: &[String], var: &str, raw: &str) 
     let (last, parents) = path.split_last().expect("non-empty key path");
     let mut current = table;
     for p in parents {
-        current = current.get_mut(p).and_then(|v| v.as_table_mut()).expect("path found above");
+        current = current
+            .get_mut(p)
+            .and_then(|v| v.as_table_mut())
+            .expect("path found above");
     }
     let slot = current.get_mut(last).expect("path found above");
     let key = path.join(".");
     *slot = match slot {
-        toml::Value::Integer(_) => toml::Value::Integer(
-            raw.trim().parse().map_err(|_| Error::Config(format!("{var} ({key}): expected a whole number, got {raw:?}")))?,
-        ),
+        toml::Value::Integer(_) => toml::Value::Integer(raw.trim().parse().map_err(|_| {
+            Error::Config(format!(
+                "{var} ({key}): expected a whole number, got {raw:?}"
+            ))
+        })?),
         toml::Value::Boolean(_) => toml::Value::Boolean(match raw.trim() {
             "true" | "1" | "yes" => true,
             "false" | "0" | "no" => false,
-            _ => return Err(Error::Config(format!("{var} ({key}): expected true or false, got {raw:?}"))),
+            _ => {
+                return Err(Error::Config(format!(
+                    "{var} ({key}): expected true or false, got {raw:?}"
+                )));
+            }
         }),
         _ => toml::Value::String(raw.to_string()),
     };
@@ -373,7 +441,10 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
@@ -401,7 +472,10 @@ mod tests {
         keys("", &table, &mut all);
         for key in all {
             let leaf = key.rsplit('.').next().unwrap();
-            assert!(EXAMPLE.contains(&format!("{leaf} =")), "config.example.toml lacks {key}");
+            assert!(
+                EXAMPLE.contains(&format!("{leaf} =")),
+                "config.example.toml lacks {key}"
+            );
         }
     }
 
@@ -426,13 +500,17 @@ mod tests {
 
     #[test]
     fn unknown_env_variable_is_named() {
-        let err = Config::load(None, env(&[("PORCHLIGHT_LISTN", "x")])).unwrap_err().to_string();
+        let err = Config::load(None, env(&[("PORCHLIGHT_LISTN", "x")]))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("PORCHLIGHT_LISTN"), "{err}");
     }
 
     #[test]
     fn bad_env_value_names_the_key() {
-        let err = Config::load(None, env(&[("PORCHLIGHT_BCRYPT_COST", "lots")])).unwrap_err().to_string();
+        let err = Config::load(None, env(&[("PORCHLIGHT_BCRYPT_COST", "lots")]))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("bcrypt_cost"), "{err}");
     }
 
@@ -441,7 +519,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("p.toml");
         std::fs::write(&path, "[server]\nidle_timeout = 3\n").unwrap();
-        let err = Config::load(Some(&path), Vec::new()).unwrap_err().to_string();
+        let err = Config::load(Some(&path), Vec::new())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("idle_timeout"), "{err}");
     }
 
@@ -450,18 +530,26 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("p.toml");
         std::fs::write(&path, "listen = \"nowhere\"\n").unwrap();
-        let err = Config::load(Some(&path), Vec::new()).unwrap_err().to_string();
+        let err = Config::load(Some(&path), Vec::new())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("listen"), "{err}");
         std::fs::write(&path, "sqlite_synchronous = \"off\"\n").unwrap();
-        let err = Config::load(Some(&path), Vec::new()).unwrap_err().to_string();
+        let err = Config::load(Some(&path), Vec::new())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("sqlite_synchronous"), "{err}");
     }
 
     #[test]
     fn secrets_are_masked() {
-        let mut t: toml::Table = toml::from_str("[mail]\nsmtp_password = \"hunter2\"\nfrom = \"a@b\"").unwrap();
+        let mut t: toml::Table =
+            toml::from_str("[mail]\nsmtp_password = \"hunter2\"\nfrom = \"a@b\"").unwrap();
         mask_secrets(&mut t);
         let s = toml::to_string(&t).unwrap();
-        assert!(!s.contains("hunter2") && s.contains("***") && s.contains("a@b"), "{s}");
+        assert!(
+            !s.contains("hunter2") && s.contains("***") && s.contains("a@b"),
+            "{s}"
+        );
     }
 }

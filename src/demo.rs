@@ -17,15 +17,42 @@ use crate::store::{self, Db};
 
 /// The demo's staff: (role, name, email, password). Printed in the guide — demo only.
 const STAFF: &[(Role, &str, &str, &str)] = &[
-    (Role::Admin, "Ada Admin", "admin@demo.example", "demo-admin-pass"),
-    (Role::Agent, "Sam Agent", "agent@demo.example", "demo-agent-pass"),
-    (Role::Agent, "Riley Support", "riley@demo.example", "demo-riley-pass"),
+    (
+        Role::Admin,
+        "Ada Admin",
+        "admin@demo.example",
+        "demo-admin-pass",
+    ),
+    (
+        Role::Agent,
+        "Sam Agent",
+        "agent@demo.example",
+        "demo-agent-pass",
+    ),
+    (
+        Role::Agent,
+        "Riley Support",
+        "riley@demo.example",
+        "demo-riley-pass",
+    ),
 ];
 
 const PROJECTS: &[(&str, &str, &str)] = &[
-    ("ACME", "Acme website redesign", "The new marketing site for Acme Corp: design, build and launch."),
-    ("GLOBEX", "Globex mobile app", "iOS and Android app for Globex field staff."),
-    ("INIT", "Initech intranet", "Maintenance and support of the Initech intranet."),
+    (
+        "ACME",
+        "Acme website redesign",
+        "The new marketing site for Acme Corp: design, build and launch.",
+    ),
+    (
+        "GLOBEX",
+        "Globex mobile app",
+        "iOS and Android app for Globex field staff.",
+    ),
+    (
+        "INIT",
+        "Initech intranet",
+        "Maintenance and support of the Initech intranet.",
+    ),
 ];
 
 const SUBJECTS: &[&str] = &[
@@ -65,13 +92,19 @@ impl Guide {
         let mut out = String::new();
         out.push_str("\n=== Porchlight demo ===\n");
         if self.seeded {
-            out.push_str(&format!("Created a demo workspace with {} tickets.\n", self.tickets));
+            out.push_str(&format!(
+                "Created a demo workspace with {} tickets.\n",
+                self.tickets
+            ));
         } else {
             out.push_str("Using the demo workspace already in this data directory.\n");
         }
         out.push_str(&format!("\nStaff sign-in: {base}/login\n"));
         for (role, name, email, password) in STAFF {
-            out.push_str(&format!("  {:<6} {name:<14} {email:<22} password: {password}\n", role.key()));
+            out.push_str(&format!(
+                "  {:<6} {name:<14} {email:<22} password: {password}\n",
+                role.key()
+            ));
         }
         out.push_str(&format!("\nInbox:    {base}/\nProjects: {base}/projects\n"));
         out.push_str(&format!(
@@ -85,7 +118,8 @@ impl Guide {
 /// A new, empty directory under the system temp dir.
 pub fn fresh_data_dir() -> Result<PathBuf> {
     let mut suffix = [0u8; 4];
-    getrandom::fill(&mut suffix).map_err(|e| Error::Other(format!("OS random number generator: {e}")))?;
+    getrandom::fill(&mut suffix)
+        .map_err(|e| Error::Other(format!("OS random number generator: {e}")))?;
     let name: String = suffix.iter().map(|b| format!("{b:02x}")).collect();
     let dir = std::env::temp_dir().join(format!("porchlight-demo-{name}"));
     std::fs::create_dir_all(&dir).io_context(|| format!("creating {}", dir.display()))?;
@@ -96,27 +130,53 @@ pub fn fresh_data_dir() -> Result<PathBuf> {
 pub fn ensure(app: &App, db: &Db, tickets: usize) -> Result<Guide> {
     let data_dir = app.config.data_dir.clone();
     if store::staff::count(db)? > 0 {
-        return Ok(Guide { data_dir, seeded: false, tickets });
+        return Ok(Guide {
+            data_dir,
+            seeded: false,
+            tickets,
+        });
     }
     seed(app, db, tickets)?;
-    Ok(Guide { data_dir, seeded: true, tickets })
+    Ok(Guide {
+        data_dir,
+        seeded: true,
+        tickets,
+    })
 }
 
 fn seed(app: &App, db: &Db, tickets: usize) -> Result<()> {
     // Hash outside the write transaction: bcrypt is slow on purpose.
-    let hashes: Vec<String> =
-        STAFF.iter().map(|(_, _, _, pw)| passwords::hash(pw, app.config.bcrypt_cost)).collect::<Result<_>>()?;
+    let hashes: Vec<String> = STAFF
+        .iter()
+        .map(|(_, _, _, pw)| passwords::hash(pw, app.config.bcrypt_cost))
+        .collect::<Result<_>>()?;
     let now = crate::clock::now();
     db.write(|tx| {
         let mut staff = Vec::new();
         for ((role, name, email, password), hash) in STAFF.iter().zip(&hashes) {
-            let input = NewStaffInput { name, email, password, role: *role };
-            let id = accounts::insert_staff(tx, &input, hash)?.map_err(|e| Error::Other(format!("demo staff: {e}")))?;
+            let input = NewStaffInput {
+                name,
+                email,
+                password,
+                role: *role,
+            };
+            let id = accounts::insert_staff(tx, &input, hash)?
+                .map_err(|e| Error::Other(format!("demo staff: {e}")))?;
             staff.push((id, *name));
         }
         let mut projects = Vec::new();
         for (key, name, description) in PROJECTS {
-            projects.push((store::projects::insert(tx, &NewProject { key, name, description })?, *key));
+            projects.push((
+                store::projects::insert(
+                    tx,
+                    &NewProject {
+                        key,
+                        name,
+                        description,
+                    },
+                )?,
+                *key,
+            ));
         }
         for i in 0..tickets {
             seed_ticket(tx, i, now, &projects, &staff)?;
@@ -149,7 +209,11 @@ fn seed_ticket(
         body: &body,
         priority: Priority::ALL[(i * 7) % Priority::ALL.len()],
         assignee_id: assignee,
-        source: if from_client { Source::Share } else { Source::Staff },
+        source: if from_client {
+            Source::Share
+        } else {
+            Source::Staff
+        },
         requester_name: from_client.then_some(client.0),
         requester_email: from_client.then_some(client.1),
         created_by: (!from_client).then(|| staff[0].0),
@@ -157,7 +221,10 @@ fn seed_ticket(
     let (id, _) = store::tickets::insert(tx, &new)?;
     if i % 3 == 0 {
         let (agent_id, agent_name) = staff[(i + 1) % staff.len()];
-        let agent = Actor { staff_id: Some(agent_id), name: agent_name };
+        let agent = Actor {
+            staff_id: Some(agent_id),
+            name: agent_name,
+        };
         store::timeline::insert_comment(
             tx,
             id,
@@ -173,7 +240,7 @@ fn seed_ticket(
             Visibility::Internal,
         )?;
     }
-    let status = Status::ALL[(i * 5) % Status::ALL.len()];
+    let status = Status::ALL[(i * 5 + i / 3) % Status::ALL.len()];
     // Spread the tickets over the last 60 days, newest last.
     let age = DEMO_SPAN_SECS * (i % 997) as i64 / 997;
     store::tickets::backdate(tx, id, now - age - 3600, now - age, status)?;

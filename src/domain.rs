@@ -126,7 +126,9 @@ labelled_enum!(
 pub fn valid_project_key(key: &str) -> bool {
     (2..=10).contains(&key.len())
         && key.starts_with(|c: char| c.is_ascii_uppercase())
-        && key.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        && key
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
 }
 
 /// Splits a ticket reference `ACME-12` into key and number.
@@ -139,13 +141,17 @@ pub fn parse_ticket_ref(r: &str) -> Option<(&str, i64)> {
 /// A plausible email address: something@something.something, no spaces, at most 254 bytes.
 /// Deliverability is checked by sending, not by regex.
 pub fn plausible_email(email: &str) -> bool {
-    let Some((local, domain)) = email.rsplit_once('@') else { return false };
+    let Some((local, domain)) = email.rsplit_once('@') else {
+        return false;
+    };
     email.len() <= 254
         && !local.is_empty()
         && domain.contains('.')
         && !domain.starts_with('.')
         && !domain.ends_with('.')
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';'))
+        && !email
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';'))
 }
 
 #[cfg(test)]

@@ -24,9 +24,14 @@ impl Log for StderrLogger {
         }
         let now = time::OffsetDateTime::now_utc();
         let ts = now
-            .format(time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z"))
+            .format(time::macros::format_description!(
+                "[year]-[month]-[day]T[hour]:[minute]:[second]Z"
+            ))
             .unwrap_or_default();
-        let target = record.target().strip_prefix("porchlight::").unwrap_or(record.target());
+        let target = record
+            .target()
+            .strip_prefix("porchlight::")
+            .unwrap_or(record.target());
         let mut err = std::io::stderr().lock();
         let _ = writeln!(err, "{ts} {:<5} {target} {}", record.level(), record.args());
     }

@@ -9,7 +9,9 @@ pub struct Errors(BTreeMap<String, String>);
 
 impl Errors {
     pub fn add(&mut self, field: &str, message: impl Into<String>) {
-        self.0.entry(field.to_string()).or_insert_with(|| message.into());
+        self.0
+            .entry(field.to_string())
+            .or_insert_with(|| message.into());
     }
 
     pub fn is_empty(&self) -> bool {
@@ -29,7 +31,10 @@ impl Errors {
     pub fn max_len(&mut self, field: &str, value: &str, label: &str, max: usize) {
         let n = value.chars().count();
         if n > max {
-            self.add(field, format!("{label} is too long: {n} characters, at most {max}."));
+            self.add(
+                field,
+                format!("{label} is too long: {n} characters, at most {max}."),
+            );
         }
     }
 }
@@ -54,6 +59,9 @@ mod tests {
         e.max_len("body", "abcdef", "Body", 3);
         assert!(!e.is_empty());
         let json = serde_json::to_string(&e).unwrap();
-        assert!(json.contains("Title is required.") && json.contains("at most 3"), "{json}");
+        assert!(
+            json.contains("Title is required.") && json.contains("at most 3"),
+            "{json}"
+        );
     }
 }

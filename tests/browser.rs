@@ -1,1 +1,272 @@
+//! Browser tests: headless Chromium driven through chromedriver (fantoccini), against the real
+//! binary. Without Chromium they are skipped with a message — except under CI (`CI` set), where
+//! a missing browser is a failure.
 
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+
+use crate::util::Server;
+
+/// A headless Chromium session. Dropping it (also on panic) closes the browser and driver.
+pub struct Browser {
+    rt: tokio::runtime::Runtime,
+    client: Option<Client>,
+    driver: Child,
+    _profile: tempfile::TempDir,
+}
+
+fn find_program(candidates: &[&str]) -> Option<PathBuf> {
+    for c in candidates {
+        let p = Path::new(c);
+        if p.is_absolute() && p.exists() {
+            return Some(p.to_path_buf());
+        }
+        if let Some(paths) = std::env::var_os("PATH") {
+            for dir in std::env::split_paths(&paths) {
+                let full = dir.join(c);
+                if full.exists() {
+                    return Some(full);
+                }
+            }
+        }
+    }
+    None
+}
+
+impl Browser {
+    /// Starts chromedriver and a headless Chromium; `None` (skip) when they are not installed
+    /// and `CI` is not set.
+    pub fn start() -> Option<Browser> {
+        let chromium = find_program(&[
+            "/usr/bin/chromium",
+            "chromium",
+            "chromium-browser",
+            "google-chrome",
+        ]);
+        let driver_bin = find_program(&["/usr/bin/chromedriver", "chromedriver"]);
+        let (Some(chromium), Some(driver_bin)) = (chromium, driver_bin) else {
+            if std::env::var_os("CI").is_some() {
+                panic!(
+                    "CI is set but Chromium/chromedriver are missing: install the Debian packages chromium and chromium-driver"
+                );
+            }
+            eprintln!(
+                "SKIPPED browser test: Chromium or chromedriver not installed (apt-get install chromium chromium-driver)"
+            );
+            return None;
+        };
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let driver = Command::new(driver_bin)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver");
+        let profile = tempfile::tempdir().unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let mut browser = Browser {
+            rt,
+            client: None,
+            driver,
+            _profile: profile,
+        };
+        let caps = serde_json::json!({
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": chromium,
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    "--disable-dev-shm-usage", "--window-size=1280,900",
+                    format!("--user-data-dir={}", browser._profile.path().display()),
+                ]
+            }
+        });
+        let caps = caps.as_object().unwrap().clone();
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let client = loop {
+            let attempt = browser.rt.block_on(async {
+                ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+                    .capabilities(caps.clone())
+                    .connect(&url)
+                    .await
+            });
+            match attempt {
+                Ok(client) => break client,
+                Err(e) if Instant::now() < deadline => {
+                    let _ = e;
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                Err(e) => panic!("could not start Chromium through chromedriver: {e}"),
+            }
+        };
+        browser.client = Some(client);
+        Some(browser)
+    }
+
+    fn c(&self) -> &Client {
+        self.client.as_ref().expect("browser running")
+    }
+
+    pub fn goto(&self, url: &str) {
+        self.rt
+            .block_on(self.c().goto(url))
+            .unwrap_or_else(|e| panic!("goto {url}: {e}"));
+    }
+
+    /// Waits (up to 15 s) for an element to exist and returns its text. After a click, wait
+    /// for something that exists only on the next page — never for "navigation".
+    pub fn wait_for(&self, css: &str) -> String {
+        self.rt.block_on(async {
+            let el = self
+                .c()
+                .wait()
+                .at_most(Duration::from_secs(15))
+                .for_element(Locator::Css(css))
+                .await
+                .unwrap_or_else(|e| panic!("waiting for {css}: {e}"));
+            el.text().await.unwrap_or_default()
+        })
+    }
+
+    pub fn fill(&self, css: &str, text: &str) {
+        self.rt.block_on(async {
+            let el = self
+                .c()
+                .find(Locator::Css(css))
+                .await
+                .unwrap_or_else(|e| panic!("find {css}: {e}"));
+            el.clear().await.ok();
+            el.send_keys(text)
+                .await
+                .unwrap_or_else(|e| panic!("type into {css}: {e}"));
+        });
+    }
+
+    #[allow(dead_code)]
+    pub fn select(&self, css: &str, value: &str) {
+        self.rt.block_on(async {
+            let el = self
+                .c()
+                .find(Locator::Css(css))
+                .await
+                .unwrap_or_else(|e| panic!("find {css}: {e}"));
+            el.select_by_value(value)
+                .await
+                .unwrap_or_else(|e| panic!("select {value} in {css}: {e}"));
+        });
+    }
+
+    pub fn click(&self, css: &str) {
+        self.rt.block_on(async {
+            let el = self
+                .c()
+                .find(Locator::Css(css))
+                .await
+                .unwrap_or_else(|e| panic!("find {css}: {e}"));
+            el.click()
+                .await
+                .unwrap_or_else(|e| panic!("click {css}: {e}"));
+        });
+    }
+
+    pub fn source(&self) -> String {
+        self.rt.block_on(self.c().source()).expect("page source")
+    }
+
+    pub fn current_url(&self) -> String {
+        self.rt
+            .block_on(self.c().current_url())
+            .expect("url")
+            .to_string()
+    }
+
+    /// Saves a screenshot to `$PORCHLIGHT_SCREENSHOTS/{name}.png` when that variable is set.
+    pub fn screenshot(&self, name: &str) {
+        if let Some(dir) = std::env::var_os("PORCHLIGHT_SCREENSHOTS") {
+            let png = self.rt.block_on(self.c().screenshot()).expect("screenshot");
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(Path::new(&dir).join(format!("{name}.png")), png).unwrap();
+        }
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        if let Some(client) = self.client.take() {
+            let _ = self.rt.block_on(client.close());
+        }
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+/// Adds a staff account to a running server's database through the CLI.
+pub fn add_staff(server: &Server, email: &str, role: &str, password: &str) {
+    use std::io::Write;
+    let mut child = Command::new(crate::util::binary())
+        .args([
+            "staff",
+            "add",
+            "--email",
+            email,
+            "--name",
+            "Browser Admin",
+            "--role",
+            role,
+            "--data-dir",
+        ])
+        .arg(&server.dir)
+        .env("PORCHLIGHT_BCRYPT_COST", "4")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{password}\n").as_bytes())
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+}
+
+#[test]
+fn staff_signs_in_and_sees_the_inbox() {
+    let Some(browser) = Browser::start() else {
+        return;
+    };
+    let server = Server::start(&[]);
+    add_staff(&server, "ada@example.com", "admin", "correct horse");
+
+    browser.goto(&server.url("/"));
+    browser.wait_for("form[action='/login']");
+    browser.screenshot("login");
+    browser.fill("#f-email", "ada@example.com");
+    browser.fill("#f-password", "wrong password");
+    browser.click("button[type=submit]");
+    let error = browser.wait_for(".alert-error");
+    assert!(error.contains("don't match"), "{error}");
+
+    browser.fill("#f-password", "correct horse");
+    browser.click("button[type=submit]");
+    let tabs = browser.wait_for("nav.tabs");
+    assert!(tabs.contains("All"), "{tabs}");
+    let heading = browser.wait_for("h1");
+    assert_eq!(heading, "Inbox");
+    assert!(browser.source().contains("No projects yet"));
+    assert_eq!(browser.current_url(), server.url("/"));
+    browser.screenshot("inbox");
+}

@@ -25,28 +25,44 @@ pub struct Resp {
 
 impl Resp {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn location(&self) -> &str {
-        self.header("Location").unwrap_or_else(|| panic!("no Location header (status {})", self.status))
+        self.header("Location")
+            .unwrap_or_else(|| panic!("no Location header (status {})", self.status))
     }
 
     #[track_caller]
     pub fn assert_status(&self, status: u16) -> &Self {
-        assert_eq!(self.status, status, "unexpected status; body:\n{}", self.body);
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body:\n{}",
+            self.body
+        );
         self
     }
 
     #[track_caller]
     pub fn assert_contains(&self, needle: &str) -> &Self {
-        assert!(self.body.contains(needle), "expected {needle:?} in:\n{}", self.body);
+        assert!(
+            self.body.contains(needle),
+            "expected {needle:?} in:\n{}",
+            self.body
+        );
         self
     }
 
     #[track_caller]
     pub fn assert_lacks(&self, needle: &str) -> &Self {
-        assert!(!self.body.contains(needle), "did not expect {needle:?} in:\n{}", self.body);
+        assert!(
+            !self.body.contains(needle),
+            "did not expect {needle:?} in:\n{}",
+            self.body
+        );
         self
     }
 }
@@ -81,7 +97,13 @@ impl TestApp {
         porchlight::logging::init(&config.log_level);
         let app = App::new(config).expect("app starts");
         let db = app.store.connect().expect("db connection");
-        TestApp { app, db, cookies: HashMap::new(), ip: "127.0.0.1".into(), _dir: dir }
+        TestApp {
+            app,
+            db,
+            cookies: HashMap::new(),
+            ip: "127.0.0.1".into(),
+            _dir: dir,
+        }
     }
 
     /// A second browser on the same app: same data, its own cookies.
@@ -89,10 +111,21 @@ impl TestApp {
         self.cookies.clear();
     }
 
-    pub fn request(&mut self, method: &str, path: &str, headers: Vec<(String, String)>, body: Vec<u8>) -> Resp {
+    pub fn request(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+    ) -> Resp {
         let mut headers = headers;
         if !self.cookies.is_empty() {
-            let cookie = self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ");
+            let cookie = self
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("; ");
             headers.push(("Cookie".into(), cookie));
         }
         headers.push(("Host".into(), "127.0.0.1:8080".into()));
@@ -100,8 +133,11 @@ impl TestApp {
         let req = Request::fake_http_from(addr, method, path, headers, body);
         let response = self.app.handle(&self.db, &req);
         let status = response.status_code;
-        let headers: Vec<(String, String)> =
-            response.headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let headers: Vec<(String, String)> = response
+            .headers
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         for (k, v) in &headers {
             if k.eq_ignore_ascii_case("Set-Cookie") {
                 let pair = v.split(';').next().unwrap_or("");
@@ -118,7 +154,11 @@ impl TestApp {
         let (mut reader, _) = response.data.into_reader_and_size();
         let mut body = String::new();
         std::io::Read::read_to_string(&mut reader, &mut body).expect("utf-8 body");
-        Resp { status, headers, body }
+        Resp {
+            status,
+            headers,
+            body,
+        }
     }
 
     pub fn get(&mut self, path: &str) -> Resp {
@@ -140,15 +180,25 @@ impl TestApp {
     /// POSTs exactly these fields (no CSRF token added).
     pub fn post_raw(&mut self, path: &str, fields: &[(&str, &str)]) -> Resp {
         let body = form_body(fields);
-        let headers = vec![("Content-Type".to_string(), "application/x-www-form-urlencoded".to_string())];
+        let headers = vec![(
+            "Content-Type".to_string(),
+            "application/x-www-form-urlencoded".to_string(),
+        )];
         self.request("POST", path, headers, body.into_bytes())
     }
 
     /// Creates a staff account directly and returns its password.
     pub fn add_staff(&self, email: &str, name: &str, role: porchlight::domain::Role) -> String {
         let password = format!("pw-{email}");
-        let input = porchlight::accounts::NewStaffInput { name, email, password: &password, role };
-        porchlight::accounts::create_staff(&self.db, 4, &input).expect("db").expect("valid staff");
+        let input = porchlight::accounts::NewStaffInput {
+            name,
+            email,
+            password: &password,
+            role,
+        };
+        porchlight::accounts::create_staff(&self.db, 4, &input)
+            .expect("db")
+            .expect("valid staff");
         password
     }
 
@@ -169,14 +219,24 @@ impl TestApp {
     }
 
     pub fn create_project(&mut self, key: &str, name: &str) {
-        self.post("/projects/new", &[("name", name), ("key", key), ("description", "")]).assert_status(303);
+        self.post(
+            "/projects/new",
+            &[("name", name), ("key", key), ("description", "")],
+        )
+        .assert_status(303);
     }
 
     /// Creates a ticket through the form and returns its reference.
     pub fn create_ticket(&mut self, project: &str, subject: &str, body: &str) -> String {
         let r = self.post(
             "/tickets/new",
-            &[("project", project), ("subject", subject), ("body", body), ("priority", "normal"), ("assignee", "")],
+            &[
+                ("project", project),
+                ("subject", subject),
+                ("body", body),
+                ("priority", "normal"),
+                ("assignee", ""),
+            ],
         );
         r.assert_status(303);
         r.location().trim_start_matches("/tickets/").to_string()
@@ -197,8 +257,15 @@ pub fn form_body(fields: &[(&str, &str)]) -> String {
 
 /// Extracts the value of the first `name="csrf_token"` hidden input from a page.
 pub fn csrf_from(html: &str) -> String {
-    let at = html.find("name=\"csrf_token\" value=\"").expect("page has a CSRF field") + 25;
-    html[at..].split('"').next().expect("closing quote").to_string()
+    let at = html
+        .find("name=\"csrf_token\" value=\"")
+        .expect("page has a CSRF field")
+        + 25;
+    html[at..]
+        .split('"')
+        .next()
+        .expect("closing quote")
+        .to_string()
 }
 
 /// The real `porchlight` binary, started on a free loopback port with a temp data directory.
@@ -221,7 +288,11 @@ impl Server {
         let tmp = tempfile::tempdir().expect("temp dir");
         let dir = tmp.path().to_path_buf();
         let dir_arg = dir.to_str().unwrap().to_string();
-        let mut s = Self::spawn(&["serve", "--listen", "127.0.0.1:0", "--data-dir", &dir_arg], env, dir);
+        let mut s = Self::spawn(
+            &["serve", "--listen", "127.0.0.1:0", "--data-dir", &dir_arg],
+            env,
+            dir,
+        );
         s._tmp = Some(tmp);
         s
     }
@@ -240,7 +311,10 @@ impl Server {
         }
         let mut child = cmd.spawn().expect("start porchlight");
         let output = Arc::new(Mutex::new(Vec::new()));
-        for stream in [Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>, Box::new(child.stderr.take().unwrap())] {
+        for stream in [
+            Box::new(child.stdout.take().unwrap()) as Box<dyn std::io::Read + Send>,
+            Box::new(child.stderr.take().unwrap()),
+        ] {
             let output = Arc::clone(&output);
             std::thread::spawn(move || {
                 for line in BufReader::new(stream).lines().map_while(Result::ok) {
@@ -251,18 +325,35 @@ impl Server {
         let deadline = Instant::now() + Duration::from_secs(60);
         let addr = loop {
             let found = output.lock().unwrap().iter().find_map(|l| {
-                l.split("listening on http://").nth(1).and_then(|rest| rest.split_whitespace().next()).map(str::to_string)
+                l.split("listening on http://")
+                    .nth(1)
+                    .and_then(|rest| rest.split_whitespace().next())
+                    .map(str::to_string)
             });
             if let Some(addr) = found {
                 break addr.parse::<SocketAddr>().expect("address");
             }
             if let Ok(Some(status)) = child.try_wait() {
-                panic!("porchlight exited with {status}: {:?}", output.lock().unwrap());
+                panic!(
+                    "porchlight exited with {status}: {:?}",
+                    output.lock().unwrap()
+                );
             }
-            assert!(Instant::now() < deadline, "porchlight did not start: {:?}", output.lock().unwrap());
+            assert!(
+                Instant::now() < deadline,
+                "porchlight did not start: {:?}",
+                output.lock().unwrap()
+            );
             std::thread::sleep(Duration::from_millis(20));
         };
-        Server { child, base: format!("http://{addr}"), addr, output, dir, _tmp: None }
+        Server {
+            child,
+            base: format!("http://{addr}"),
+            addr,
+            output,
+            dir,
+            _tmp: None,
+        }
     }
 
     /// Everything the process printed so far.
@@ -274,7 +365,13 @@ impl Server {
     pub fn line_with(&self, needle: &str) -> Option<String> {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
-            if let Some(line) = self.output.lock().unwrap().iter().find(|l| l.contains(needle)) {
+            if let Some(line) = self
+                .output
+                .lock()
+                .unwrap()
+                .iter()
+                .find(|l| l.contains(needle))
+            {
                 return Some(line.clone());
             }
             if Instant::now() > deadline {
@@ -290,7 +387,10 @@ impl Server {
 
     /// Sends a signal to the process.
     pub fn signal(&self, sig: &str) {
-        let status = Command::new("kill").args([&format!("-{sig}"), &self.child.id().to_string()]).status().expect("kill");
+        let status = Command::new("kill")
+            .args([&format!("-{sig}"), &self.child.id().to_string()])
+            .status()
+            .expect("kill");
         assert!(status.success());
     }
 
@@ -333,10 +433,23 @@ pub fn http_get(agent: &ureq::Agent, url: &str) -> (u16, String) {
 
 /// POST a form with `agent`; returns status, Location and body.
 pub fn http_post(agent: &ureq::Agent, url: &str, fields: &[(&str, &str)]) -> (u16, String, String) {
-    let mut r = agent.post(url).header("Origin", origin_of(url)).send_form(fields.iter().copied()).expect("POST");
+    let mut r = agent
+        .post(url)
+        .header("Origin", origin_of(url))
+        .send_form(fields.iter().copied())
+        .expect("POST");
     let status = r.status().as_u16();
-    let location = r.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
-    (status, location, r.body_mut().read_to_string().unwrap_or_default())
+    let location = r
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    (
+        status,
+        location,
+        r.body_mut().read_to_string().unwrap_or_default(),
+    )
 }
 
 fn origin_of(url: &str) -> String {

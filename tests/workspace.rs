@@ -11,37 +11,70 @@ fn migrations_are_pinned() {
     assert_eq!(porchlight::store::migrate::MIGRATIONS.len(), 1);
     let t = TestApp::new();
     let conn = rusqlite::Connection::open(t.app.config.db_path()).unwrap();
-    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+    let version: i64 = conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(version, 1);
-    let mode: String = conn.query_row("PRAGMA journal_mode", [], |r| r.get(0)).unwrap();
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(mode, "wal");
 }
 
 #[test]
 fn projects_create_validate_edit_archive() {
     let mut t = TestApp::admin();
-    t.get("/projects").assert_status(200).assert_contains("No projects yet");
+    t.get("/projects")
+        .assert_status(200)
+        .assert_contains("No projects yet");
 
     // Bad input comes back with the text intact and the errors beside the fields.
-    let r = t.post("/projects/new", &[("name", ""), ("key", "acme corp"), ("description", "Keep me")]);
-    r.assert_status(422).assert_contains("Name is required").assert_contains("capital letters");
-    r.assert_contains("value=\"acme corp\"").assert_contains(">Keep me</textarea>");
+    let r = t.post(
+        "/projects/new",
+        &[
+            ("name", ""),
+            ("key", "acme corp"),
+            ("description", "Keep me"),
+        ],
+    );
+    r.assert_status(422)
+        .assert_contains("Name is required")
+        .assert_contains("capital letters");
+    r.assert_contains("value=\"acme corp\"")
+        .assert_contains(">Keep me</textarea>");
 
     t.create_project("ACME", "Acme website");
-    t.get("/projects/ACME").assert_status(200).assert_contains("Acme website");
+    t.get("/projects/ACME")
+        .assert_status(200)
+        .assert_contains("Acme website");
     let r = t.post("/projects/new", &[("name", "Other"), ("key", "ACME")]);
-    r.assert_status(422).assert_contains("Another project already uses this key");
+    r.assert_status(422)
+        .assert_contains("Another project already uses this key");
 
-    t.post("/projects/ACME/edit", &[("name", "Acme relaunch"), ("description", "**New** scope")]).assert_status(303);
-    t.get("/projects/ACME").assert_contains("Acme relaunch").assert_contains("<strong>New</strong>");
-    t.post("/projects/ACME/edit", &[("name", " "), ("description", "x")]).assert_status(422).assert_contains("Name is required");
+    t.post(
+        "/projects/ACME/edit",
+        &[("name", "Acme relaunch"), ("description", "**New** scope")],
+    )
+    .assert_status(303);
+    t.get("/projects/ACME")
+        .assert_contains("Acme relaunch")
+        .assert_contains("<strong>New</strong>");
+    t.post(
+        "/projects/ACME/edit",
+        &[("name", " "), ("description", "x")],
+    )
+    .assert_status(422)
+    .assert_contains("Name is required");
 
     t.post("/projects/ACME/archive", &[]).assert_status(303);
     t.get("/projects").assert_contains("Archived");
     t.get("/tickets/new").assert_lacks("ACME ·");
     t.post("/projects/ACME/unarchive", &[]).assert_status(303);
-    t.get("/tickets/new").assert_contains("ACME · Acme relaunch");
-    t.get("/projects/NOPE").assert_status(404).assert_contains("Page not found");
+    t.get("/tickets/new")
+        .assert_contains("ACME · Acme relaunch");
+    t.get("/projects/NOPE")
+        .assert_status(404)
+        .assert_contains("Page not found");
 }
 
 #[test]
@@ -52,9 +85,20 @@ fn tickets_are_created_numbered_and_validated() {
     assert_eq!(t.create_ticket("ACME", "Second", "two"), "ACME-2");
 
     let long = "x".repeat(201);
-    let r = t.post("/tickets/new", &[("project", ""), ("subject", &long), ("body", "my text"), ("priority", "nope")]);
-    r.assert_status(422).assert_contains("Choose a project").assert_contains("Subject is too long");
-    r.assert_contains("Choose a priority").assert_contains(">my text</textarea>");
+    let r = t.post(
+        "/tickets/new",
+        &[
+            ("project", ""),
+            ("subject", &long),
+            ("body", "my text"),
+            ("priority", "nope"),
+        ],
+    );
+    r.assert_status(422)
+        .assert_contains("Choose a project")
+        .assert_contains("Subject is too long");
+    r.assert_contains("Choose a priority")
+        .assert_contains(">my text</textarea>");
     t.get("/tickets/ACME-99").assert_status(404);
     t.get("/tickets/garbage").assert_status(404);
 }
@@ -63,11 +107,19 @@ fn tickets_are_created_numbered_and_validated() {
 fn user_text_is_escaped_and_markdown_sanitised() {
     let mut t = TestApp::admin();
     t.create_project("ACME", "Acme");
-    let r = t.create_ticket("ACME", "<script>alert('subject')</script>", "**ok** <script>alert('body')</script> <img src=x onerror=alert(1)>");
+    let r = t.create_ticket(
+        "ACME",
+        "<script>alert('subject')</script>",
+        "**ok** <script>alert('body')</script> <img src=x onerror=alert(1)>",
+    );
     let page = t.get(&format!("/tickets/{r}"));
-    page.assert_lacks("<script>alert").assert_lacks("onerror").assert_contains("&lt;script&gt;alert(");
+    page.assert_lacks("<script>alert")
+        .assert_lacks("onerror")
+        .assert_contains("&lt;script&gt;alert(");
     page.assert_contains("<strong>ok</strong>");
-    t.get("/").assert_lacks("<script>alert").assert_contains("&lt;script&gt;");
+    t.get("/")
+        .assert_lacks("<script>alert")
+        .assert_contains("&lt;script&gt;");
 }
 
 #[test]
@@ -78,58 +130,106 @@ fn public_replies_and_internal_notes_are_unmistakable() {
     let reply = t.post(&format!("/tickets/{r}/reply"), &[("reply", "We are on it")]);
     reply.assert_status(303);
     assert_eq!(reply.location(), format!("/tickets/{r}#reply"));
-    t.get(&format!("/tickets/{r}")).assert_contains("Reply sent to the client.");
-    t.post(&format!("/tickets/{r}/note"), &[("note", "Root cause: cache")]).assert_status(303);
+    t.get(&format!("/tickets/{r}"))
+        .assert_contains("Reply sent to the client.");
+    t.post(
+        &format!("/tickets/{r}/note"),
+        &[("note", "Root cause: cache")],
+    )
+    .assert_status(303);
 
     let page = t.get(&format!("/tickets/{r}"));
     page.assert_contains("Internal note added. The client can&#x27;t see it.");
     let note_at = page.body.find("Root cause: cache").unwrap();
     let reply_at = page.body.find("We are on it").unwrap();
     let label = "Internal note — never shown to the client";
-    let label_at = page.body.rfind(&format!("<span class=\"tag tag-internal\">{label}</span>")).expect("note labelled");
-    assert!(label_at < note_at && label_at > reply_at, "the label belongs to the note");
-    page.assert_contains("class=\"entry internal\"").assert_contains("class=\"entry public\"");
+    let label_at = page
+        .body
+        .rfind(&format!("<span class=\"tag tag-internal\">{label}</span>"))
+        .expect("note labelled");
+    assert!(
+        label_at < note_at && label_at > reply_at,
+        "the label belongs to the note"
+    );
+    page.assert_contains("class=\"entry internal\"")
+        .assert_contains("class=\"entry public\"");
     // Two separate forms with different actions and buttons.
-    page.assert_contains(&format!("action=\"/tickets/{r}/reply\"")).assert_contains("Send reply to client");
-    page.assert_contains(&format!("action=\"/tickets/{r}/note\"")).assert_contains("Save internal note");
+    page.assert_contains(&format!("action=\"/tickets/{r}/reply\""))
+        .assert_contains("Send reply to client");
+    page.assert_contains(&format!("action=\"/tickets/{r}/note\""))
+        .assert_contains("Save internal note");
 
     // Empty text is refused next to the right form, keeping the other form's text.
     let r2 = t.post(&format!("/tickets/{r}/note"), &[("note", "   ")]);
-    r2.assert_status(422).assert_contains("A note can&#x27;t be empty");
+    r2.assert_status(422)
+        .assert_contains("A note can&#x27;t be empty");
 }
 
 #[test]
 fn status_priority_assignee_and_expected_date_changes_are_on_the_timeline() {
     let mut t = TestApp::admin();
     t.add_staff("bo@example.com", "Bo Agent", Role::Agent);
-    let bo = porchlight::store::staff::get_by_email(&t.db, "bo@example.com").unwrap().unwrap();
+    let bo = porchlight::store::staff::get_by_email(&t.db, "bo@example.com")
+        .unwrap()
+        .unwrap();
     t.create_project("ACME", "Acme");
     let r = t.create_ticket("ACME", "Slow page", "");
     let path = format!("/tickets/{r}/update");
     let bo_id = bo.id.to_string();
-    t.post(&path, &[("status", "pending"), ("priority", "urgent"), ("assignee", &bo_id), ("expected_by", "2026-12-24")])
-        .assert_status(303);
+    t.post(
+        &path,
+        &[
+            ("status", "pending"),
+            ("priority", "urgent"),
+            ("assignee", &bo_id),
+            ("expected_by", "2026-12-24"),
+        ],
+    )
+    .assert_status(303);
     let page = t.get(&format!("/tickets/{r}"));
     page.assert_contains("changed the status from Open to <strong>Pending</strong>");
     page.assert_contains("changed the priority from Normal to <strong>Urgent</strong>");
     page.assert_contains("assigned it to <strong>Bo Agent</strong>");
     page.assert_contains("set the expected-by date to <strong>2026-12-24</strong>");
 
-    let bad = t.post(&path, &[("status", "resolved"), ("priority", "urgent"), ("assignee", "99999"), ("expected_by", "24/12/2026")]);
-    bad.assert_status(422).assert_contains("Enter a date as YYYY-MM-DD").assert_contains("Choose an active staff member");
+    let bad = t.post(
+        &path,
+        &[
+            ("status", "resolved"),
+            ("priority", "urgent"),
+            ("assignee", "99999"),
+            ("expected_by", "24/12/2026"),
+        ],
+    );
+    bad.assert_status(422)
+        .assert_contains("Enter a date as YYYY-MM-DD")
+        .assert_contains("Choose an active staff member");
     bad.assert_contains("value=\"24&#x2f;12&#x2f;2026\"");
     // Nothing was half-written: the status is still Pending.
     t.get(&format!("/?status=resolved")).assert_lacks(&r);
-    t.post(&path, &[("status", "pending"), ("priority", "urgent"), ("assignee", &bo_id), ("expected_by", "2026-12-24")])
-        .assert_status(303);
-    t.get(&format!("/tickets/{r}")).assert_contains("Nothing changed.");
+    t.post(
+        &path,
+        &[
+            ("status", "pending"),
+            ("priority", "urgent"),
+            ("assignee", &bo_id),
+            ("expected_by", "2026-12-24"),
+        ],
+    )
+    .assert_status(303);
+    t.get(&format!("/tickets/{r}"))
+        .assert_contains("Nothing changed.");
 }
 
 #[test]
 fn inbox_filters_counts_search_and_pages() {
     let mut t = TestApp::admin();
     t.add_staff("bo@example.com", "Bo Agent", Role::Agent);
-    let bo = porchlight::store::staff::get_by_email(&t.db, "bo@example.com").unwrap().unwrap().id.to_string();
+    let bo = porchlight::store::staff::get_by_email(&t.db, "bo@example.com")
+        .unwrap()
+        .unwrap()
+        .id
+        .to_string();
     t.get("/").assert_contains("No projects yet");
     t.create_project("ACME", "Acme");
     t.create_project("GLOBEX", "Globex");
@@ -138,22 +238,50 @@ fn inbox_filters_counts_search_and_pages() {
         t.create_ticket("ACME", &format!("Acme issue {i}"), "");
     }
     let g = t.create_ticket("GLOBEX", "Globex checkout bug", "");
-    t.post(&format!("/tickets/{g}/update"), &[("status", "resolved"), ("priority", "high"), ("assignee", &bo), ("expected_by", "")])
-        .assert_status(303);
+    t.post(
+        &format!("/tickets/{g}/update"),
+        &[
+            ("status", "resolved"),
+            ("priority", "high"),
+            ("assignee", &bo),
+            ("expected_by", ""),
+        ],
+    )
+    .assert_status(303);
 
     let page1 = t.get("/");
-    page1.assert_contains("Page 1 of 2 · 56 tickets").assert_contains("Globex checkout bug");
-    page1.assert_contains("Open <span class=\"count\">55</span>").assert_contains("Resolved <span class=\"count\">1</span>");
+    page1
+        .assert_contains("Page 1 of 2 · 56 tickets")
+        .assert_contains("Globex checkout bug");
+    page1
+        .assert_contains("Open <span class=\"count\">55</span>")
+        .assert_contains("Resolved <span class=\"count\">1</span>");
     let page2 = t.get("/?page=2");
-    page2.assert_contains("Page 2 of 2").assert_contains("Acme issue 1<").assert_lacks("Globex checkout bug");
+    page2
+        .assert_contains("Page 2 of 2")
+        .assert_contains("Acme issue 1<")
+        .assert_lacks("Globex checkout bug");
 
-    t.get("/?project=GLOBEX").assert_contains("Globex checkout bug").assert_lacks("Acme issue");
-    t.get("/?status=resolved").assert_contains("Globex checkout bug").assert_contains("1 ticket<");
-    t.get("/?priority=high").assert_contains("Globex checkout bug").assert_lacks("Acme issue 7");
-    t.get(&format!("/?assignee={bo}")).assert_contains("Globex checkout bug").assert_lacks("Acme issue 7");
-    t.get("/?assignee=none").assert_contains("Acme issue 7").assert_lacks("Globex checkout bug");
-    t.get("/?q=CHECKOUT").assert_contains("Globex checkout bug").assert_lacks("Acme issue");
-    t.get("/?q=100%25").assert_contains("No tickets match these filters");
+    t.get("/?project=GLOBEX")
+        .assert_contains("Globex checkout bug")
+        .assert_lacks("Acme issue");
+    t.get("/?status=resolved")
+        .assert_contains("Globex checkout bug")
+        .assert_contains("1 ticket<");
+    t.get("/?priority=high")
+        .assert_contains("Globex checkout bug")
+        .assert_lacks("Acme issue 7");
+    t.get(&format!("/?assignee={bo}"))
+        .assert_contains("Globex checkout bug")
+        .assert_lacks("Acme issue 7");
+    t.get("/?assignee=none")
+        .assert_contains("Acme issue 7")
+        .assert_lacks("Globex checkout bug");
+    t.get("/?q=CHECKOUT")
+        .assert_contains("Globex checkout bug")
+        .assert_lacks("Acme issue");
+    t.get("/?q=100%25")
+        .assert_contains("No tickets match these filters");
     // The most recently updated ticket comes first.
     let first_row = page1.body.find("<tbody>").unwrap();
     let globex_at = page1.body[first_row..].find("Globex checkout bug").unwrap();
@@ -166,12 +294,33 @@ fn staff_admin_is_for_admins_only() {
     let mut agent = TestApp::new();
     agent.sign_in_as("agent@example.com", Role::Agent);
     for path in ["/staff", "/staff/new", "/staff/1"] {
-        agent.get(path).assert_status(403).assert_contains("Not allowed");
+        agent
+            .get(path)
+            .assert_status(403)
+            .assert_contains("Not allowed");
     }
-    agent.post("/staff/new", &[("name", "Eve"), ("email", "eve@example.com"), ("password", "long enough"), ("role", "admin")]).assert_status(403);
-    agent.post("/staff/1", &[("role", "admin")]).assert_status(403);
-    agent.post("/staff/1/deactivate", &[("confirm", "yes")]).assert_status(403);
-    assert!(porchlight::store::staff::get_by_email(&agent.db, "eve@example.com").unwrap().is_none());
+    agent
+        .post(
+            "/staff/new",
+            &[
+                ("name", "Eve"),
+                ("email", "eve@example.com"),
+                ("password", "long enough"),
+                ("role", "admin"),
+            ],
+        )
+        .assert_status(403);
+    agent
+        .post("/staff/1", &[("role", "admin")])
+        .assert_status(403);
+    agent
+        .post("/staff/1/deactivate", &[("confirm", "yes")])
+        .assert_status(403);
+    assert!(
+        porchlight::store::staff::get_by_email(&agent.db, "eve@example.com")
+            .unwrap()
+            .is_none()
+    );
     agent.get("/").assert_lacks("href=\"/staff\"");
 }
 
@@ -179,25 +328,67 @@ fn staff_admin_is_for_admins_only() {
 fn admins_add_staff_change_roles_and_keep_an_admin() {
     let mut t = TestApp::admin();
     t.get("/").assert_contains("href=\"/staff\"");
-    let r = t.post("/staff/new", &[("name", "Bo"), ("email", "bo@"), ("password", "short"), ("role", "agent")]);
-    r.assert_status(422).assert_contains("value=\"bo@\"").assert_contains("Enter an email address").assert_contains("at least 8");
+    let r = t.post(
+        "/staff/new",
+        &[
+            ("name", "Bo"),
+            ("email", "bo@"),
+            ("password", "short"),
+            ("role", "agent"),
+        ],
+    );
+    r.assert_status(422)
+        .assert_contains("value=\"bo@\"")
+        .assert_contains("Enter an email address")
+        .assert_contains("at least 8");
     r.assert_lacks("value=\"short\"");
-    t.post("/staff/new", &[("name", "Bo"), ("email", "bo@example.com"), ("password", "long enough"), ("role", "agent")]).assert_status(303);
-    t.post("/staff/new", &[("name", "Bo 2"), ("email", "BO@example.com"), ("password", "long enough"), ("role", "agent")])
-        .assert_status(422)
-        .assert_contains("already exists");
+    t.post(
+        "/staff/new",
+        &[
+            ("name", "Bo"),
+            ("email", "bo@example.com"),
+            ("password", "long enough"),
+            ("role", "agent"),
+        ],
+    )
+    .assert_status(303);
+    t.post(
+        "/staff/new",
+        &[
+            ("name", "Bo 2"),
+            ("email", "BO@example.com"),
+            ("password", "long enough"),
+            ("role", "agent"),
+        ],
+    )
+    .assert_status(422)
+    .assert_contains("already exists");
     t.get("/staff").assert_contains("bo@example.com");
 
-    let me = porchlight::store::staff::get_by_email(&t.db, "admin@example.com").unwrap().unwrap();
+    let me = porchlight::store::staff::get_by_email(&t.db, "admin@example.com")
+        .unwrap()
+        .unwrap();
     // The only admin can neither be demoted nor deactivated (nor deactivate themself).
-    t.post(&format!("/staff/{}", me.id), &[("role", "agent")]).assert_status(422).assert_contains("only active admin");
-    t.post(&format!("/staff/{}/deactivate", me.id), &[("confirm", "yes")]).assert_status(422);
+    t.post(&format!("/staff/{}", me.id), &[("role", "agent")])
+        .assert_status(422)
+        .assert_contains("only active admin");
+    t.post(
+        &format!("/staff/{}/deactivate", me.id),
+        &[("confirm", "yes")],
+    )
+    .assert_status(422);
 
-    let bo = porchlight::store::staff::get_by_email(&t.db, "bo@example.com").unwrap().unwrap();
+    let bo = porchlight::store::staff::get_by_email(&t.db, "bo@example.com")
+        .unwrap()
+        .unwrap();
     // Deactivation needs the confirmation tick.
-    t.post(&format!("/staff/{}/deactivate", bo.id), &[]).assert_status(422).assert_contains("to confirm");
-    t.post(&format!("/staff/{}", bo.id), &[("role", "admin")]).assert_status(303);
-    t.post(&format!("/staff/{}", me.id), &[("role", "agent")]).assert_status(303);
+    t.post(&format!("/staff/{}/deactivate", bo.id), &[])
+        .assert_status(422)
+        .assert_contains("to confirm");
+    t.post(&format!("/staff/{}", bo.id), &[("role", "admin")])
+        .assert_status(303);
+    t.post(&format!("/staff/{}", me.id), &[("role", "agent")])
+        .assert_status(303);
     // Now an agent: the staff pages are closed to me.
     t.get("/staff").assert_status(403);
 }
@@ -207,9 +398,18 @@ fn every_response_carries_the_security_headers() {
     let mut t = TestApp::admin();
     for path in ["/", "/login", "/healthz", "/nope", "/projects"] {
         let r = t.get(path);
-        let csp = r.header("Content-Security-Policy").unwrap_or_else(|| panic!("CSP on {path}"));
-        assert!(csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"), "{csp}");
-        assert_eq!(r.header("X-Content-Type-Options"), Some("nosniff"), "{path}");
+        let csp = r
+            .header("Content-Security-Policy")
+            .unwrap_or_else(|| panic!("CSP on {path}"));
+        assert!(
+            csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"),
+            "{csp}"
+        );
+        assert_eq!(
+            r.header("X-Content-Type-Options"),
+            Some("nosniff"),
+            "{path}"
+        );
         assert!(r.header("Referrer-Policy").is_some(), "{path}");
     }
     let setup = t.get("/setup/whatever");
@@ -231,9 +431,12 @@ fn a_failure_shows_a_request_id_and_no_details() {
     let mut t = TestApp::admin();
     t.create_project("ACME", "Acme");
     let conn = rusqlite::Connection::open(t.app.config.db_path()).unwrap();
-    conn.execute_batch("ALTER TABLE tickets RENAME TO tickets_gone").unwrap();
+    conn.execute_batch("ALTER TABLE tickets RENAME TO tickets_gone")
+        .unwrap();
     let r = t.get("/");
-    r.assert_status(500).assert_contains("Something went wrong").assert_contains("Request id:");
+    r.assert_status(500)
+        .assert_contains("Something went wrong")
+        .assert_contains("Request id:");
     r.assert_lacks("tickets").assert_lacks("no such table");
 }
 
@@ -242,7 +445,11 @@ fn static_assets_are_versioned_and_cached() {
     let mut t = TestApp::admin();
     let page = t.get("/");
     let at = page.body.find("/assets/").unwrap();
-    let href = page.body[at..].split('"').next().unwrap().replace("&#x2f;", "/");
+    let href = page.body[at..]
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&#x2f;", "/");
     let css = t.get(&href);
     css.assert_status(200).assert_contains("--brand");
     assert!(css.header("Content-Type").unwrap().starts_with("text/css"));

@@ -31,7 +31,10 @@ pub fn origin_allowed(origin: Option<&str>, host: Option<&str>, base_url: &str) 
     if origin.eq_ignore_ascii_case(base_url) {
         return true;
     }
-    let origin_host = origin.split_once("://").map(|(_, rest)| rest).unwrap_or(origin);
+    let origin_host = origin
+        .split_once("://")
+        .map(|(_, rest)| rest)
+        .unwrap_or(origin);
     matches!(host, Some(h) if h.eq_ignore_ascii_case(origin_host))
 }
 
@@ -53,8 +56,20 @@ mod tests {
         let base = "https://help.example.com";
         assert!(origin_allowed(None, None, base));
         assert!(origin_allowed(Some("https://help.example.com"), None, base));
-        assert!(origin_allowed(Some("http://127.0.0.1:8080"), Some("127.0.0.1:8080"), base));
-        assert!(!origin_allowed(Some("https://evil.example"), Some("help.example.com"), base));
-        assert!(!origin_allowed(Some("null"), Some("help.example.com"), base));
+        assert!(origin_allowed(
+            Some("http://127.0.0.1:8080"),
+            Some("127.0.0.1:8080"),
+            base
+        ));
+        assert!(!origin_allowed(
+            Some("https://evil.example"),
+            Some("help.example.com"),
+            base
+        ));
+        assert!(!origin_allowed(
+            Some("null"),
+            Some("help.example.com"),
+            base
+        ));
     }
 }

@@ -13,7 +13,9 @@ pub fn check_new(password: &str) -> Result<(), String> {
         return Err(format!("Use at least {MIN_LEN} characters."));
     }
     if password.len() > MAX_BYTES {
-        return Err(format!("Use at most {MAX_BYTES} bytes (bcrypt ignores anything longer)."));
+        return Err(format!(
+            "Use at most {MAX_BYTES} bytes (bcrypt ignores anything longer)."
+        ));
     }
     if password.trim().is_empty() {
         return Err("A password of only spaces is not allowed.".into());
@@ -22,7 +24,8 @@ pub fn check_new(password: &str) -> Result<(), String> {
 }
 
 pub fn hash(password: &str, cost: u32) -> crate::error::Result<String> {
-    bcrypt::hash(password, cost).map_err(|e| crate::error::Error::Other(format!("hashing a password: {e}")))
+    bcrypt::hash(password, cost)
+        .map_err(|e| crate::error::Error::Other(format!("hashing a password: {e}")))
 }
 
 /// Checks `password` against a stored hash; a malformed hash simply fails.
@@ -34,7 +37,8 @@ pub fn verify(password: &str, hash: &str) -> bool {
 /// "unknown email" and "wrong password" must not differ, in words or in time.
 pub fn verify_dummy(password: &str, cost: u32) {
     static DUMMY: OnceLock<String> = OnceLock::new();
-    let dummy = DUMMY.get_or_init(|| bcrypt::hash("porchlight-dummy-password", cost).unwrap_or_default());
+    let dummy =
+        DUMMY.get_or_init(|| bcrypt::hash("porchlight-dummy-password", cost).unwrap_or_default());
     let _ = bcrypt::verify(password, dummy);
 }
 

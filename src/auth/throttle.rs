@@ -29,7 +29,11 @@ pub fn record(tx: &Tx<'_>, scope: &str) -> Result<()> {
 /// "5 minutes", rounded up, for "try again in …" messages.
 pub fn minutes_text(secs: i64) -> String {
     let minutes = (secs + 59) / 60;
-    if minutes == 1 { "1 minute".into() } else { format!("{minutes} minutes") }
+    if minutes == 1 {
+        "1 minute".into()
+    } else {
+        format!("{minutes} minutes")
+    }
 }
 
 #[cfg(test)]

@@ -72,15 +72,26 @@ pub fn run(app: Arc<App>, listener: std::net::TcpListener) -> Result<()> {
     let max_connections = config.server.max_connections;
     let pool = Pool::start(Arc::clone(&app), config.workers())?;
 
-    let io_threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).min(4);
+    let io_threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .min(4);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(io_threads)
         .thread_name("porchlight-io")
         .enable_all()
         .build()
         .io_context(|| "starting the I/O runtime")?;
-    listener.set_nonblocking(true).io_context(|| "configuring the listener")?;
-    let result = runtime.block_on(accept_loop(listener, pool.sender(), limits, max_connections, grace));
+    listener
+        .set_nonblocking(true)
+        .io_context(|| "configuring the listener")?;
+    let result = runtime.block_on(accept_loop(
+        listener,
+        pool.sender(),
+        limits,
+        max_connections,
+        grace,
+    ));
     // Stop the runtime first (it may still hold job senders), then let workers finish their jobs.
     runtime.shutdown_timeout(Duration::from_secs(1));
     pool.join();
@@ -96,8 +107,10 @@ async fn accept_loop(
 ) -> Result<()> {
     use tokio::signal::unix::{SignalKind, signal};
     let listener = TcpListener::from_std(listener).io_context(|| "registering the listener")?;
-    let mut sigterm = signal(SignalKind::terminate()).io_context(|| "installing the SIGTERM handler")?;
-    let mut sigint = signal(SignalKind::interrupt()).io_context(|| "installing the SIGINT handler")?;
+    let mut sigterm =
+        signal(SignalKind::terminate()).io_context(|| "installing the SIGTERM handler")?;
+    let mut sigint =
+        signal(SignalKind::interrupt()).io_context(|| "installing the SIGINT handler")?;
     let slots = Arc::new(Semaphore::new(max_connections));
     let graceful = GracefulShutdown::new();
     let mut builder = http1::Builder::new();
@@ -145,7 +158,10 @@ async fn accept_loop(
         });
     }
 
-    log::info!("shutting down: no new connections; waiting up to {}s for requests in flight", grace.as_secs());
+    log::info!(
+        "shutting down: no new connections; waiting up to {}s for requests in flight",
+        grace.as_secs()
+    );
     drop(listener);
     tokio::spawn(async move {
         // A second signal means "now".
@@ -156,8 +172,14 @@ async fn accept_loop(
         log::warn!("second signal: exiting immediately");
         std::process::exit(130);
     });
-    if tokio::time::timeout(grace, graceful.shutdown()).await.is_err() {
-        log::warn!("requests still running after {}s; closing them", grace.as_secs());
+    if tokio::time::timeout(grace, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        log::warn!(
+            "requests still running after {}s; closing them",
+            grace.as_secs()
+        );
     }
     Ok(())
 }
@@ -169,46 +191,96 @@ async fn handle(
     jobs: worker::Sender,
     limits: Arc<Limits>,
 ) -> std::result::Result<Response<Full<Bytes>>, Infallible> {
-    let declared = req.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    let declared = req
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limits.body_limit as u64) {
         // Decided before reading a byte of the body (no "100 Continue" is sent either).
-        return Ok(plain(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large\n", true));
+        return Ok(plain(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "Request body too large\n",
+            true,
+        ));
     }
     let client = client_addr(&req, peer, limits.trust_forwarded_for);
     let (parts, body) = req.into_parts();
-    let body = match tokio::time::timeout(limits.body_timeout, Limited::new(body, limits.body_limit).collect()).await {
+    let body = match tokio::time::timeout(
+        limits.body_timeout,
+        Limited::new(body, limits.body_limit).collect(),
+    )
+    .await
+    {
         Ok(Ok(collected)) => collected.to_bytes(),
-        Ok(Err(e)) if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() => {
-            return Ok(plain(StatusCode::PAYLOAD_TOO_LARGE, "Request body too large\n", true));
+        Ok(Err(e))
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
+            return Ok(plain(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "Request body too large\n",
+                true,
+            ));
         }
         Ok(Err(e)) => {
             log::debug!("reading a request body from {peer}: {e}");
             return Ok(plain(StatusCode::BAD_REQUEST, "Bad request body\n", true));
         }
-        Err(_) => return Ok(plain(StatusCode::REQUEST_TIMEOUT, "Request body too slow\n", true)),
+        Err(_) => {
+            return Ok(plain(
+                StatusCode::REQUEST_TIMEOUT,
+                "Request body too slow\n",
+                true,
+            ));
+        }
     };
 
     // HEAD runs as GET; hyper leaves the body out of the response.
-    let method = if parts.method == hyper::Method::HEAD { "GET".to_string() } else { parts.method.to_string() };
-    let url = parts.uri.path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into());
+    let method = if parts.method == hyper::Method::HEAD {
+        "GET".to_string()
+    } else {
+        parts.method.to_string()
+    };
+    let url = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "/".into());
     let headers = parts
         .headers
         .iter()
-        .filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_string(), v.to_string())))
+        .filter_map(|(k, v)| {
+            v.to_str()
+                .ok()
+                .map(|v| (k.as_str().to_string(), v.to_string()))
+        })
         .collect();
     let request = rouille::Request::fake_http_from(client, method, url, headers, body.to_vec());
 
     let (reply, response) = tokio::sync::oneshot::channel();
     if jobs.send(Job { request, reply }).await.is_err() {
-        return Ok(plain(StatusCode::SERVICE_UNAVAILABLE, "Shutting down\n", true));
+        return Ok(plain(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Shutting down\n",
+            true,
+        ));
     }
     let Ok(prepared) = response.await else {
-        return Ok(plain(StatusCode::INTERNAL_SERVER_ERROR, "Internal error\n", true));
+        return Ok(plain(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Internal error\n",
+            true,
+        ));
     };
     let mut out = Response::new(Full::new(Bytes::from(prepared.body)));
-    *out.status_mut() = StatusCode::from_u16(prepared.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    *out.status_mut() =
+        StatusCode::from_u16(prepared.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     for (name, value) in prepared.headers {
-        let (Ok(name), Ok(value)) = (hyper::header::HeaderName::try_from(name), HeaderValue::try_from(value)) else {
+        let (Ok(name), Ok(value)) = (
+            hyper::header::HeaderName::try_from(name),
+            HeaderValue::try_from(value),
+        ) else {
             continue;
         };
         out.headers_mut().append(name, value);
@@ -238,9 +310,13 @@ fn client_addr<B>(req: &Request<B>, peer: SocketAddr, trust_forwarded_for: bool)
 fn plain(status: StatusCode, text: &'static str, close: bool) -> Response<Full<Bytes>> {
     let mut r = Response::new(Full::new(Bytes::from_static(text.as_bytes())));
     *r.status_mut() = status;
-    r.headers_mut().insert("content-type", HeaderValue::from_static("text/plain; charset=utf-8"));
+    r.headers_mut().insert(
+        "content-type",
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
     if close {
-        r.headers_mut().insert(CONNECTION, HeaderValue::from_static("close"));
+        r.headers_mut()
+            .insert(CONNECTION, HeaderValue::from_static("close"));
     }
     r
 }
@@ -250,8 +326,12 @@ fn plain(status: StatusCode, text: &'static str, close: bool) -> Response<Full<B
 fn raise_fd_limit() {
     // SAFETY: getrlimit/setrlimit only read and write the struct we pass.
     unsafe {
-        let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max {
+        let mut limit = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max
+        {
             limit.rlim_cur = limit.rlim_max;
             if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
                 log::debug!("could not raise the open-files limit");

@@ -29,7 +29,13 @@ pub struct Pool {
 }
 
 /// Headers the transport sets itself; a handler's value for them is dropped (as rouille does).
-const TRANSPORT_HEADERS: &[&str] = &["content-length", "transfer-encoding", "connection", "trailer", "upgrade"];
+const TRANSPORT_HEADERS: &[&str] = &[
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "trailer",
+    "upgrade",
+];
 
 impl Pool {
     /// Starts `size` workers, each with its own database connection.
@@ -46,7 +52,10 @@ impl Pool {
                 .spawn(move || {
                     loop {
                         // One idle worker waits on the channel; the others wait on the mutex.
-                        let job = receiver.lock().unwrap_or_else(|e| e.into_inner()).blocking_recv();
+                        let job = receiver
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .blocking_recv();
                         let Some(job) = job else { break };
                         let response = app.handle(&db, &job.request);
                         let _ = job.reply.send(prepare(response));
@@ -55,7 +64,10 @@ impl Pool {
                 .map_err(|e| Error::Io("starting a worker thread".into(), e))?;
             threads.push(thread);
         }
-        Ok(Pool { sender: Some(sender), threads })
+        Ok(Pool {
+            sender: Some(sender),
+            threads,
+        })
     }
 
     pub fn sender(&self) -> Sender {
@@ -83,7 +95,15 @@ fn prepare(response: rouille::Response) -> Prepared {
     let mut body = Vec::with_capacity(size.unwrap_or(0));
     if let Err(e) = reader.read_to_end(&mut body) {
         log::error!("reading a response body: {e}");
-        return Prepared { status: 500, headers: Vec::new(), body: b"Internal error\n".to_vec() };
+        return Prepared {
+            status: 500,
+            headers: Vec::new(),
+            body: b"Internal error\n".to_vec(),
+        };
     }
-    Prepared { status, headers, body }
+    Prepared {
+        status,
+        headers,
+        body,
+    }
 }

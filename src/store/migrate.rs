@@ -15,7 +15,8 @@ pub const MIGRATIONS: &[(&str, &str)] = &[("0001_init", include_str!("migrations
 /// Applies the migrations `db` lacks. Refuses a database newer than this binary.
 pub fn run(db: &Db, path: &Path) -> Result<()> {
     let conn = &db.conn;
-    let current: usize = conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
+    let current: usize =
+        conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
     if current > MIGRATIONS.len() {
         return Err(Error::Other(format!(
             "{} has schema version {current}, but this Porchlight knows only {}: use a newer binary",
@@ -30,10 +31,13 @@ pub fn run(db: &Db, path: &Path) -> Result<()> {
         let copy = path.with_extension(format!("sqlite3.before-{}.bak", MIGRATIONS[current].0));
         if !copy.exists() {
             db.backup_to(&copy)?;
-            log::info!("backed up the database to {} before migrating", copy.display());
+            log::info!(
+                "backed up the database to {} before migrating",
+                copy.display()
+            );
         }
     }
-    let _guard = db.writer.lock().unwrap_or_else(|e| e.into_inner());
+    let conn = db.writer.lock().unwrap_or_else(|e| e.into_inner());
     for (index, (name, sql)) in MIGRATIONS.iter().enumerate().skip(current) {
         let version = index + 1;
         let apply = || -> rusqlite::Result<()> {

@@ -54,19 +54,29 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Project> {
 
 pub fn get(r: &impl Reader, id: ProjectId) -> Result<Option<Project>> {
     let sql = format!("SELECT {COLUMNS} FROM projects p WHERE p.id = ?1");
-    Ok(r.conn().prepare_cached(&sql)?.query_row([id.0], from_row).optional()?)
+    Ok(r.conn()
+        .prepare_cached(&sql)?
+        .query_row([id.0], from_row)
+        .optional()?)
 }
 
 pub fn get_by_key(r: &impl Reader, key: &str) -> Result<Option<Project>> {
     let sql = format!("SELECT {COLUMNS} FROM projects p WHERE p.key = ?1");
-    Ok(r.conn().prepare_cached(&sql)?.query_row([key], from_row).optional()?)
+    Ok(r.conn()
+        .prepare_cached(&sql)?
+        .query_row([key], from_row)
+        .optional()?)
 }
 
 /// Projects by name; archived ones only when asked for.
 pub fn list(r: &impl Reader, include_archived: bool) -> Result<Vec<Project>> {
-    let sql = format!("SELECT {COLUMNS} FROM projects p WHERE p.archived = 0 OR ?1 ORDER BY p.archived, p.name COLLATE NOCASE");
+    let sql = format!(
+        "SELECT {COLUMNS} FROM projects p WHERE p.archived = 0 OR ?1 ORDER BY p.archived, p.name COLLATE NOCASE"
+    );
     let mut stmt = r.conn().prepare_cached(&sql)?;
-    let rows = stmt.query_map([include_archived], from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+    let rows = stmt
+        .query_map([include_archived], from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
 }
 
@@ -74,13 +84,19 @@ pub fn list(r: &impl Reader, include_archived: bool) -> Result<Vec<Project>> {
 pub fn list_with_counts(r: &impl Reader) -> Result<Vec<ProjectSummary>> {
     let sql = format!(
         "SELECT {COLUMNS},
-            (SELECT COUNT(*) FROM tickets t WHERE t.project_id = p.id AND t.status NOT IN ('resolved', 'closed')),
-            (SELECT COUNT(*) FROM tickets t WHERE t.project_id = p.id)
+            (SELECT COALESCE(SUM(n), 0) FROM ticket_counts c WHERE c.project_id = p.id AND c.status NOT IN ('resolved', 'closed')),
+            (SELECT COALESCE(SUM(n), 0) FROM ticket_counts c WHERE c.project_id = p.id)
          FROM projects p ORDER BY p.archived, p.name COLLATE NOCASE"
     );
     let mut stmt = r.conn().prepare_cached(&sql)?;
     let rows = stmt
-        .query_map([], |row| Ok(ProjectSummary { project: from_row(row)?, open_tickets: row.get(7)?, total_tickets: row.get(8)? }))?
+        .query_map([], |row| {
+            Ok(ProjectSummary {
+                project: from_row(row)?,
+                open_tickets: row.get(7)?,
+                total_tickets: row.get(8)?,
+            })
+        })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
 }
@@ -103,15 +119,17 @@ pub fn update(tx: &Tx<'_>, id: ProjectId, u: &ProjectUpdate<'_>) -> Result<()> {
 }
 
 pub fn set_archived(tx: &Tx<'_>, id: ProjectId, archived: bool) -> Result<()> {
-    tx.conn.execute("UPDATE projects SET archived = ?2, updated_at = ?3 WHERE id = ?1", params![id.0, archived, tx.now])?;
+    tx.conn.execute(
+        "UPDATE projects SET archived = ?2, updated_at = ?3 WHERE id = ?1",
+        params![id.0, archived, tx.now],
+    )?;
     Ok(())
 }
 
 /// Hands out the next ticket number of a project (inside the ticket's insert transaction).
 pub(super) fn take_next_number(tx: &Tx<'_>, id: ProjectId) -> Result<i64> {
-    Ok(tx.conn.query_row(
+    let mut stmt = tx.conn.prepare_cached(
         "UPDATE projects SET next_number = next_number + 1 WHERE id = ?1 RETURNING next_number - 1",
-        [id.0],
-        |row| row.get(0),
-    )?)
+    )?;
+    Ok(stmt.query_row([id.0], |row| row.get(0))?)
 }

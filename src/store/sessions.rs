@@ -25,7 +25,12 @@ pub fn insert(tx: &Tx<'_>, id_hash: &[u8], staff: StaffId, expires_at: i64) -> R
 /// The session with this hash if it has neither expired (absolute) nor idled out since
 /// `idle_cutoff`, and its staff member is active. `None` covers unknown, expired and
 /// deactivated alike.
-pub fn get_live(r: &impl Reader, id_hash: &[u8], now: i64, idle_cutoff: i64) -> Result<Option<SessionStaff>> {
+pub fn get_live(
+    r: &impl Reader,
+    id_hash: &[u8],
+    now: i64,
+    idle_cutoff: i64,
+) -> Result<Option<SessionStaff>> {
     let mut stmt = r.conn().prepare_cached(
         "SELECT s.id, s.email, s.name, s.password_hash, s.role, s.active, s.created_at, x.last_seen_at
          FROM staff_sessions x JOIN staff s ON s.id = x.staff_id
@@ -33,7 +38,10 @@ pub fn get_live(r: &impl Reader, id_hash: &[u8], now: i64, idle_cutoff: i64) -> 
     )?;
     let row = stmt
         .query_row(params![id_hash, now, idle_cutoff], |row| {
-            Ok(SessionStaff { staff: staff::from_row(row)?, last_seen_at: row.get(7)? })
+            Ok(SessionStaff {
+                staff: staff::from_row(row)?,
+                last_seen_at: row.get(7)?,
+            })
         })
         .optional()?;
     Ok(row)
@@ -41,18 +49,24 @@ pub fn get_live(r: &impl Reader, id_hash: &[u8], now: i64, idle_cutoff: i64) -> 
 
 /// Records activity, which keeps the session from idling out.
 pub fn touch(tx: &Tx<'_>, id_hash: &[u8]) -> Result<()> {
-    tx.conn.execute("UPDATE staff_sessions SET last_seen_at = ?2 WHERE id_hash = ?1", params![id_hash, tx.now])?;
+    tx.conn.execute(
+        "UPDATE staff_sessions SET last_seen_at = ?2 WHERE id_hash = ?1",
+        params![id_hash, tx.now],
+    )?;
     Ok(())
 }
 
 pub fn delete(tx: &Tx<'_>, id_hash: &[u8]) -> Result<()> {
-    tx.conn.execute("DELETE FROM staff_sessions WHERE id_hash = ?1", [id_hash])?;
+    tx.conn
+        .execute("DELETE FROM staff_sessions WHERE id_hash = ?1", [id_hash])?;
     Ok(())
 }
 
 /// Ends every session of one staff member (deactivation, password reset).
 pub fn delete_for_staff(tx: &Tx<'_>, staff: StaffId) -> Result<usize> {
-    Ok(tx.conn.execute("DELETE FROM staff_sessions WHERE staff_id = ?1", [staff.0])?)
+    Ok(tx
+        .conn
+        .execute("DELETE FROM staff_sessions WHERE staff_id = ?1", [staff.0])?)
 }
 
 /// Removes sessions that can no longer be used.

@@ -45,29 +45,42 @@ pub(super) fn from_row(row: &Row<'_>) -> rusqlite::Result<Staff> {
 
 /// How many staff accounts exist, active or not (0 means "first run: offer setup").
 pub fn count(r: &impl Reader) -> Result<i64> {
-    Ok(r.conn().query_row("SELECT COUNT(*) FROM staff", [], |row| row.get(0))?)
+    Ok(r.conn()
+        .query_row("SELECT COUNT(*) FROM staff", [], |row| row.get(0))?)
 }
 
 pub fn count_active_admins(r: &impl Reader) -> Result<i64> {
-    Ok(r.conn().query_row("SELECT COUNT(*) FROM staff WHERE role = 'admin' AND active = 1", [], |row| row.get(0))?)
+    Ok(r.conn().query_row(
+        "SELECT COUNT(*) FROM staff WHERE role = 'admin' AND active = 1",
+        [],
+        |row| row.get(0),
+    )?)
 }
 
 pub fn get(r: &impl Reader, id: StaffId) -> Result<Option<Staff>> {
     let sql = format!("SELECT {COLUMNS} FROM staff WHERE id = ?1");
-    Ok(r.conn().prepare_cached(&sql)?.query_row([id.0], from_row).optional()?)
+    Ok(r.conn()
+        .prepare_cached(&sql)?
+        .query_row([id.0], from_row)
+        .optional()?)
 }
 
 /// Looks an account up by email, case-insensitively.
 pub fn get_by_email(r: &impl Reader, email: &str) -> Result<Option<Staff>> {
     let sql = format!("SELECT {COLUMNS} FROM staff WHERE email = ?1");
-    Ok(r.conn().prepare_cached(&sql)?.query_row([email.trim()], from_row).optional()?)
+    Ok(r.conn()
+        .prepare_cached(&sql)?
+        .query_row([email.trim()], from_row)
+        .optional()?)
 }
 
 /// Every account, active first, then by name.
 pub fn list(r: &impl Reader) -> Result<Vec<Staff>> {
     let sql = format!("SELECT {COLUMNS} FROM staff ORDER BY active DESC, name COLLATE NOCASE, id");
     let mut stmt = r.conn().prepare_cached(&sql)?;
-    let rows = stmt.query_map([], from_row)?.collect::<rusqlite::Result<Vec<_>>>()?;
+    let rows = stmt
+        .query_map([], from_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
 }
 
@@ -81,18 +94,30 @@ pub fn insert(tx: &Tx<'_>, new: &NewStaff<'_>) -> Result<StaffId> {
     tx.conn.execute(
         "INSERT INTO staff (email, name, password_hash, role, active, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, 1, ?5, ?5)",
-        params![new.email.trim(), new.name.trim(), new.password_hash, new.role.key(), tx.now],
+        params![
+            new.email.trim(),
+            new.name.trim(),
+            new.password_hash,
+            new.role.key(),
+            tx.now
+        ],
     )?;
     Ok(StaffId(tx.conn.last_insert_rowid()))
 }
 
 pub fn update_role(tx: &Tx<'_>, id: StaffId, role: Role) -> Result<()> {
-    tx.conn.execute("UPDATE staff SET role = ?2, updated_at = ?3 WHERE id = ?1", params![id.0, role.key(), tx.now])?;
+    tx.conn.execute(
+        "UPDATE staff SET role = ?2, updated_at = ?3 WHERE id = ?1",
+        params![id.0, role.key(), tx.now],
+    )?;
     Ok(())
 }
 
 pub fn set_active(tx: &Tx<'_>, id: StaffId, active: bool) -> Result<()> {
-    tx.conn.execute("UPDATE staff SET active = ?2, updated_at = ?3 WHERE id = ?1", params![id.0, active, tx.now])?;
+    tx.conn.execute(
+        "UPDATE staff SET active = ?2, updated_at = ?3 WHERE id = ?1",
+        params![id.0, active, tx.now],
+    )?;
     Ok(())
 }
 

@@ -8,22 +8,29 @@ use crate::store::{Reader, Tx};
 
 /// How many events `scope` has had since `since`, and when the oldest of them happened.
 pub fn count_since(r: &impl Reader, scope: &str, since: i64) -> Result<(u32, Option<i64>)> {
-    let mut stmt = r.conn().prepare_cached("SELECT COUNT(*), MIN(at) FROM throttle_events WHERE scope = ?1 AND at > ?2")?;
+    let mut stmt = r.conn().prepare_cached(
+        "SELECT COUNT(*), MIN(at) FROM throttle_events WHERE scope = ?1 AND at > ?2",
+    )?;
     Ok(stmt.query_row(params![scope, since], |row| Ok((row.get(0)?, row.get(1)?)))?)
 }
 
 pub fn record(tx: &Tx<'_>, scope: &str) -> Result<()> {
-    tx.conn.prepare_cached("INSERT INTO throttle_events (scope, at) VALUES (?1, ?2)")?.execute(params![scope, tx.now])?;
+    tx.conn
+        .prepare_cached("INSERT INTO throttle_events (scope, at) VALUES (?1, ?2)")?
+        .execute(params![scope, tx.now])?;
     Ok(())
 }
 
 /// Forgets a scope's events (a successful sign-in clears the account's failures).
 pub fn clear(tx: &Tx<'_>, scope: &str) -> Result<()> {
-    tx.conn.execute("DELETE FROM throttle_events WHERE scope = ?1", [scope])?;
+    tx.conn
+        .execute("DELETE FROM throttle_events WHERE scope = ?1", [scope])?;
     Ok(())
 }
 
 /// Drops events older than `before`; nothing older is ever counted.
 pub fn prune(tx: &Tx<'_>, before: i64) -> Result<usize> {
-    Ok(tx.conn.execute("DELETE FROM throttle_events WHERE at <= ?1", [before])?)
+    Ok(tx
+        .conn
+        .execute("DELETE FROM throttle_events WHERE at <= ?1", [before])?)
 }

@@ -11,7 +11,8 @@ use crate::domain::{Priority, ProjectId, Source, StaffId, Status, TicketId};
 use crate::error::Result;
 use crate::store::{Reader, Tx, like_contains, projects, timeline};
 
-/// A ticket as the inbox lists it.
+/// A ticket as the inbox lists it. Labels and the formatted date ride along so the template
+/// needs no filter calls per row (the inbox renders 50 rows per view).
 #[derive(Debug, Clone, Serialize)]
 pub struct TicketRow {
     pub id: TicketId,
@@ -19,14 +20,19 @@ pub struct TicketRow {
     pub project_name: String,
     pub subject: String,
     pub status: Status,
+    pub status_label: &'static str,
     pub priority: Priority,
+    pub priority_label: &'static str,
     pub source: Source,
+    pub source_label: &'static str,
     pub requester_name: Option<String>,
     pub requester_email: Option<String>,
     pub assignee_name: Option<String>,
     pub expected_by: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// `updated_at` as shown ("2026-11-23 14:05 UTC").
+    pub updated: String,
 }
 
 /// One ticket with everything its page shows.
@@ -93,38 +99,47 @@ pub struct TicketUpdate {
     pub expected_by: Option<String>,
 }
 
-const ROW_COLUMNS: &str = "t.id, p.key || '-' || t.number, p.name, t.subject, t.status, t.priority, t.source,
+const ROW_COLUMNS: &str =
+    "t.id, p.key || '-' || t.number, p.name, t.subject, t.status, t.priority, t.source,
     t.requester_name, t.requester_email, a.name, t.expected_by, t.created_at, t.updated_at";
 
 const FROM: &str = "FROM tickets t JOIN projects p ON p.id = t.project_id LEFT JOIN staff a ON a.id = t.assignee_id";
 
+// Enum columns are read as borrowed text (no allocation); the CHECK constraints in the schema
+// keep them to known keys, and the fallbacks only guard against a hand-edited database.
 fn status(row: &Row<'_>, i: usize) -> rusqlite::Result<Status> {
-    Ok(Status::parse(&row.get::<_, String>(i)?).unwrap_or(Status::Open))
+    Ok(Status::parse(row.get_ref(i)?.as_str()?).unwrap_or(Status::Open))
 }
 
 fn priority(row: &Row<'_>, i: usize) -> rusqlite::Result<Priority> {
-    Ok(Priority::parse(&row.get::<_, String>(i)?).unwrap_or(Priority::Normal))
+    Ok(Priority::parse(row.get_ref(i)?.as_str()?).unwrap_or(Priority::Normal))
 }
 
 fn source(row: &Row<'_>, i: usize) -> rusqlite::Result<Source> {
-    Ok(Source::parse(&row.get::<_, String>(i)?).unwrap_or(Source::Staff))
+    Ok(Source::parse(row.get_ref(i)?.as_str()?).unwrap_or(Source::Staff))
 }
 
 fn row_from(row: &Row<'_>) -> rusqlite::Result<TicketRow> {
+    let (status, priority, source) = (status(row, 4)?, priority(row, 5)?, source(row, 6)?);
+    let updated_at = row.get(12)?;
     Ok(TicketRow {
         id: TicketId(row.get(0)?),
         reference: row.get(1)?,
         project_name: row.get(2)?,
         subject: row.get(3)?,
-        status: status(row, 4)?,
-        priority: priority(row, 5)?,
-        source: source(row, 6)?,
+        status,
+        status_label: status.label(),
+        priority,
+        priority_label: priority.label(),
+        source,
+        source_label: source.label(),
         requester_name: row.get(7)?,
         requester_email: row.get(8)?,
         assignee_name: row.get(9)?,
         expected_by: row.get(10)?,
         created_at: row.get(11)?,
-        updated_at: row.get(12)?,
+        updated_at,
+        updated: crate::clock::format_datetime(updated_at),
     })
 }
 
@@ -157,12 +172,21 @@ fn where_clause(filter: &TicketFilter, with_status: bool) -> (String, Vec<Value>
         args.push(Value::Text(like_contains(search.trim())));
         clauses.push(format!("t.subject LIKE ?{} ESCAPE '\\'", args.len()));
     }
-    let sql = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
+    let sql = if clauses.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", clauses.join(" AND "))
+    };
     (sql, args)
 }
 
 /// One page of the inbox, most recently updated first.
-pub fn list(r: &impl Reader, filter: &TicketFilter, limit: usize, offset: usize) -> Result<Vec<TicketRow>> {
+pub fn list(
+    r: &impl Reader,
+    filter: &TicketFilter,
+    limit: usize,
+    offset: usize,
+) -> Result<Vec<TicketRow>> {
     let (clause, mut args) = where_clause(filter, true);
     args.push(Value::Integer(limit as i64));
     args.push(Value::Integer(offset as i64));
@@ -172,21 +196,47 @@ pub fn list(r: &impl Reader, filter: &TicketFilter, limit: usize, offset: usize)
         n - 1
     );
     let mut stmt = r.conn().prepare_cached(&sql)?;
-    let rows = stmt.query_map(params_from_iter(args), row_from)?.collect::<rusqlite::Result<Vec<_>>>()?;
+    let rows = stmt
+        .query_map(params_from_iter(args), row_from)?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
 }
 
 /// Ticket counts per status under every filter but the status one, in `Status::ALL` order.
+/// With no filter or only a project filter — the common views — they come from the
+/// trigger-maintained `ticket_counts` table instead of counting rows.
 pub fn status_counts(r: &impl Reader, filter: &TicketFilter) -> Result<Vec<(Status, i64)>> {
-    let (clause, args) = where_clause(filter, false);
-    let sql = format!("SELECT t.status, COUNT(*) FROM tickets t {clause} GROUP BY t.status");
+    let only_project = filter.priority.is_none()
+        && filter.assignee == AssigneeFilter::Any
+        && filter.search.as_deref().is_none_or(|s| s.trim().is_empty());
+    let (sql, args) = if only_project {
+        let project = filter.project.map(|p| p.0);
+        let sql = "SELECT status, SUM(n) FROM ticket_counts WHERE ?1 IS NULL OR project_id = ?1 GROUP BY status";
+        (
+            sql.to_string(),
+            vec![project.map_or(Value::Null, Value::Integer)],
+        )
+    } else {
+        let (clause, args) = where_clause(filter, false);
+        (
+            format!("SELECT t.status, COUNT(*) FROM tickets t {clause} GROUP BY t.status"),
+            args,
+        )
+    };
     let mut stmt = r.conn().prepare_cached(&sql)?;
     let found = stmt
-        .query_map(params_from_iter(args), |row| Ok((status(row, 0)?, row.get::<_, i64>(1)?)))?
+        .query_map(params_from_iter(args), |row| {
+            Ok((status(row, 0)?, row.get::<_, i64>(1)?))
+        })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(Status::ALL
         .iter()
-        .map(|s| (*s, found.iter().find(|(f, _)| f == s).map_or(0, |(_, n)| *n)))
+        .map(|s| {
+            (
+                *s,
+                found.iter().find(|(f, _)| f == s).map_or(0, |(_, n)| *n),
+            )
+        })
         .collect())
 }
 
@@ -253,19 +303,34 @@ pub fn insert(tx: &Tx<'_>, new: &NewTicket<'_>) -> Result<(TicketId, i64)> {
 
 /// Marks a ticket as just updated (a reply or note was added).
 pub fn touch(tx: &Tx<'_>, id: TicketId) -> Result<()> {
-    tx.conn.prepare_cached("UPDATE tickets SET updated_at = ?2 WHERE id = ?1")?.execute(params![id.0, tx.now])?;
+    tx.conn
+        .prepare_cached("UPDATE tickets SET updated_at = ?2 WHERE id = ?1")?
+        .execute(params![id.0, tx.now])?;
     Ok(())
 }
 
 /// Applies `update` to `ticket`, recording one timeline event per changed field. Returns how
 /// many fields changed (0 leaves the ticket untouched).
-pub fn update(tx: &Tx<'_>, ticket: &Ticket, update: &TicketUpdate, actor: &timeline::Actor<'_>) -> Result<usize> {
+pub fn update(
+    tx: &Tx<'_>,
+    ticket: &Ticket,
+    update: &TicketUpdate,
+    actor: &timeline::Actor<'_>,
+) -> Result<usize> {
     let mut changes: Vec<(&str, Option<String>, Option<String>)> = Vec::new();
     if update.status != ticket.status {
-        changes.push(("status", Some(ticket.status.label().into()), Some(update.status.label().into())));
+        changes.push((
+            "status",
+            Some(ticket.status.label().into()),
+            Some(update.status.label().into()),
+        ));
     }
     if update.priority != ticket.priority {
-        changes.push(("priority", Some(ticket.priority.label().into()), Some(update.priority.label().into())));
+        changes.push((
+            "priority",
+            Some(ticket.priority.label().into()),
+            Some(update.priority.label().into()),
+        ));
     }
     if update.assignee_id != ticket.assignee_id {
         let new_name = match update.assignee_id {
@@ -275,7 +340,11 @@ pub fn update(tx: &Tx<'_>, ticket: &Ticket, update: &TicketUpdate, actor: &timel
         changes.push(("assignee", ticket.assignee_name.clone(), new_name));
     }
     if update.expected_by != ticket.expected_by {
-        changes.push(("expected_by", ticket.expected_by.clone(), update.expected_by.clone()));
+        changes.push((
+            "expected_by",
+            ticket.expected_by.clone(),
+            update.expected_by.clone(),
+        ));
     }
     if changes.is_empty() {
         return Ok(0);
@@ -300,10 +369,18 @@ pub fn update(tx: &Tx<'_>, ticket: &Ticket, update: &TicketUpdate, actor: &timel
 
 /// Sets a ticket's status and times directly, moving its comments in between — for seeding the
 /// demo, where history is made up. Never used for real changes (they go through `update`).
-pub fn backdate(tx: &Tx<'_>, id: TicketId, created_at: i64, updated_at: i64, status: Status) -> Result<()> {
-    tx.conn.prepare_cached("UPDATE tickets SET created_at = ?2, updated_at = ?3, status = ?4 WHERE id = ?1")?.execute(
-        params![id.0, created_at, updated_at, status.key()],
-    )?;
+pub fn backdate(
+    tx: &Tx<'_>,
+    id: TicketId,
+    created_at: i64,
+    updated_at: i64,
+    status: Status,
+) -> Result<()> {
+    tx.conn
+        .prepare_cached(
+            "UPDATE tickets SET created_at = ?2, updated_at = ?3, status = ?4 WHERE id = ?1",
+        )?
+        .execute(params![id.0, created_at, updated_at, status.key()])?;
     tx.conn
         .prepare_cached("UPDATE comments SET created_at = ?2 + (id % 60) WHERE ticket_id = ?1")?
         .execute(params![id.0, created_at + (updated_at - created_at) / 2])?;

@@ -32,7 +32,13 @@ pub struct Event {
     pub created_at: i64,
 }
 
-pub fn insert_comment(tx: &Tx<'_>, ticket: TicketId, author: &Actor<'_>, body: &str, visibility: Visibility) -> Result<i64> {
+pub fn insert_comment(
+    tx: &Tx<'_>,
+    ticket: TicketId,
+    author: &Actor<'_>,
+    body: &str,
+    visibility: Visibility,
+) -> Result<i64> {
     tx.conn
         .prepare_cached(
             "INSERT INTO comments (ticket_id, author_staff_id, author_name, body, visibility, created_at)
@@ -81,7 +87,8 @@ fn comments_where(r: &impl Reader, ticket: TicketId, public_only: bool) -> Resul
                 author_name: row.get(1)?,
                 author_is_staff: row.get(2)?,
                 body: row.get(3)?,
-                visibility: Visibility::parse(&row.get::<_, String>(4)?).unwrap_or(Visibility::Internal),
+                visibility: Visibility::parse(&row.get::<_, String>(4)?)
+                    .unwrap_or(Visibility::Internal),
                 created_at: row.get(5)?,
             })
         })?

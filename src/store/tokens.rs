@@ -9,7 +9,13 @@ use crate::store::{Reader, Tx};
 /// The first-run token that lets someone create the first admin.
 pub const KIND_SETUP: &str = "setup";
 
-pub fn insert(tx: &Tx<'_>, hash: &[u8], kind: &str, subject_id: Option<i64>, expires_at: Option<i64>) -> Result<()> {
+pub fn insert(
+    tx: &Tx<'_>,
+    hash: &[u8],
+    kind: &str,
+    subject_id: Option<i64>,
+    expires_at: Option<i64>,
+) -> Result<()> {
     tx.conn.execute(
         "INSERT INTO tokens (hash, kind, subject_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![hash, kind, subject_id, tx.now, expires_at],
@@ -43,5 +49,7 @@ pub fn take(tx: &Tx<'_>, hash: &[u8], kind: &str) -> Result<Option<Option<i64>>>
 
 /// Removes every token of one kind (e.g. all setup tokens once an admin exists).
 pub fn delete_kind(tx: &Tx<'_>, kind: &str) -> Result<usize> {
-    Ok(tx.conn.execute("DELETE FROM tokens WHERE kind = ?1", [kind])?)
+    Ok(tx
+        .conn
+        .execute("DELETE FROM tokens WHERE kind = ?1", [kind])?)
 }

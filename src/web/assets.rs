@@ -27,9 +27,19 @@ impl StaticFiles {
         let mut files = HashMap::new();
         for path in Assets::iter() {
             if let Some(name) = path.strip_prefix("static/") {
-                let bytes = Assets::get(&path).expect("listed asset exists").data.into_owned();
+                let bytes = Assets::get(&path)
+                    .expect("listed asset exists")
+                    .data
+                    .into_owned();
                 let hash = b64(&sha256(&bytes))[..12].replace(['-', '_'], "x");
-                files.insert(name.to_string(), StaticFile { content_type: content_type(name), hash, bytes });
+                files.insert(
+                    name.to_string(),
+                    StaticFile {
+                        content_type: content_type(name),
+                        hash,
+                        bytes,
+                    },
+                );
             }
         }
         StaticFiles { files }
@@ -37,7 +47,10 @@ impl StaticFiles {
 
     /// `app.css` → `/assets/Ab12Cd34Ef56/app.css`, for templates.
     pub fn urls(&self) -> HashMap<String, String> {
-        self.files.iter().map(|(name, f)| (name.clone(), format!("/assets/{}/{name}", f.hash))).collect()
+        self.files
+            .iter()
+            .map(|(name, f)| (name.clone(), format!("/assets/{}/{name}", f.hash)))
+            .collect()
     }
 }
 
@@ -60,8 +73,13 @@ pub fn serve(app: &App, _req: &Request, rest: &str) -> Response {
     };
     match app.assets.files.get(name) {
         Some(file) => {
-            let cache = if file.hash == hash { "public, max-age=31536000, immutable" } else { "public, max-age=60" };
-            Response::from_data(file.content_type, file.bytes.clone()).with_additional_header("Cache-Control", cache)
+            let cache = if file.hash == hash {
+                "public, max-age=31536000, immutable"
+            } else {
+                "public, max-age=60"
+            };
+            Response::from_data(file.content_type, file.bytes.clone())
+                .with_additional_header("Cache-Control", cache)
         }
         None => Response::text("Not found\n").with_status_code(404),
     }

@@ -26,25 +26,38 @@ impl Form {
     /// Reads and parses the request body, refusing bodies over `limit` bytes.
     pub fn parse(req: &Request, limit: usize) -> Result<Form, FormError> {
         let content_type = req.header("Content-Type").unwrap_or("");
-        let Some(mut body) = req.data() else { return Ok(Form::default()) };
+        let Some(mut body) = req.data() else {
+            return Ok(Form::default());
+        };
         let mut bytes = Vec::new();
-        body.by_ref().take(limit as u64 + 1).read_to_end(&mut bytes).map_err(|_| FormError::Malformed)?;
+        body.by_ref()
+            .take(limit as u64 + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|_| FormError::Malformed)?;
         if bytes.len() > limit {
             return Err(FormError::TooLarge);
         }
-        if !content_type.is_empty() && !content_type.starts_with("application/x-www-form-urlencoded") {
+        if !content_type.is_empty()
+            && !content_type.starts_with("application/x-www-form-urlencoded")
+        {
             return Err(FormError::Malformed);
         }
         Ok(Form::from_urlencoded(&bytes))
     }
 
     pub fn from_urlencoded(bytes: &[u8]) -> Form {
-        Form { fields: form_urlencoded::parse(bytes).into_owned().collect() }
+        Form {
+            fields: form_urlencoded::parse(bytes).into_owned().collect(),
+        }
     }
 
     /// The first value of `name`, or "" — a missing field and an empty one mean the same.
     pub fn get(&self, name: &str) -> &str {
-        self.fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or("")
+        self.fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
     }
 
     /// The value of `name` with surrounding whitespace removed.
@@ -54,7 +67,9 @@ impl Form {
 
     /// Whether a checkbox named `name` was ticked.
     pub fn checked(&self, name: &str) -> bool {
-        self.fields.iter().any(|(k, v)| k == name && !v.is_empty() && v != "0" && v != "off")
+        self.fields
+            .iter()
+            .any(|(k, v)| k == name && !v.is_empty() && v != "0" && v != "off")
     }
 
     /// The fields as a name → value map, to refill a form (the CSRF token and passwords are left
@@ -80,6 +95,8 @@ mod tests {
         assert_eq!(f.get("missing"), "");
         assert!(f.checked("c") && !f.checked("a2"));
         let v = f.values();
-        assert!(!v.contains_key("password") && !v.contains_key("csrf_token") && v.contains_key("a"));
+        assert!(
+            !v.contains_key("password") && !v.contains_key("csrf_token") && v.contains_key("a")
+        );
     }
 }

@@ -48,7 +48,9 @@ pub struct Ctx<'a> {
 impl Ctx<'_> {
     /// A request cookie's value.
     pub fn cookie(&self, name: &str) -> Option<String> {
-        rouille::input::cookies(self.req).find(|(n, _)| *n == name).map(|(_, v)| v.to_string())
+        rouille::input::cookies(self.req)
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.to_string())
     }
 
     /// Queues a `Set-Cookie` header for the response.
@@ -61,7 +63,12 @@ impl Ctx<'_> {
         let mut anchor = self.csrf_anchor.borrow_mut();
         if anchor.is_none() {
             let fresh = Secret::generate();
-            self.set_cookie(auth::sessions::cookie(&self.app.config, CSRF_COOKIE, fresh.expose(), None));
+            self.set_cookie(auth::sessions::cookie(
+                &self.app.config,
+                CSRF_COOKIE,
+                fresh.expose(),
+                None,
+            ));
             *anchor = Some(fresh.expose().to_string());
         }
         csrf::token_for(anchor.as_deref().expect("set above"))
@@ -81,7 +88,10 @@ impl Ctx<'_> {
 
     /// A query-string parameter, trimmed; `None` when absent or blank.
     pub fn query(&self, name: &str) -> Option<String> {
-        self.req.get_param(name).map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+        self.req
+            .get_param(name)
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
     }
 
     fn finish(&self, mut response: Response) -> Response {
@@ -125,10 +135,15 @@ pub fn route(app: &App, db: &Db, req: &Request, request_id: &str) -> Result<Resp
         match Form::parse(req, FORM_LIMIT) {
             Ok(form) => ctx.form = form,
             Err(forms::FormError::TooLarge) => return Ok(respond::payload_too_large(&ctx)),
-            Err(forms::FormError::Malformed) => return Ok(respond::bad_request(&ctx, "The form could not be read.")),
+            Err(forms::FormError::Malformed) => {
+                return Ok(respond::bad_request(&ctx, "The form could not be read."));
+            }
         }
         if !csrf_ok(&ctx) {
-            log::warn!("request {request_id}: CSRF check failed for POST {}", redact_path(&req.url()));
+            log::warn!(
+                "request {request_id}: CSRF check failed for POST {}",
+                redact_path(&req.url())
+            );
             return Ok(respond::csrf_failed(&ctx));
         }
     }
@@ -154,8 +169,11 @@ pub fn route(app: &App, db: &Db, req: &Request, request_id: &str) -> Result<Resp
 }
 
 fn csrf_ok(ctx: &Ctx<'_>) -> bool {
-    let origin_ok =
-        csrf::origin_allowed(ctx.req.header("Origin"), ctx.req.header("Host"), &ctx.app.config.base_url());
+    let origin_ok = csrf::origin_allowed(
+        ctx.req.header("Origin"),
+        ctx.req.header("Host"),
+        &ctx.app.config.base_url(),
+    );
     let anchor = ctx.csrf_anchor.borrow();
     let token_ok = match anchor.as_deref() {
         Some(anchor) => csrf::token_matches(anchor, ctx.form.get(csrf::FIELD)),
@@ -246,9 +264,15 @@ mod tests {
 
     #[test]
     fn secrets_in_paths_are_redacted() {
-        assert_eq!(redact_path("/s/abcDEF123/t/xyz?status=open"), "/s/***/t/***");
+        assert_eq!(
+            redact_path("/s/abcDEF123/t/xyz?status=open"),
+            "/s/***/t/***"
+        );
         assert_eq!(redact_path("/setup/tok"), "/setup/***");
-        assert_eq!(redact_path("/portal/acme/magic/tok"), "/portal/acme/magic/***");
+        assert_eq!(
+            redact_path("/portal/acme/magic/tok"),
+            "/portal/acme/magic/***"
+        );
         assert_eq!(redact_path("/tickets/ACME-1?q=secret"), "/tickets/ACME-1");
         assert_eq!(redact_path("/"), "/");
     }

@@ -5,10 +5,10 @@ use minijinja::{Value, context};
 use rouille::Response;
 
 use crate::app::App;
-use crate::render::to_value;
-use crate::view;
 use crate::auth::sessions::cookie;
 use crate::error::Result;
+use crate::render::to_value;
+use crate::view;
 use crate::web::Ctx;
 
 /// A one-time message shown on the next page ("Reply sent to the client.").
@@ -21,7 +21,12 @@ pub fn page(ctx: &Ctx<'_>, template: &str, page_ctx: Value) -> Result<Response> 
 }
 
 /// Like [`page`] with a status code other than 200 (a form shown again with errors gets 422).
-pub fn page_with_status(ctx: &Ctx<'_>, status: u16, template: &str, page_ctx: Value) -> Result<Response> {
+pub fn page_with_status(
+    ctx: &Ctx<'_>,
+    status: u16,
+    template: &str,
+    page_ctx: Value,
+) -> Result<Response> {
     Ok(Response::html(render_page(ctx, template, page_ctx)?).with_status_code(status))
 }
 
@@ -39,7 +44,9 @@ fn render_page(ctx: &Ctx<'_>, template: &str, page_ctx: Value) -> Result<String>
 fn take_flash(ctx: &Ctx<'_>) -> Option<String> {
     let raw = ctx.cookie(FLASH_COOKIE).filter(|v| !v.is_empty())?;
     ctx.set_cookie(cookie(&ctx.app.config, FLASH_COOKIE, "", Some(0)));
-    let text: String = form_urlencoded::parse(format!("m={raw}").as_bytes()).map(|(_, v)| v.into_owned()).next()?;
+    let text: String = form_urlencoded::parse(format!("m={raw}").as_bytes())
+        .map(|(_, v)| v.into_owned())
+        .next()?;
     Some(text.chars().take(300).collect())
 }
 
@@ -59,19 +66,38 @@ pub fn redirect_with_flash(ctx: &Ctx<'_>, url: &str, message: &str) -> Response 
 pub fn to_login(ctx: &Ctx<'_>) -> Response {
     if ctx.req.method() == "GET" {
         let back: String = form_urlencoded::byte_serialize(ctx.req.raw_url().as_bytes()).collect();
-        let url = if ctx.req.raw_url() == "/" { "/login".to_string() } else { format!("/login?next={back}") };
+        let url = if ctx.req.raw_url() == "/" {
+            "/login".to_string()
+        } else {
+            format!("/login?next={back}")
+        };
         redirect(&url)
     } else {
-        error_page(ctx, 403, "Signed out", "Your session has ended. Sign in again, then repeat what you were doing.")
+        error_page(
+            ctx,
+            403,
+            "Signed out",
+            "Your session has ended. Sign in again, then repeat what you were doing.",
+        )
     }
 }
 
 pub fn not_found(ctx: &Ctx<'_>) -> Response {
-    error_page(ctx, 404, "Page not found", "There is nothing at this address. Check the link, or start from the home page.")
+    error_page(
+        ctx,
+        404,
+        "Page not found",
+        "There is nothing at this address. Check the link, or start from the home page.",
+    )
 }
 
 pub fn forbidden(ctx: &Ctx<'_>) -> Response {
-    error_page(ctx, 403, "Not allowed", "Your account does not have permission to do this. Ask an admin if you need it.")
+    error_page(
+        ctx,
+        403,
+        "Not allowed",
+        "Your account does not have permission to do this. Ask an admin if you need it.",
+    )
 }
 
 pub fn csrf_failed(ctx: &Ctx<'_>) -> Response {
@@ -88,11 +114,18 @@ pub fn bad_request(ctx: &Ctx<'_>, message: &str) -> Response {
 }
 
 pub fn payload_too_large(ctx: &Ctx<'_>) -> Response {
-    error_page(ctx, 413, "Too much data", "What you sent is larger than this form accepts. Shorten it and try again.")
+    error_page(
+        ctx,
+        413,
+        "Too much data",
+        "What you sent is larger than this form accepts. Shorten it and try again.",
+    )
 }
 
 pub fn method_not_allowed() -> Response {
-    Response::text("Method not allowed\n").with_status_code(405).with_additional_header("Allow", "GET, HEAD, POST")
+    Response::text("Method not allowed\n")
+        .with_status_code(405)
+        .with_additional_header("Allow", "GET, HEAD, POST")
 }
 
 fn error_page(ctx: &Ctx<'_>, status: u16, title: &str, message: &str) -> Response {
@@ -100,7 +133,10 @@ fn error_page(ctx: &Ctx<'_>, status: u16, title: &str, message: &str) -> Respons
     match ctx.app.templates.render("error.html", page_ctx) {
         Ok(html) => Response::html(html).with_status_code(status),
         Err(e) => {
-            log::error!("request {}: rendering the {status} page: {e}", ctx.request_id);
+            log::error!(
+                "request {}: rendering the {status} page: {e}",
+                ctx.request_id
+            );
             Response::text(format!("{title}\n")).with_status_code(status)
         }
     }
@@ -112,7 +148,8 @@ pub fn server_error(app: &App, request_id: &str) -> Response {
     let page_ctx = view! { status => 500, title => "Something went wrong", message, request_id, me => None::<()> };
     match app.templates.render("error.html", page_ctx) {
         Ok(html) => Response::html(html).with_status_code(500),
-        Err(_) => Response::text(format!("Internal error. Request id: {request_id}\n")).with_status_code(500),
+        Err(_) => Response::text(format!("Internal error. Request id: {request_id}\n"))
+            .with_status_code(500),
     }
 }
 
@@ -121,7 +158,8 @@ pub fn server_error(app: &App, request_id: &str) -> Response {
 pub fn add_security_headers(response: &mut Response, req: &rouille::Request) {
     let url = req.url();
     let secret_url = url.starts_with("/s/") || url.starts_with("/setup/");
-    let has = |r: &Response, name: &str| r.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(name));
+    let has =
+        |r: &Response, name: &str| r.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(name));
     let mut add = |name: &'static str, value: &'static str| {
         if !has(response, name) {
             response.headers.push((name.into(), value.into()));

@@ -1,6 +1,11 @@
 //! The inbox (`/`): every ticket, most recently updated first, with filters by project, status,
 //! priority and assignee, a subject search, counts per status and pagination.
 
+use std::sync::Arc;
+
+use minijinja::Value;
+use minijinja::value::Object;
+
 use crate::view;
 use rouille::Response;
 use serde::Serialize;
@@ -8,7 +13,7 @@ use serde::Serialize;
 use crate::domain::{Priority, StaffId, Status};
 use crate::error::Result;
 use crate::store::staff::Staff;
-use crate::store::tickets::{AssigneeFilter, TicketFilter};
+use crate::store::tickets::{AssigneeFilter, TicketFilter, TicketRow};
 use crate::store::{self};
 use crate::web::staff::url_with;
 use crate::web::{Ctx, respond};
@@ -39,9 +44,55 @@ impl Query {
 
     /// The URL of this query with one parameter replaced (and the page reset).
     fn with(&self, key: &str, value: &str) -> String {
-        let params: Vec<_> =
-            self.params().into_iter().map(|(k, v)| if k == key { (k, value.to_string()) } else { (k, v) }).collect();
+        let params: Vec<_> = self
+            .params()
+            .into_iter()
+            .map(|(k, v)| {
+                if k == key {
+                    (k, value.to_string())
+                } else {
+                    (k, v)
+                }
+            })
+            .collect();
         url_with("/", &params)
+    }
+}
+
+/// A row handed to the template as a lazy object: fields are converted only when the template
+/// reads them. Why: serialising 50 rows into template maps up front, and freeing them after,
+/// cost about a fifth of the inbox's CPU.
+#[derive(Debug)]
+struct RowView(TicketRow);
+
+impl Object for RowView {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        self.get_value_by_str(key.as_str()?)
+    }
+
+    fn get_value_by_str(self: &Arc<Self>, key: &str) -> Option<Value> {
+        let t = &self.0;
+        let text = |s: &str| Value::from(s);
+        let optional = |s: &Option<String>| s.as_deref().map_or(Value::from(()), Value::from);
+        Some(match key {
+            "reference" => text(&t.reference),
+            "project_name" => text(&t.project_name),
+            "subject" => text(&t.subject),
+            "status" => text(t.status.key()),
+            "status_label" => text(t.status_label),
+            "priority" => text(t.priority.key()),
+            "priority_label" => text(t.priority_label),
+            "source" => text(t.source.key()),
+            "source_label" => text(t.source_label),
+            "requester_name" => optional(&t.requester_name),
+            "requester_email" => optional(&t.requester_email),
+            "assignee_name" => optional(&t.assignee_name),
+            "expected_by" => optional(&t.expected_by),
+            "updated" => text(&t.updated),
+            "updated_at" => Value::from(t.updated_at),
+            "created_at" => Value::from(t.created_at),
+            _ => return None,
+        })
     }
 }
 
@@ -61,20 +112,38 @@ pub fn list(ctx: &Ctx<'_>, me: &Staff) -> Result<Response> {
 
     // Unknown filter values are ignored rather than failing: the page stays usable.
     let query = Query {
-        project: ctx.query("project").filter(|k| projects.iter().any(|p| &p.key == k)).unwrap_or_default(),
-        status: ctx.query("status").filter(|s| Status::parse(s).is_some()).unwrap_or_default(),
-        priority: ctx.query("priority").filter(|s| Priority::parse(s).is_some()).unwrap_or_default(),
+        project: ctx
+            .query("project")
+            .filter(|k| projects.iter().any(|p| &p.key == k))
+            .unwrap_or_default(),
+        status: ctx
+            .query("status")
+            .filter(|s| Status::parse(s).is_some())
+            .unwrap_or_default(),
+        priority: ctx
+            .query("priority")
+            .filter(|s| Priority::parse(s).is_some())
+            .unwrap_or_default(),
         assignee: ctx.query("assignee").unwrap_or_default(),
-        q: ctx.query("q").map(|q| q.chars().take(200).collect()).unwrap_or_default(),
+        q: ctx
+            .query("q")
+            .map(|q| q.chars().take(200).collect())
+            .unwrap_or_default(),
     };
     let assignee = match query.assignee.as_str() {
         "" => AssigneeFilter::Any,
         "none" => AssigneeFilter::Unassigned,
         "me" => AssigneeFilter::Staff(me.id),
-        other => other.parse().map(|id| AssigneeFilter::Staff(StaffId(id))).unwrap_or_default(),
+        other => other
+            .parse()
+            .map(|id| AssigneeFilter::Staff(StaffId(id)))
+            .unwrap_or_default(),
     };
     let filter = TicketFilter {
-        project: projects.iter().find(|p| p.key == query.project).map(|p| p.id),
+        project: projects
+            .iter()
+            .find(|p| p.key == query.project)
+            .map(|p| p.id),
         status: Status::parse(&query.status),
         priority: Priority::parse(&query.priority),
         assignee,
@@ -87,8 +156,15 @@ pub fn list(ctx: &Ctx<'_>, me: &Staff) -> Result<Response> {
         None => counts.iter().map(|(_, n)| n).sum(),
     };
     let pages = (total as usize).div_ceil(PAGE_SIZE).max(1);
-    let page = ctx.query("page").and_then(|p| p.parse::<usize>().ok()).unwrap_or(1).clamp(1, pages);
-    let tickets = store::tickets::list(db, &filter, PAGE_SIZE, (page - 1) * PAGE_SIZE)?;
+    let page = ctx
+        .query("page")
+        .and_then(|p| p.parse::<usize>().ok())
+        .unwrap_or(1)
+        .clamp(1, pages);
+    let tickets: Value = store::tickets::list(db, &filter, PAGE_SIZE, (page - 1) * PAGE_SIZE)?
+        .into_iter()
+        .map(|row| Value::from_object(RowView(row)))
+        .collect();
 
     let mut tabs = vec![StatusTab {
         key: "",
@@ -109,7 +185,10 @@ pub fn list(ctx: &Ctx<'_>, me: &Staff) -> Result<Response> {
         params.push(("page", if n > 1 { n.to_string() } else { String::new() }));
         url_with("/", &params)
     };
-    let filtered = !(query.project.is_empty() && query.priority.is_empty() && query.assignee.is_empty() && query.q.is_empty());
+    let filtered = !(query.project.is_empty()
+        && query.priority.is_empty()
+        && query.assignee.is_empty()
+        && query.q.is_empty());
 
     respond::page(
         ctx,

@@ -23,7 +23,11 @@ pub fn show(ctx: &Ctx<'_>) -> Result<Response> {
             return Ok(respond::redirect(safe_next(&next).unwrap_or("/")));
         }
     }
-    respond::page(ctx, "staff/login.html", view! { values => view! { email => "", next }, errors => Errors::default() })
+    respond::page(
+        ctx,
+        "staff/login.html",
+        view! { values => view! { email => "", next }, errors => Errors::default() },
+    )
 }
 
 pub fn submit(ctx: &Ctx<'_>) -> Result<Response> {
@@ -48,13 +52,31 @@ pub fn submit(ctx: &Ctx<'_>) -> Result<Response> {
     let window = config.login.lockout_minutes as i64 * 60;
     let ip_scope = format!("login-ip:{}", ctx.client_ip());
     let email_scope = format!("login-email:{email}");
-    let by_ip = throttle::blocked_for(ctx.db, &ip_scope, Limit { max: config.login.max_failures_per_ip, window_secs: window }, now)?;
-    let by_email =
-        throttle::blocked_for(ctx.db, &email_scope, Limit { max: config.login.max_failures_per_account, window_secs: window }, now)?;
+    let by_ip = throttle::blocked_for(
+        ctx.db,
+        &ip_scope,
+        Limit {
+            max: config.login.max_failures_per_ip,
+            window_secs: window,
+        },
+        now,
+    )?;
+    let by_email = throttle::blocked_for(
+        ctx.db,
+        &email_scope,
+        Limit {
+            max: config.login.max_failures_per_account,
+            window_secs: window,
+        },
+        now,
+    )?;
     if let Some(wait) = by_ip.max(by_email) {
         errors.add(
             "_form",
-            format!("Too many failed sign-in attempts. Try again in {}.", throttle::minutes_text(wait)),
+            format!(
+                "Too many failed sign-in attempts. Try again in {}.",
+                throttle::minutes_text(wait)
+            ),
         );
         return respond::page_with_status(ctx, 429, "staff/login.html", view! { values, errors });
     }
@@ -73,11 +95,15 @@ pub fn submit(ctx: &Ctx<'_>) -> Result<Response> {
             throttle::record(tx, &email_scope)
         })?;
         log::info!("failed staff sign-in from {}", ctx.client_ip());
-        errors.add("_form", "That email and password don't match an active staff account.");
+        errors.add(
+            "_form",
+            "That email and password don't match an active staff account.",
+        );
         return respond::page_with_status(ctx, 401, "staff/login.html", view! { values, errors });
     };
 
-    ctx.db.write(|tx| store::throttle::clear(tx, &email_scope))?;
+    ctx.db
+        .write(|tx| store::throttle::clear(tx, &email_scope))?;
     sign_in(ctx, staff.id)?;
     log::info!("staff {} signed in", staff.id);
     Ok(respond::redirect(safe_next(next).unwrap_or("/")))
@@ -87,7 +113,12 @@ pub fn submit(ctx: &Ctx<'_>) -> Result<Response> {
 pub(super) fn sign_in(ctx: &Ctx<'_>, staff: StaffId) -> Result<()> {
     let config = &ctx.app.config;
     let session = sessions::start(ctx.db, config, staff)?;
-    ctx.set_cookie(sessions::cookie(config, sessions::STAFF_COOKIE, session.expose(), Some(config.staff_absolute().as_secs())));
+    ctx.set_cookie(sessions::cookie(
+        config,
+        sessions::STAFF_COOKIE,
+        session.expose(),
+        Some(config.staff_absolute().as_secs()),
+    ));
     ctx.rotate_csrf();
     Ok(())
 }
@@ -96,6 +127,15 @@ pub fn logout(ctx: &Ctx<'_>) -> Result<Response> {
     if let Some(cookie) = ctx.cookie(sessions::STAFF_COOKIE) {
         sessions::end(ctx.db, &cookie)?;
     }
-    ctx.set_cookie(sessions::cookie(&ctx.app.config, sessions::STAFF_COOKIE, "", Some(0)));
-    Ok(respond::redirect_with_flash(ctx, "/login", "You have signed out."))
+    ctx.set_cookie(sessions::cookie(
+        &ctx.app.config,
+        sessions::STAFF_COOKIE,
+        "",
+        Some(0),
+    ));
+    Ok(respond::redirect_with_flash(
+        ctx,
+        "/login",
+        "You have signed out.",
+    ))
 }

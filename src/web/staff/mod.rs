@@ -14,7 +14,11 @@ pub fn url_with(path: &str, params: &[(&str, String)]) -> String {
         query.append_pair(k, v);
     }
     let query = query.finish();
-    if query.is_empty() { path.to_string() } else { format!("{path}?{query}") }
+    if query.is_empty() {
+        path.to_string()
+    } else {
+        format!("{path}?{query}")
+    }
 }
 
 /// A `next=` target is followed only when it is a path on this site (no open redirect).
@@ -28,7 +32,17 @@ mod tests {
 
     #[test]
     fn urls_and_next() {
-        assert_eq!(url_with("/", &[("status", "open".into()), ("q", "a b&c".into()), ("page", String::new())]), "/?status=open&q=a+b%26c");
+        assert_eq!(
+            url_with(
+                "/",
+                &[
+                    ("status", "open".into()),
+                    ("q", "a b&c".into()),
+                    ("page", String::new())
+                ]
+            ),
+            "/?status=open&q=a+b%26c"
+        );
         assert_eq!(url_with("/", &[]), "/");
         assert_eq!(safe_next("/tickets/A-1"), Some("/tickets/A-1"));
         assert_eq!(safe_next("//evil.example"), None);

@@ -3,7 +3,6 @@
 //! The key is fixed once a project exists: it is part of every ticket reference (`ACME-12`)
 //! already handed to clients.
 
-
 use crate::view;
 use rouille::Response;
 
@@ -21,16 +20,29 @@ const DESCRIPTION_MAX: usize = 5_000;
 
 pub fn list(ctx: &Ctx<'_>, _me: &Staff) -> Result<Response> {
     let projects = store::projects::list_with_counts(ctx.db)?;
-    respond::page(ctx, "staff/projects.html", view! { nav => "projects", projects })
+    respond::page(
+        ctx,
+        "staff/projects.html",
+        view! { nav => "projects", projects },
+    )
 }
 
 pub fn new(ctx: &Ctx<'_>, _me: &Staff) -> Result<Response> {
-    respond::page(ctx, "staff/project_form.html", view! { nav => "projects", values => view! {}, errors => Errors::default() })
+    respond::page(
+        ctx,
+        "staff/project_form.html",
+        view! { nav => "projects", values => view! {}, errors => Errors::default() },
+    )
 }
 
 fn validate(ctx: &Ctx<'_>, errors: &mut Errors) {
     errors.require("name", ctx.form.get("name"), "Name", NAME_MAX);
-    errors.max_len("description", ctx.form.get("description"), "Description", DESCRIPTION_MAX);
+    errors.max_len(
+        "description",
+        ctx.form.get("description"),
+        "Description",
+        DESCRIPTION_MAX,
+    );
 }
 
 pub fn create(ctx: &Ctx<'_>, _me: &Staff) -> Result<Response> {
@@ -38,16 +50,29 @@ pub fn create(ctx: &Ctx<'_>, _me: &Staff) -> Result<Response> {
     let mut errors = Errors::default();
     validate(ctx, &mut errors);
     if !valid_project_key(&key) {
-        errors.add("key", "Use 2–10 capital letters or digits, starting with a letter (e.g. ACME).");
+        errors.add(
+            "key",
+            "Use 2–10 capital letters or digits, starting with a letter (e.g. ACME).",
+        );
     }
     if errors.is_empty() {
-        let new = NewProject { key: &key, name: ctx.form.get("name"), description: ctx.form.get("description") };
+        let new = NewProject {
+            key: &key,
+            name: ctx.form.get("name"),
+            description: ctx.form.get("description"),
+        };
         match ctx.db.write(|tx| store::projects::insert(tx, &new)) {
             Ok(_) => {
                 let message = format!("Project {key} created.");
-                return Ok(respond::redirect_with_flash(ctx, &format!("/projects/{key}"), &message));
+                return Ok(respond::redirect_with_flash(
+                    ctx,
+                    &format!("/projects/{key}"),
+                    &message,
+                ));
             }
-            Err(e) if store::is_unique_violation(&e) => errors.add("key", "Another project already uses this key."),
+            Err(e) if store::is_unique_violation(&e) => {
+                errors.add("key", "Another project already uses this key.")
+            }
             Err(e) => return Err(e),
         }
     }
@@ -60,39 +85,75 @@ fn load(ctx: &Ctx<'_>, key: &str) -> Result<Option<Project>> {
 }
 
 pub fn show(ctx: &Ctx<'_>, _me: &Staff, key: &str) -> Result<Response> {
-    let Some(project) = load(ctx, key)? else { return Ok(respond::not_found(ctx)) };
-    let filter = TicketFilter { project: Some(project.id), ..TicketFilter::default() };
+    let Some(project) = load(ctx, key)? else {
+        return Ok(respond::not_found(ctx));
+    };
+    let filter = TicketFilter {
+        project: Some(project.id),
+        ..TicketFilter::default()
+    };
     let recent = store::tickets::list(ctx.db, &filter, 10, 0)?;
     let counts: Vec<_> = store::tickets::status_counts(ctx.db, &filter)?
         .into_iter()
         .map(|(s, n)| view! { key => s.key(), label => s.label(), count => n })
         .collect();
-    respond::page(ctx, "staff/project.html", view! { nav => "projects", project, recent, counts })
+    respond::page(
+        ctx,
+        "staff/project.html",
+        view! { nav => "projects", project, recent, counts },
+    )
 }
 
 pub fn edit(ctx: &Ctx<'_>, _me: &Staff, key: &str) -> Result<Response> {
-    let Some(project) = load(ctx, key)? else { return Ok(respond::not_found(ctx)) };
+    let Some(project) = load(ctx, key)? else {
+        return Ok(respond::not_found(ctx));
+    };
     let values = view! { name => project.name, description => project.description };
-    respond::page(ctx, "staff/project_form.html", view! { nav => "projects", project, values, errors => Errors::default() })
+    respond::page(
+        ctx,
+        "staff/project_form.html",
+        view! { nav => "projects", project, values, errors => Errors::default() },
+    )
 }
 
 pub fn update(ctx: &Ctx<'_>, _me: &Staff, key: &str) -> Result<Response> {
-    let Some(project) = load(ctx, key)? else { return Ok(respond::not_found(ctx)) };
+    let Some(project) = load(ctx, key)? else {
+        return Ok(respond::not_found(ctx));
+    };
     let mut errors = Errors::default();
     validate(ctx, &mut errors);
     if !errors.is_empty() {
         let page_ctx = view! { nav => "projects", project, values => crate::render::to_value(&ctx.form.values()), errors };
         return respond::page_with_status(ctx, 422, "staff/project_form.html", page_ctx);
     }
-    let update = ProjectUpdate { name: ctx.form.get("name"), description: ctx.form.get("description") };
-    ctx.db.write(|tx| store::projects::update(tx, project.id, &update))?;
-    Ok(respond::redirect_with_flash(ctx, &format!("/projects/{}", project.key), "Project saved."))
+    let update = ProjectUpdate {
+        name: ctx.form.get("name"),
+        description: ctx.form.get("description"),
+    };
+    ctx.db
+        .write(|tx| store::projects::update(tx, project.id, &update))?;
+    Ok(respond::redirect_with_flash(
+        ctx,
+        &format!("/projects/{}", project.key),
+        "Project saved.",
+    ))
 }
 
 /// Archiving hides a project from the "new ticket" choices; its tickets stay as they are.
 pub fn set_archived(ctx: &Ctx<'_>, _me: &Staff, key: &str, archived: bool) -> Result<Response> {
-    let Some(project) = load(ctx, key)? else { return Ok(respond::not_found(ctx)) };
-    ctx.db.write(|tx| store::projects::set_archived(tx, project.id, archived))?;
-    let message = if archived { "Project archived." } else { "Project restored." };
-    Ok(respond::redirect_with_flash(ctx, &format!("/projects/{}", project.key), message))
+    let Some(project) = load(ctx, key)? else {
+        return Ok(respond::not_found(ctx));
+    };
+    ctx.db
+        .write(|tx| store::projects::set_archived(tx, project.id, archived))?;
+    let message = if archived {
+        "Project archived."
+    } else {
+        "Project restored."
+    };
+    Ok(respond::redirect_with_flash(
+        ctx,
+        &format!("/projects/{}", project.key),
+        message,
+    ))
 }

@@ -16,14 +16,19 @@ use crate::web::{Ctx, respond};
 /// The setup token is usable only while no staff account exists; otherwise the page is a 404
 /// like any unknown URL.
 fn usable(ctx: &Ctx<'_>, token: &Secret) -> Result<bool> {
-    Ok(store::staff::count(ctx.db)? == 0 && store::tokens::is_valid(ctx.db, &token.hash(), KIND_SETUP, clock::now())?)
+    Ok(store::staff::count(ctx.db)? == 0
+        && store::tokens::is_valid(ctx.db, &token.hash(), KIND_SETUP, clock::now())?)
 }
 
 pub fn show(ctx: &Ctx<'_>, token: &str) -> Result<Response> {
     if !usable(ctx, &Secret::from_untrusted(token))? {
         return Ok(respond::not_found(ctx));
     }
-    respond::page(ctx, "staff/setup.html", view! { values => view! {}, errors => Errors::default() })
+    respond::page(
+        ctx,
+        "staff/setup.html",
+        view! { values => view! {}, errors => Errors::default() },
+    )
 }
 
 pub fn submit(ctx: &Ctx<'_>, token: &str) -> Result<Response> {
@@ -49,14 +54,22 @@ pub fn submit(ctx: &Ctx<'_>, token: &str) -> Result<Response> {
     let hash = passwords::hash(input.password, ctx.app.config.bcrypt_cost)?;
     // Re-check inside the write: two tabs submitting at once create one admin, not two.
     let created = ctx.db.write(|tx| {
-        if store::staff::count(tx)? > 0 || store::tokens::take(tx, &token.hash(), KIND_SETUP)?.is_none() {
+        if store::staff::count(tx)? > 0
+            || store::tokens::take(tx, &token.hash(), KIND_SETUP)?.is_none()
+        {
             return Ok(None);
         }
         store::tokens::delete_kind(tx, KIND_SETUP)?;
         Ok(accounts::insert_staff(tx, &input, &hash)?.ok())
     })?;
-    let Some(staff_id) = created else { return Ok(respond::not_found(ctx)) };
+    let Some(staff_id) = created else {
+        return Ok(respond::not_found(ctx));
+    };
     log::info!("first admin (staff {staff_id}) created through setup");
     super::login::sign_in(ctx, staff_id)?;
-    Ok(respond::redirect_with_flash(ctx, "/projects/new", "Welcome to Porchlight. Start by creating a project."))
+    Ok(respond::redirect_with_flash(
+        ctx,
+        "/projects/new",
+        "Welcome to Porchlight. Start by creating a project.",
+    ))
 }

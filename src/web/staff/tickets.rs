@@ -32,22 +32,23 @@ fn load(ctx: &Ctx<'_>, reference: &str) -> Result<Option<Ticket>> {
 }
 
 pub fn new(ctx: &Ctx<'_>, _me: &Staff) -> Result<Response> {
-    let values = view! { project => ctx.query("project").unwrap_or_default(), priority => "normal" };
+    let values =
+        view! { project => ctx.query("project").unwrap_or_default(), priority => "normal" };
     render_new(ctx, 200, values, Errors::default())
 }
 
 fn render_new(ctx: &Ctx<'_>, status: u16, values: Value, errors: Errors) -> Result<Response> {
     let projects = store::projects::list(ctx.db, false)?;
     let staff = store::staff::list_active(ctx.db)?;
-    let page_ctx =
-        view! { nav => "inbox", projects, staff, priorities => Priority::options(), values, errors };
+    let page_ctx = view! { nav => "inbox", projects, staff, priorities => Priority::options(), values, errors };
     respond::page_with_status(ctx, status, "staff/ticket_new.html", page_ctx)
 }
 
 pub fn create(ctx: &Ctx<'_>, me: &Staff) -> Result<Response> {
     let form = &ctx.form;
     let mut errors = Errors::default();
-    let project = store::projects::get_by_key(ctx.db, form.trimmed("project"))?.filter(|p| !p.archived);
+    let project =
+        store::projects::get_by_key(ctx.db, form.trimmed("project"))?.filter(|p| !p.archived);
     if project.is_none() {
         errors.add("project", "Choose a project.");
     }
@@ -74,7 +75,11 @@ pub fn create(ctx: &Ctx<'_>, me: &Staff) -> Result<Response> {
     };
     let (_, number) = ctx.db.write(|tx| store::tickets::insert(tx, &new))?;
     let reference = format!("{}-{number}", project.key);
-    Ok(respond::redirect_with_flash(ctx, &format!("/tickets/{reference}"), &format!("Ticket {reference} created.")))
+    Ok(respond::redirect_with_flash(
+        ctx,
+        &format!("/tickets/{reference}"),
+        &format!("Ticket {reference} created."),
+    ))
 }
 
 /// Reads an assignee select: "" is nobody; otherwise an active staff member's id.
@@ -117,9 +122,23 @@ pub fn show(ctx: &Ctx<'_>, me: &Staff, reference: &str) -> Result<Response> {
 }
 
 /// Renders the ticket page; `values`/`errors` refill whichever form failed validation.
-fn render_ticket(ctx: &Ctx<'_>, _me: &Staff, ticket: &Ticket, status: u16, values: Value, errors: Errors) -> Result<Response> {
-    let mut entries: Vec<Entry> = timeline::comments(ctx.db, ticket.id)?.into_iter().map(Entry::Comment).collect();
-    entries.extend(timeline::events(ctx.db, ticket.id)?.into_iter().map(Entry::Event));
+fn render_ticket(
+    ctx: &Ctx<'_>,
+    _me: &Staff,
+    ticket: &Ticket,
+    status: u16,
+    values: Value,
+    errors: Errors,
+) -> Result<Response> {
+    let mut entries: Vec<Entry> = timeline::comments(ctx.db, ticket.id)?
+        .into_iter()
+        .map(Entry::Comment)
+        .collect();
+    entries.extend(
+        timeline::events(ctx.db, ticket.id)?
+            .into_iter()
+            .map(Entry::Event),
+    );
     entries.sort_by_key(|e| e.at()); // stable: comments before events at the same second
     let staff = store::staff::list_active(ctx.db)?;
     let page_ctx = view! {
@@ -136,8 +155,15 @@ fn render_ticket(ctx: &Ctx<'_>, _me: &Staff, ticket: &Ticket, status: u16, value
 }
 
 /// Posts a public reply or an internal note, depending on the route it came through.
-pub fn add_comment(ctx: &Ctx<'_>, me: &Staff, reference: &str, visibility: Visibility) -> Result<Response> {
-    let Some(ticket) = load(ctx, reference)? else { return Ok(respond::not_found(ctx)) };
+pub fn add_comment(
+    ctx: &Ctx<'_>,
+    me: &Staff,
+    reference: &str,
+    visibility: Visibility,
+) -> Result<Response> {
+    let Some(ticket) = load(ctx, reference)? else {
+        return Ok(respond::not_found(ctx));
+    };
     let field = match visibility {
         Visibility::Public => "reply",
         Visibility::Internal => "note",
@@ -153,10 +179,26 @@ pub fn add_comment(ctx: &Ctx<'_>, me: &Staff, reference: &str, visibility: Visib
     }
     errors.max_len(field, body, label, BODY_MAX);
     if !errors.is_empty() {
-        return render_ticket(ctx, me, &ticket, 422, crate::render::to_value(&ctx.form.values()), errors);
+        return render_ticket(
+            ctx,
+            me,
+            &ticket,
+            422,
+            crate::render::to_value(&ctx.form.values()),
+            errors,
+        );
     }
     ctx.db.write(|tx| {
-        timeline::insert_comment(tx, ticket.id, &Actor { staff_id: Some(me.id), name: &me.name }, body, visibility)?;
+        timeline::insert_comment(
+            tx,
+            ticket.id,
+            &Actor {
+                staff_id: Some(me.id),
+                name: &me.name,
+            },
+            body,
+            visibility,
+        )?;
         store::tickets::touch(tx, ticket.id)
     })?;
     let message = match visibility {
@@ -167,12 +209,18 @@ pub fn add_comment(ctx: &Ctx<'_>, me: &Staff, reference: &str, visibility: Visib
         Visibility::Public => "#reply",
         Visibility::Internal => "#note",
     };
-    Ok(respond::redirect_with_flash(ctx, &format!("/tickets/{}{anchor}", ticket.reference), message))
+    Ok(respond::redirect_with_flash(
+        ctx,
+        &format!("/tickets/{}{anchor}", ticket.reference),
+        message,
+    ))
 }
 
 /// Changes status, priority, assignee and the expected-by date.
 pub fn update(ctx: &Ctx<'_>, me: &Staff, reference: &str) -> Result<Response> {
-    let Some(ticket) = load(ctx, reference)? else { return Ok(respond::not_found(ctx)) };
+    let Some(ticket) = load(ctx, reference)? else {
+        return Ok(respond::not_found(ctx));
+    };
     let form = &ctx.form;
     let mut errors = Errors::default();
     let status = Status::parse(form.get("status"));
@@ -189,18 +237,49 @@ pub fn update(ctx: &Ctx<'_>, me: &Staff, reference: &str) -> Result<Response> {
         raw => match clock::parse_date(raw) {
             Some(date) => Some(date.to_string()),
             None => {
-                errors.add("expected_by", "Enter a date as YYYY-MM-DD, or leave it empty.");
+                errors.add(
+                    "expected_by",
+                    "Enter a date as YYYY-MM-DD, or leave it empty.",
+                );
                 None
             }
         },
     };
     let (Some(status), Some(priority), true) = (status, priority, errors.is_empty()) else {
-        return render_ticket(ctx, me, &ticket, 422, crate::render::to_value(&form.values()), errors);
+        return render_ticket(
+            ctx,
+            me,
+            &ticket,
+            422,
+            crate::render::to_value(&form.values()),
+            errors,
+        );
     };
-    let update = TicketUpdate { status, priority, assignee_id: assignee, expected_by };
-    let changed =
-        ctx.db.write(|tx| store::tickets::update(tx, &ticket, &update, &Actor { staff_id: Some(me.id), name: &me.name }))?;
-    let message = if changed == 0 { "Nothing changed." } else { "Ticket updated." };
-    Ok(respond::redirect_with_flash(ctx, &format!("/tickets/{}", ticket.reference), message))
+    let update = TicketUpdate {
+        status,
+        priority,
+        assignee_id: assignee,
+        expected_by,
+    };
+    let changed = ctx.db.write(|tx| {
+        store::tickets::update(
+            tx,
+            &ticket,
+            &update,
+            &Actor {
+                staff_id: Some(me.id),
+                name: &me.name,
+            },
+        )
+    })?;
+    let message = if changed == 0 {
+        "Nothing changed."
+    } else {
+        "Ticket updated."
+    };
+    Ok(respond::redirect_with_flash(
+        ctx,
+        &format!("/tickets/{}", ticket.reference),
+        message,
+    ))
 }
-

@@ -44,7 +44,11 @@ pub fn create(ctx: &Ctx<'_>, _admin: Admin<'_>) -> Result<Response> {
         accounts::create_staff(ctx.db, ctx.app.config.bcrypt_cost, &input)?
     };
     match outcome {
-        Ok(_) => Ok(respond::redirect_with_flash(ctx, "/staff", &format!("{} can now sign in.", input.name))),
+        Ok(_) => Ok(respond::redirect_with_flash(
+            ctx,
+            "/staff",
+            &format!("{} can now sign in.", input.name),
+        )),
         Err(errors) => {
             let page_ctx = view! { nav => "staff", roles => Role::options(), values => ctx.form.values(), errors };
             respond::page_with_status(ctx, 422, "staff/user_new.html", page_ctx)
@@ -56,24 +60,40 @@ fn load(ctx: &Ctx<'_>, id: i64) -> Result<Option<Staff>> {
     store::staff::get(ctx.db, StaffId(id))
 }
 
-fn render_edit(ctx: &Ctx<'_>, status: u16, person: &Staff, values: Value, errors: Errors) -> Result<Response> {
+fn render_edit(
+    ctx: &Ctx<'_>,
+    status: u16,
+    person: &Staff,
+    values: Value,
+    errors: Errors,
+) -> Result<Response> {
     let page_ctx = view! { nav => "staff", person, roles => Role::options(), values, errors };
     respond::page_with_status(ctx, status, "staff/user_edit.html", page_ctx)
 }
 
 pub fn edit(ctx: &Ctx<'_>, _admin: Admin<'_>, id: i64) -> Result<Response> {
-    let Some(person) = load(ctx, id)? else { return Ok(respond::not_found(ctx)) };
+    let Some(person) = load(ctx, id)? else {
+        return Ok(respond::not_found(ctx));
+    };
     let values = view! { role => person.role };
     render_edit(ctx, 200, &person, values, Errors::default())
 }
 
 /// Changes a role. Demoting the last active admin is refused.
 pub fn update(ctx: &Ctx<'_>, _admin: Admin<'_>, id: i64) -> Result<Response> {
-    let Some(person) = load(ctx, id)? else { return Ok(respond::not_found(ctx)) };
+    let Some(person) = load(ctx, id)? else {
+        return Ok(respond::not_found(ctx));
+    };
     let mut errors = Errors::default();
     let Some(role) = Role::parse(ctx.form.get("role")) else {
         errors.add("role", "Choose a role.");
-        return render_edit(ctx, 422, &person, crate::render::to_value(&ctx.form.values()), errors);
+        return render_edit(
+            ctx,
+            422,
+            &person,
+            crate::render::to_value(&ctx.form.values()),
+            errors,
+        );
     };
     let refused = ctx.db.write(|tx| {
         let demotes_last_admin = person.role == Role::Admin
@@ -87,18 +107,36 @@ pub fn update(ctx: &Ctx<'_>, _admin: Admin<'_>, id: i64) -> Result<Response> {
         Ok(false)
     })?;
     if refused {
-        errors.add("role", "This is the only active admin. Make someone else an admin first.");
-        return render_edit(ctx, 422, &person, crate::render::to_value(&ctx.form.values()), errors);
+        errors.add(
+            "role",
+            "This is the only active admin. Make someone else an admin first.",
+        );
+        return render_edit(
+            ctx,
+            422,
+            &person,
+            crate::render::to_value(&ctx.form.values()),
+            errors,
+        );
     }
-    Ok(respond::redirect_with_flash(ctx, "/staff", &format!("{} is now {}.", person.name, role.label().to_lowercase())))
+    Ok(respond::redirect_with_flash(
+        ctx,
+        "/staff",
+        &format!("{} is now {}.", person.name, role.label().to_lowercase()),
+    ))
 }
 
 /// Deactivates (ending every session) or reactivates an account.
 pub fn set_active(ctx: &Ctx<'_>, admin: Admin<'_>, id: i64, active: bool) -> Result<Response> {
-    let Some(person) = load(ctx, id)? else { return Ok(respond::not_found(ctx)) };
+    let Some(person) = load(ctx, id)? else {
+        return Ok(respond::not_found(ctx));
+    };
     if !active && !ctx.form.checked("confirm") {
         let mut errors = Errors::default();
-        errors.add("_form", format!("Tick \"Yes, deactivate {}\" to confirm.", person.name));
+        errors.add(
+            "_form",
+            format!("Tick \"Yes, deactivate {}\" to confirm.", person.name),
+        );
         return render_edit(ctx, 422, &person, view! { role => person.role }, errors);
     }
     if !active && person.id == admin.staff().id {
@@ -107,7 +145,11 @@ pub fn set_active(ctx: &Ctx<'_>, admin: Admin<'_>, id: i64, active: bool) -> Res
         return render_edit(ctx, 422, &person, view! { role => person.role }, errors);
     }
     let refused = ctx.db.write(|tx| {
-        if !active && person.role == Role::Admin && person.active && store::staff::count_active_admins(tx)? <= 1 {
+        if !active
+            && person.role == Role::Admin
+            && person.active
+            && store::staff::count_active_admins(tx)? <= 1
+        {
             return Ok(true);
         }
         store::staff::set_active(tx, person.id, active)?;
@@ -118,7 +160,10 @@ pub fn set_active(ctx: &Ctx<'_>, admin: Admin<'_>, id: i64, active: bool) -> Res
     })?;
     if refused {
         let mut errors = Errors::default();
-        errors.add("_form", "This is the only active admin. Make someone else an admin first.");
+        errors.add(
+            "_form",
+            "This is the only active admin. Make someone else an admin first.",
+        );
         return render_edit(ctx, 422, &person, view! { role => person.role }, errors);
     }
     let message = if active {

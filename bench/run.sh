@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Porchlight benchmark: release build, `demo --tickets 10000` on a free port, wrk with
+# keep-alive and 16 connections against the hot pages and a POST, then the connection-layer
+# probes. Prints a table of requests/s, p50, p99 and the server's peak RSS.
+#
+#   bash bench/run.sh            # 10 s per row
+#   DURATION=5s bash bench/run.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION=${DURATION:-10s}
+CONNECTIONS=${CONNECTIONS:-16}
+THREADS=${THREADS:-2}
+TICKETS=${TICKETS:-10000}
+
+if ! command -v wrk >/dev/null 2>&1; then
+  echo "Installing wrk…" >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+fi
+if ! command -v curl >/dev/null 2>&1; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq curl >/dev/null
+fi
+
+cargo build --release --quiet --bin porchlight --example probe
+BIN=target/release/porchlight
+PROBE=target/release/examples/probe
+
+WORK=$(mktemp -d)
+cleanup() { [ -n "${PID:-}" ] && kill "$PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"; }
+trap cleanup EXIT
+
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo 18080)
+BASE="http://127.0.0.1:$PORT"
+echo "Seeding a demo workspace with $TICKETS tickets…" >&2
+PORCHLIGHT_LOG_LEVEL=warn PORCHLIGHT_SHARE_SUBMISSIONS_PER_HOUR=1000000000 \
+  "$BIN" demo --tickets "$TICKETS" --data-dir "$WORK/data" --listen "127.0.0.1:$PORT" >"$WORK/demo.out" 2>&1 &
+PID=$!
+for _ in $(seq 1 600); do
+  grep -q "listening on" "$WORK/demo.out" 2>/dev/null && break
+  sleep 0.1
+done
+grep -q "listening on" "$WORK/demo.out" || { cat "$WORK/demo.out" >&2; echo "server did not start" >&2; exit 1; }
+
+# Sign in as the demo admin; keep the cookies and the CSRF token for the POST rows.
+JAR="$WORK/cookies"
+csrf() { grep -o 'name="csrf_token" value="[^"]*"' | head -1 | sed 's/.*value="//; s/"$//'; }
+TOKEN=$(curl -s -c "$JAR" -b "$JAR" "$BASE/login" | csrf)
+curl -s -o /dev/null -c "$JAR" -b "$JAR" --data-urlencode "csrf_token=$TOKEN" \
+  --data-urlencode "email=admin@demo.example" --data-urlencode "password=demo-admin-pass" "$BASE/login"
+COOKIE=$(awk '$6 ~ /^pl_/ { printf "%s=%s; ", $6, $7 }' "$JAR")
+TOKEN=$(curl -s -b "$JAR" "$BASE/tickets/new" | csrf)
+[ -n "$TOKEN" ] || { echo "could not sign in" >&2; exit 1; }
+cat >"$WORK/request.lua" <<'LUA'
+-- One request shape per run, from the environment: METHOD, BODY, COOKIE.
+wrk.method = os.getenv("METHOD") or "GET"
+local body = os.getenv("BODY")
+if body and body ~= "" then
+  wrk.body = body
+  wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+end
+local cookie = os.getenv("COOKIE")
+if cookie and cookie ~= "" then wrk.headers["Cookie"] = cookie end
+local origin = os.getenv("ORIGIN")
+if origin then wrk.headers["Origin"] = origin end
+done = function(summary, latency, requests)
+  local non2xx = summary.errors.status
+  io.write(string.format("RESULT %.0f %.2f %.2f %d\n", summary.requests / (summary.duration / 1e6),
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000, non2xx))
+end
+LUA
+
+ROWS=()
+run_row() { # name method path body
+  local name=$1 method=$2 path=$3 body=${4:-}
+  local out
+  out=$(METHOD=$method BODY=$body COOKIE=$COOKIE ORIGIN=$BASE \
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" -s "$WORK/request.lua" "$BASE$path" 2>&1)
+  local result
+  result=$(echo "$out" | grep '^RESULT' || true)
+  if [ -z "$result" ]; then echo "$out" >&2; result="RESULT 0 0 0 0"; fi
+  read -r _ rps p50 p99 bad <<<"$result"
+  ROWS+=("| $name | $method $path | $rps | $p50 ms | $p99 ms | $bad |")
+  echo "  $name: $rps req/s, p50 $p50 ms, p99 $p99 ms ($bad non-2xx/3xx)" >&2
+}
+
+echo "wrk: $THREADS threads, $CONNECTIONS keep-alive connections, $DURATION per row" >&2
+run_row "health check" GET /healthz
+run_row "login page" GET /login
+run_row "inbox (signed in)" GET /
+run_row "ticket page" GET /tickets/ACME-1
+run_row "create ticket" POST /tickets/new \
+  "csrf_token=$TOKEN&project=ACME&subject=Bench+ticket&body=Created+by+wrk&priority=normal&assignee="
+RSS=$(awk '/VmHWM/ { printf "%.1f MB", $2 / 1024 }' "/proc/$PID/status")
+kill "$PID"; wait "$PID" 2>/dev/null || true; PID=
+
+echo
+echo "Porchlight $("$BIN" --version | awk '{print $2}') · $(nproc) cores · $TICKETS tickets · wrk -t$THREADS -c$CONNECTIONS -d$DURATION, keep-alive"
+echo
+echo "| row | request | requests/s | p50 | p99 | errors |"
+echo "|---|---|---:|---:|---:|---:|"
+printf '%s\n' "${ROWS[@]}"
+echo
+echo "Server peak RSS (VmHWM): $RSS"
+
+echo
+echo "Connection layer (fresh server each burst trial; idle timeout lowered to 3 s for the idle probe):"
+"$PROBE" burst "$BIN" "${BURST_TRIALS:-20}" 8,32 | tail -n +1
+"$PROBE" idle "$BIN" "${IDLE_CONNECTIONS:-1000}" 3
