@@ -390,11 +390,10 @@ fn key_path_for_env(table: &toml::Table, suffix: &str) -> Option<Vec<String>> {
         let name = key.to_ascii_uppercase();
         match value {
             toml::Value::Table(inner) => {
-                if let Some(rest) = suffix.strip_prefix(&name).and_then(|r| r.strip_prefix('_')) {
-                    if let Some(mut path) = key_path_for_env(inner, rest) {
-                        path.insert(0, key.clone());
-                        return Some(path);
-                    }
+                let rest = suffix.strip_prefix(&name).and_then(|r| r.strip_prefix('_'));
+                if let Some(mut path) = rest.and_then(|rest| key_path_for_env(inner, rest)) {
+                    path.insert(0, key.clone());
+                    return Some(path);
                 }
             }
             _ if name == suffix => return Some(vec![key.clone()]),

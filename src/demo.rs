@@ -197,7 +197,7 @@ fn seed_ticket(
     let (project_id, _) = projects[i % projects.len()];
     let subject = format!("{} (#{})", SUBJECTS[i % SUBJECTS.len()], i + 1);
     let client = CLIENTS[i % CLIENTS.len()];
-    let from_client = i % 2 == 0;
+    let from_client = i.is_multiple_of(2);
     let assignee = (i % 4 != 3).then(|| staff[i % staff.len()].0);
     let body = format!(
         "Reported by {}.\n\n**Steps:** open the page, try it, see it fail.\n\n- Browser: Firefox\n- Seen: today",
@@ -219,7 +219,7 @@ fn seed_ticket(
         created_by: (!from_client).then(|| staff[0].0),
     };
     let (id, _) = store::tickets::insert(tx, &new)?;
-    if i % 3 == 0 {
+    if i.is_multiple_of(3) {
         let (agent_id, agent_name) = staff[(i + 1) % staff.len()];
         let agent = Actor {
             staff_id: Some(agent_id),

@@ -78,11 +78,12 @@ pub struct TestApp {
 
 /// A config for tests: fast bcrypt, a temp data dir.
 pub fn test_config(dir: &Path) -> Config {
-    let mut config = Config::default();
-    config.data_dir = dir.to_path_buf();
-    config.bcrypt_cost = 4;
-    config.log_level = "warn".into();
-    config
+    Config {
+        data_dir: dir.to_path_buf(),
+        bcrypt_cost: 4,
+        log_level: "warn".into(),
+        ..Config::default()
+    }
 }
 
 impl TestApp {

@@ -206,7 +206,7 @@ fn status_priority_assignee_and_expected_date_changes_are_on_the_timeline() {
         .assert_contains("Choose an active staff member");
     bad.assert_contains("value=\"24&#x2f;12&#x2f;2026\"");
     // Nothing was half-written: the status is still Pending.
-    t.get(&format!("/?status=resolved")).assert_lacks(&r);
+    t.get("/?status=resolved").assert_lacks(&r);
     t.post(
         &path,
         &[

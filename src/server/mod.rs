@@ -292,14 +292,15 @@ async fn handle(
 /// `X-Forwarded-For` (the one the proxy itself appended).
 fn client_addr<B>(req: &Request<B>, peer: SocketAddr, trust_forwarded_for: bool) -> SocketAddr {
     if trust_forwarded_for {
+        // Only the last entry was written by our proxy; anything before it came from the client.
         let forwarded = req
             .headers()
             .get_all("x-forwarded-for")
             .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .filter_map(|ip| ip.trim().parse::<IpAddr>().ok())
-            .last();
+            .next_back()
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .and_then(|ip| ip.trim().parse::<IpAddr>().ok());
         if let Some(ip) = forwarded {
             return SocketAddr::new(ip, peer.port());
         }

@@ -37,20 +37,21 @@ pub fn run(db: &Db, path: &Path) -> Result<()> {
             );
         }
     }
-    let conn = db.writer.lock().unwrap_or_else(|e| e.into_inner());
-    for (index, (name, sql)) in MIGRATIONS.iter().enumerate().skip(current) {
-        let version = index + 1;
-        let apply = || -> rusqlite::Result<()> {
-            conn.execute_batch("BEGIN IMMEDIATE")?;
-            conn.execute_batch(sql)?;
-            conn.execute_batch(&format!("PRAGMA user_version = {version}"))?;
-            conn.execute_batch("COMMIT")
-        };
-        if let Err(e) = apply() {
-            let _ = conn.execute_batch("ROLLBACK");
-            return Err(Error::Other(format!("migration {name} failed: {e}")));
+    db.writer.with_connection(|conn| {
+        for (index, (name, sql)) in MIGRATIONS.iter().enumerate().skip(current) {
+            let version = index + 1;
+            let apply = || -> rusqlite::Result<()> {
+                conn.execute_batch("BEGIN IMMEDIATE")?;
+                conn.execute_batch(sql)?;
+                conn.execute_batch(&format!("PRAGMA user_version = {version}"))?;
+                conn.execute_batch("COMMIT")
+            };
+            if let Err(e) = apply() {
+                let _ = conn.execute_batch("ROLLBACK");
+                return Err(Error::Other(format!("migration {name} failed: {e}")));
+            }
+            log::info!("applied migration {name}");
         }
-        log::info!("applied migration {name}");
-    }
-    Ok(())
+        Ok(())
+    })
 }

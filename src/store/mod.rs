@@ -13,7 +13,7 @@
 //! Why a dedicated writer connection: in WAL mode a connection drops its whole page cache when
 //! it sees another connection's commit, so writes spread over the workers' connections each
 //! started cold and re-read their pages from the OS. The writer connection sees only its own
-//! commits and stays warm.
+//! commits and stays warm. Writes queued behind each other share one commit (`writer.rs`).
 //!
 //! Read functions take `&impl Reader` (a [`Db`] or a [`Tx`]); write functions take `&Tx`, so a
 //! write outside the lock does not compile.
@@ -26,15 +26,16 @@ pub mod throttle;
 pub mod tickets;
 pub mod timeline;
 pub mod tokens;
+mod writer;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use rusqlite::{Connection, OpenFlags};
 
-use crate::clock;
 use crate::error::{Error, IoContext, Result};
+use writer::Writer;
 
 /// How hard SQLite works to make a commit durable (`PRAGMA synchronous`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,13 +61,13 @@ impl Synchronous {
 pub struct Store {
     path: PathBuf,
     synchronous: Synchronous,
-    writer: Arc<Mutex<Connection>>,
+    writer: Arc<Writer>,
 }
 
 /// One SQLite connection for reads, owned by one thread, plus access to the shared writer.
 pub struct Db {
     conn: Connection,
-    writer: Arc<Mutex<Connection>>,
+    writer: Arc<Writer>,
 }
 
 /// A write transaction in progress (the writer lock is held).
@@ -117,7 +118,7 @@ impl Store {
         let store = Store {
             path: path.to_path_buf(),
             synchronous,
-            writer: Arc::new(Mutex::new(writer)),
+            writer: Arc::new(Writer::new(writer)),
         };
         migrate::run(&store.connect()?, path)?;
         Ok(store)
@@ -164,26 +165,10 @@ fn open_connection(path: &Path, synchronous: Synchronous) -> Result<Connection> 
 }
 
 impl Db {
-    /// Runs `f` in one write transaction under the writer lock; commits when `f` returns `Ok`,
-    /// rolls back on `Err` or panic.
+    /// Runs `f` as one write transaction under the writer lock: durable when this returns `Ok`;
+    /// rolled back (alone) when `f` returns `Err` or panics. Never call it from inside `f`.
     pub fn write<T>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
-        // A poisoned lock only means another writer panicked; its transaction rolled back.
-        let conn = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
-        let rollback = RollbackOnDrop(&conn);
-        let tx = Tx {
-            conn: &conn,
-            now: clock::now(),
-        };
-        let value = f(&tx);
-        match value {
-            Ok(value) => {
-                conn.prepare_cached("COMMIT")?.execute([])?;
-                std::mem::forget(rollback);
-                Ok(value)
-            }
-            Err(e) => Err(e), // `rollback` drops here
-        }
+        self.writer.write(f)
     }
 
     /// A cheap liveness probe for `/healthz`: the file is open and answers a query.
@@ -214,18 +199,9 @@ impl Db {
 
     /// Moves the WAL into the main file (at shutdown, so the file alone is complete).
     pub fn checkpoint(&self) -> Result<()> {
-        let conn = self.writer.lock().unwrap_or_else(|e| e.into_inner());
-        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
-        Ok(())
-    }
-}
-
-/// Rolls the open transaction back unless defused with `mem::forget` after `COMMIT`.
-struct RollbackOnDrop<'a>(&'a Connection);
-
-impl Drop for RollbackOnDrop<'_> {
-    fn drop(&mut self) {
-        let _ = self.0.execute_batch("ROLLBACK");
+        self.writer.with_connection(|conn| {
+            Ok(conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?)
+        })
     }
 }
 

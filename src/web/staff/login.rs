@@ -18,10 +18,10 @@ use crate::web::{Ctx, respond};
 
 pub fn show(ctx: &Ctx<'_>) -> Result<Response> {
     let next = ctx.query("next").unwrap_or_default();
-    if let Some(cookie) = ctx.cookie(sessions::STAFF_COOKIE) {
-        if sessions::resolve(ctx.db, &ctx.app.config, &cookie)?.is_some() {
-            return Ok(respond::redirect(safe_next(&next).unwrap_or("/")));
-        }
+    if let Some(cookie) = ctx.cookie(sessions::STAFF_COOKIE)
+        && sessions::resolve(ctx.db, &ctx.app.config, &cookie)?.is_some()
+    {
+        return Ok(respond::redirect(safe_next(&next).unwrap_or("/")));
     }
     respond::page(
         ctx,

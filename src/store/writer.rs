@@ -1,0 +1,281 @@
+//! The single writer: one SQLite connection behind one mutex, with group commit.
+//!
+//! Every write transaction in the process runs here, one at a time, each inside a savepoint of a
+//! shared `BEGIN IMMEDIATE` transaction. When a writer finishes and others are already queued on
+//! the mutex, it leaves the transaction open and waits; the last writer of the group commits for
+//! everyone and wakes them. A write still returns only after its own `COMMIT` — durable under
+//! `synchronous=FULL` — but one fsync now covers a group of writes.
+//!
+//! Why: a commit's fsync takes ~0.35 ms on this class of disk, so committing each write alone
+//! caps a busy server at ~2,500 writes/s whatever the CPU does (measured ~1,800 creates/s).
+//!
+//! Closures run on the caller's own thread, so they may borrow request data; a failing or
+//! panicking closure rolls back its own savepoint only, never the rest of the group.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
+
+use rusqlite::Connection;
+
+use crate::clock;
+use crate::error::{Error, Result};
+use crate::store::Tx;
+
+/// Most writes one commit may cover; bounds how long an early member of a group waits.
+const MAX_GROUP: usize = 32;
+
+/// The outcome of one group's `COMMIT`, shared by its members: `Err` carries the reason.
+type Outcome = Arc<OnceLock<std::result::Result<(), String>>>;
+
+pub(crate) struct Writer {
+    state: Mutex<State>,
+    /// Signalled whenever a group's outcome is settled.
+    settled: Condvar,
+    /// Threads waiting for `state`: a finished writer defers its commit while this is non-zero.
+    queued: AtomicUsize,
+}
+
+struct State {
+    conn: Connection,
+    /// The open group transaction, if any: its outcome cell and how many writes it holds.
+    group: Option<(Outcome, usize)>,
+}
+
+impl Writer {
+    pub(crate) fn new(conn: Connection) -> Writer {
+        Writer {
+            state: Mutex::new(State { conn, group: None }),
+            settled: Condvar::new(),
+            queued: AtomicUsize::new(0),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.queued.fetch_add(1, Ordering::SeqCst);
+        // A poisoned lock only means a thread panicked outside a closure; the state is sound.
+        let guard = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        self.queued.fetch_sub(1, Ordering::SeqCst);
+        guard
+    }
+
+    /// Runs `f` on the writer connection with no write transaction open (pending group writes
+    /// are committed first): for migrations and checkpoints.
+    pub(crate) fn with_connection<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let mut state = self.lock();
+        self.settle(&mut state);
+        f(&state.conn)
+    }
+
+    /// Runs `f` as one write: committed (with whatever group it joins) when it returns `Ok`,
+    /// rolled back alone when it returns `Err` or panics.
+    pub(crate) fn write<T>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
+        let mut state = self.lock();
+        if state.group.is_none() {
+            state.conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
+            state.group = Some((Outcome::default(), 0));
+        }
+        let savepoint = state
+            .conn
+            .prepare_cached("SAVEPOINT write")
+            .and_then(|mut s| s.execute([]));
+        if let Err(e) = savepoint {
+            self.abort_group(&mut state, &e.to_string());
+            return Err(e.into());
+        }
+        let tx = Tx {
+            conn: &state.conn,
+            now: clock::now(),
+        };
+        let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| f(&tx)));
+        let kept = matches!(outcome, Ok(Ok(_)));
+        let closed = if kept {
+            state
+                .conn
+                .prepare_cached("RELEASE write")
+                .and_then(|mut s| s.execute([]))
+                .map(|_| ())
+        } else {
+            state.conn.execute_batch("ROLLBACK TO write; RELEASE write")
+        };
+        if let Err(e) = closed {
+            // The savepoint could not be closed cleanly: nothing in this group can be trusted.
+            self.abort_group(&mut state, &e.to_string());
+            return match outcome {
+                Ok(_) => Err(e.into()),
+                Err(panic) => std::panic::resume_unwind(panic),
+            };
+        }
+        let (cell, members) = state.group.as_mut().expect("a group is open");
+        if kept {
+            *members += 1;
+        }
+        let cell = Arc::clone(cell);
+        let full = *members >= MAX_GROUP;
+        if full || self.queued.load(Ordering::SeqCst) == 0 {
+            self.settle(&mut state);
+        }
+        drop(state);
+
+        let value = match outcome {
+            Ok(Ok(value)) => value,
+            Ok(Err(e)) => return Err(e),
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        // Wait for the group's commit (at once if this thread just made it).
+        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let _state = self
+            .settled
+            .wait_while(state, |_| cell.get().is_none())
+            .unwrap_or_else(|e| e.into_inner());
+        match cell.get().expect("settled") {
+            Ok(()) => Ok(value),
+            Err(why) => Err(Error::Other(format!("committing a write: {why}"))),
+        }
+    }
+
+    /// Commits the open group (or ends an empty one) and wakes its members.
+    fn settle(&self, state: &mut State) {
+        let Some((cell, _)) = state.group.take() else {
+            return;
+        };
+        let result = state
+            .conn
+            .prepare_cached("COMMIT")
+            .and_then(|mut s| s.execute([]));
+        let outcome = match result {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                log::error!("COMMIT failed, rolling back the group: {e}");
+                let _ = state.conn.execute_batch("ROLLBACK");
+                Err(e.to_string())
+            }
+        };
+        let _ = cell.set(outcome);
+        self.settled.notify_all();
+    }
+
+    /// Rolls back the whole open group after an unexpected SQLite failure.
+    fn abort_group(&self, state: &mut State, why: &str) {
+        if let Some((cell, _)) = state.group.take() {
+            log::error!("rolling back a write group: {why}");
+            let _ = state.conn.execute_batch("ROLLBACK");
+            let _ = cell.set(Err(why.to_string()));
+            self.settled.notify_all();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Barrier;
+
+    use crate::error::Error;
+    use crate::store::{Reader, Store, Synchronous};
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("t.sqlite3"), Synchronous::Full).unwrap();
+        store
+            .connect()
+            .unwrap()
+            .write(|tx| {
+                Ok(tx
+                    .conn()
+                    .execute_batch("CREATE TABLE t (v INTEGER NOT NULL UNIQUE)")?)
+            })
+            .unwrap();
+        (dir, store)
+    }
+
+    fn count(store: &Store) -> i64 {
+        store
+            .connect()
+            .unwrap()
+            .conn()
+            .query_row("SELECT COUNT(*) FROM t", [], |r| r.get(0))
+            .unwrap()
+    }
+
+    /// Many threads write at once: every `Ok` write is committed and visible to a fresh
+    /// connection as soon as it returns; every `Err` or panicking write leaves nothing behind.
+    #[test]
+    fn concurrent_writes_commit_exactly_the_successful_ones() {
+        let (_dir, store) = store();
+        let threads = 12;
+        let per_thread = 60;
+        let barrier = std::sync::Arc::new(Barrier::new(threads));
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let store = store.clone();
+                let barrier = barrier.clone();
+                std::thread::spawn(move || {
+                    let db = store.connect().unwrap();
+                    let reader = store.connect().unwrap();
+                    barrier.wait();
+                    let mut committed = 0;
+                    for i in 0..per_thread {
+                        let v = (t * 1000 + i) as i64;
+                        let kind = i % 5;
+                        let outcome =
+                            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                                db.write(|tx| {
+                                    tx.conn().execute("INSERT INTO t (v) VALUES (?1)", [v])?;
+                                    match kind {
+                                        3 => Err(Error::Other("refused after writing".into())),
+                                        4 if i % 10 == 4 => panic!("closure panics after writing"),
+                                        _ => Ok(v),
+                                    }
+                                })
+                            }));
+                        let seen: i64 = reader
+                            .conn()
+                            .query_row("SELECT COUNT(*) FROM t WHERE v = ?1", [v], |r| r.get(0))
+                            .unwrap();
+                        match outcome {
+                            Ok(Ok(got)) => {
+                                assert_eq!(got, v);
+                                assert_eq!(seen, 1, "an acknowledged write is visible at once");
+                                committed += 1;
+                            }
+                            Ok(Err(_)) | Err(_) => {
+                                assert_eq!(seen, 0, "a failed write leaves nothing")
+                            }
+                        }
+                    }
+                    committed
+                })
+            })
+            .collect();
+        let committed: i64 = handles.into_iter().map(|h| h.join().unwrap()).sum();
+        assert_eq!(
+            committed,
+            (threads * per_thread * 3 / 5 + threads * per_thread / 10) as i64
+        );
+        assert_eq!(count(&store), committed);
+    }
+
+    #[test]
+    fn a_constraint_error_rolls_back_only_that_write() {
+        let (_dir, store) = store();
+        let db = store.connect().unwrap();
+        db.write(|tx| Ok(tx.conn().execute("INSERT INTO t (v) VALUES (1)", [])?))
+            .unwrap();
+        let dup = db.write(|tx| {
+            tx.conn().execute("INSERT INTO t (v) VALUES (2)", [])?;
+            Ok(tx.conn().execute("INSERT INTO t (v) VALUES (1)", [])?)
+        });
+        assert!(dup.is_err());
+        db.write(|tx| Ok(tx.conn().execute("INSERT INTO t (v) VALUES (3)", [])?))
+            .unwrap();
+        let values: Vec<i64> = db
+            .conn()
+            .prepare("SELECT v FROM t ORDER BY v")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(|v| v.unwrap())
+            .collect();
+        assert_eq!(values, vec![1, 3]);
+    }
+}
