@@ -70,10 +70,10 @@ end
 LUA
 
 ROWS=()
-run_row() { # name method path body
-  local name=$1 method=$2 path=$3 body=${4:-}
+run_row() { # name method path [body] [cookie]
+  local name=$1 method=$2 path=$3 body=${4:-} cookie=${5-$COOKIE}
   local out
-  out=$(METHOD=$method BODY=$body COOKIE=$COOKIE ORIGIN=$BASE \
+  out=$(METHOD=$method BODY=$body COOKIE=$cookie ORIGIN=$BASE \
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" -s "$WORK/request.lua" "$BASE$path" 2>&1)
   local result
   result=$(echo "$out" | grep '^RESULT' || true)
@@ -84,8 +84,8 @@ run_row() { # name method path body
 }
 
 echo "wrk: $THREADS threads, $CONNECTIONS keep-alive connections, $DURATION per row" >&2
-run_row "health check" GET /healthz
-run_row "login page" GET /login
+run_row "health check" GET /healthz "" ""
+run_row "login page (signed out)" GET /login "" ""
 run_row "inbox (signed in)" GET /
 run_row "ticket page" GET /tickets/ACME-1
 run_row "create ticket" POST /tickets/new \
