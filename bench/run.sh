@@ -84,7 +84,9 @@ run_row() { # name method path [body] [cookie]
 }
 
 echo "wrk: $THREADS threads, $CONNECTIONS keep-alive connections, $DURATION per row" >&2
+CSS=$(curl -s "$BASE/login" | grep -o '/assets/[^"]*app.css' | head -1)
 run_row "health check" GET /healthz "" ""
+run_row "stylesheet, $(curl -s "$BASE$CSS" | wc -c) bytes (keep-alive ceiling)" GET "$CSS" "" ""
 run_row "login page (signed out)" GET /login "" ""
 run_row "inbox (signed in)" GET /
 run_row "ticket page" GET /tickets/ACME-1
