@@ -1,5 +1,6 @@
-//! Background work on plain threads: periodic clean-up of dead sessions and old throttle
-//! events. Each thread stops promptly when asked, so shutdown never waits out a sleep.
+//! Background work on plain threads: mail delivery from the outbox, and periodic clean-up of
+//! dead sessions and old throttle events. Each thread stops promptly when asked (finishing the
+//! message it is delivering), so shutdown never waits out a sleep.
 
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
@@ -44,11 +45,19 @@ impl Background {
         let stop = Stop::default();
         let mut threads = Vec::new();
         let cleanup_stop = stop.clone();
+        let cleanup_app = Arc::clone(&app);
         threads.push(
             std::thread::Builder::new()
                 .name("porchlight-cleanup".into())
-                .spawn(move || cleanup_loop(&app, &cleanup_stop))
+                .spawn(move || cleanup_loop(&cleanup_app, &cleanup_stop))
                 .expect("spawning the clean-up thread"),
+        );
+        let outbox_stop = stop.clone();
+        threads.push(
+            std::thread::Builder::new()
+                .name("porchlight-outbox".into())
+                .spawn(move || outbox_loop(&app, &outbox_stop))
+                .expect("spawning the outbox thread"),
         );
         Background { stop, threads }
     }
@@ -58,6 +67,30 @@ impl Background {
         self.stop.request();
         for t in self.threads {
             let _ = t.join();
+        }
+    }
+}
+
+/// How often the outbox is checked for due messages.
+const OUTBOX_EVERY: Duration = Duration::from_secs(1);
+
+fn outbox_loop(app: &App, stop: &Stop) {
+    let db = match app.store.connect() {
+        Ok(db) => db,
+        Err(e) => {
+            log::error!("outbox thread: {e}");
+            return;
+        }
+    };
+    loop {
+        match crate::mail::deliver_due(app, &db) {
+            Ok(0) => {}
+            Ok(n) => log::info!("delivered {n} email(s)"),
+            Err(e) => log::error!("outbox: {e}"),
+        }
+        if stop.sleep(OUTBOX_EVERY) {
+            log::debug!("outbox thread stopped");
+            return;
         }
     }
 }

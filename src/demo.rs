@@ -1,19 +1,23 @@
-//! `porchlight demo`: a workspace to look around in — staff of both roles, a few projects, and
-//! tickets with public replies *and* internal notes — plus the guide printed at start.
+//! `porchlight demo`: a workspace to look around in — staff of both roles, a few projects,
+//! tickets with public replies *and* internal notes, shareable links with a board and a receipt —
+//! plus the guide printed at start.
 //!
-//! Seeding is skipped when the data directory already has staff, so a demo can be restarted.
+//! `--tickets N` puts N tickets in the busy ACME project (the benchmark uses 10,000) and a
+//! handful in the others. Seeding is skipped when the data directory already has staff, so a
+//! demo can be restarted.
 
 use std::path::PathBuf;
 
 use crate::accounts::{self, NewStaffInput};
 use crate::app::App;
-use crate::auth::passwords;
-use crate::domain::{Priority, Role, Source, StaffId, Status, Visibility};
+use crate::auth::{Secret, passwords};
+use crate::domain::{Priority, ProjectId, Role, Source, StaffId, Status, Visibility};
 use crate::error::{Error, IoContext, Result};
-use crate::store::projects::NewProject;
+use crate::store::projects::{NewProject, ShareSettingsUpdate};
+use crate::store::settings::Branding;
 use crate::store::tickets::NewTicket;
 use crate::store::timeline::Actor;
-use crate::store::{self, Db};
+use crate::store::{self, Db, Tx};
 
 /// The demo's staff: (role, name, email, password). Printed in the guide — demo only.
 const STAFF: &[(Role, &str, &str, &str)] = &[
@@ -37,23 +41,30 @@ const STAFF: &[(Role, &str, &str, &str)] = &[
     ),
 ];
 
-const PROJECTS: &[(&str, &str, &str)] = &[
+/// (key, name, description, share link: None = off, Some(shown at once?)).
+const PROJECTS: &[(&str, &str, &str, Option<bool>)] = &[
     (
         "ACME",
         "Acme website redesign",
         "The new marketing site for Acme Corp: design, build and launch.",
+        Some(true),
     ),
     (
         "GLOBEX",
         "Globex mobile app",
         "iOS and Android app for Globex field staff.",
+        Some(false),
     ),
     (
         "INIT",
         "Initech intranet",
         "Maintenance and support of the Initech intranet.",
+        None,
     ),
 ];
+
+/// Tickets in each project but ACME.
+const SMALL_PROJECT_TICKETS: usize = 15;
 
 const SUBJECTS: &[&str] = &[
     "Contact form does not send",
@@ -85,15 +96,18 @@ pub struct Guide {
     pub data_dir: PathBuf,
     pub seeded: bool,
     pub tickets: usize,
+    /// (project name, path of its share link, whether submissions show at once).
+    pub share_links: Vec<(String, String, bool)>,
+    /// A visitor's receipt page (only known when the demo was just created: stored hashed).
+    pub receipt: Option<String>,
 }
 
 impl Guide {
     pub fn render(&self, base: &str) -> String {
-        let mut out = String::new();
-        out.push_str("\n=== Porchlight demo ===\n");
+        let mut out = String::from("\n=== Porchlight demo ===\n");
         if self.seeded {
             out.push_str(&format!(
-                "Created a demo workspace with {} tickets.\n",
+                "Created a demo workspace: {} tickets in ACME, more in the other projects.\n",
                 self.tickets
             ));
         } else {
@@ -107,6 +121,18 @@ impl Guide {
             ));
         }
         out.push_str(&format!("\nInbox:    {base}/\nProjects: {base}/projects\n"));
+        out.push_str("\nShareable links (no account needed; open them in a private window):\n");
+        for (name, path, at_once) in &self.share_links {
+            let note = if *at_once {
+                "new feedback shows at once"
+            } else {
+                "new feedback waits for staff approval"
+            };
+            out.push_str(&format!("  {name}: {base}{path}  ({note})\n"));
+        }
+        if let Some(receipt) = &self.receipt {
+            out.push_str(&format!("  A visitor's receipt page: {base}{receipt}\n"));
+        }
         out.push_str(&format!(
             "\nData directory: {} (delete it when you are done)\n",
             self.data_dir.display()
@@ -129,76 +155,97 @@ pub fn fresh_data_dir() -> Result<PathBuf> {
 /// Seeds the demo workspace unless staff exist already.
 pub fn ensure(app: &App, db: &Db, tickets: usize) -> Result<Guide> {
     let data_dir = app.config.data_dir.clone();
-    if store::staff::count(db)? > 0 {
-        return Ok(Guide {
-            data_dir,
-            seeded: false,
-            tickets,
-        });
-    }
-    seed(app, db, tickets)?;
+    let seeded = store::staff::count(db)? == 0;
+    let receipt = if seeded {
+        Some(seed(app, db, tickets)?)
+    } else {
+        None
+    };
+    let share_links = store::projects::list(db, false)?
+        .into_iter()
+        .filter(|p| p.share.enabled)
+        .filter_map(|p| {
+            Some((
+                p.name,
+                format!("/s/{}", p.share.token?),
+                p.share.auto_publish,
+            ))
+        })
+        .collect();
     Ok(Guide {
         data_dir,
-        seeded: true,
+        seeded,
         tickets,
+        share_links,
+        receipt,
     })
 }
 
-fn seed(app: &App, db: &Db, tickets: usize) -> Result<()> {
+/// Seeds everything; returns the path of one visitor's receipt page.
+fn seed(app: &App, db: &Db, tickets: usize) -> Result<String> {
     // Hash outside the write transaction: bcrypt is slow on purpose.
     let hashes: Vec<String> = STAFF
         .iter()
         .map(|(_, _, _, pw)| passwords::hash(pw, app.config.bcrypt_cost))
         .collect::<Result<_>>()?;
     let now = crate::clock::now();
+    let receipt = Secret::generate();
     db.write(|tx| {
+        store::settings::set_branding(
+            tx,
+            &Branding { agency_name: "Brightside Studio".into(), accent_color: "#0f766e".into() },
+        )?;
         let mut staff = Vec::new();
         for ((role, name, email, password), hash) in STAFF.iter().zip(&hashes) {
-            let input = NewStaffInput {
-                name,
-                email,
-                password,
-                role: *role,
-            };
-            let id = accounts::insert_staff(tx, &input, hash)?
-                .map_err(|e| Error::Other(format!("demo staff: {e}")))?;
+            let input = NewStaffInput { name, email, password, role: *role };
+            let id = accounts::insert_staff(tx, &input, hash)?.map_err(|e| Error::Other(format!("demo staff: {e}")))?;
             staff.push((id, *name));
         }
-        let mut projects = Vec::new();
-        for (key, name, description) in PROJECTS {
-            projects.push((
-                store::projects::insert(
-                    tx,
-                    &NewProject {
-                        key,
-                        name,
-                        description,
-                    },
-                )?,
-                *key,
-            ));
+        let mut acme = None;
+        for (index, (key, name, description, share)) in PROJECTS.iter().enumerate() {
+            let id = store::projects::insert(tx, &NewProject { key, name, description })?;
+            if let Some(at_once) = share {
+                store::projects::enable_share(tx, id, Secret::generate().expose())?;
+                let settings = ShareSettingsUpdate {
+                    submissions: true,
+                    auto_publish: *at_once,
+                    welcome: "Hi! Tell us what's broken or what you'd like changed. **Every message is read by a person.**",
+                    response_time: "We reply within one working day (Mon–Fri).",
+                };
+                store::projects::update_share_settings(tx, id, &settings)?;
+            }
+            let count = if index == 0 { tickets } else { SMALL_PROJECT_TICKETS };
+            for i in 0..count {
+                seed_ticket(tx, i, now, id, &staff, None)?;
+            }
+            if index == 0 {
+                acme = Some(id);
+            }
         }
-        for i in 0..tickets {
-            seed_ticket(tx, i, now, &projects, &staff)?;
-        }
+        // One ticket a visitor sent through ACME's link, with a reply: its receipt is printed.
+        let acme = acme.expect("ACME is first");
+        seed_ticket(tx, 0, now, acme, &staff, Some(&receipt.hash()))?;
         Ok(())
-    })
+    })?;
+    let acme = store::projects::get_by_key(db, PROJECTS[0].0)?
+        .and_then(|p| p.share.token)
+        .unwrap_or_default();
+    Ok(format!("/s/{acme}/t/{}", receipt.expose()))
 }
 
-/// One ticket, deterministic from `i`: a spread of projects, statuses, priorities, assignees,
-/// ages and conversations (every third has a public reply and an internal note).
+/// One ticket, deterministic from `i`: a spread of statuses, priorities, assignees, ages and
+/// conversations (every third has a public reply and an internal note).
 fn seed_ticket(
-    tx: &store::Tx<'_>,
+    tx: &Tx<'_>,
     i: usize,
     now: i64,
-    projects: &[(crate::domain::ProjectId, &str)],
+    project_id: ProjectId,
     staff: &[(StaffId, &str)],
+    receipt_hash: Option<&[u8]>,
 ) -> Result<()> {
-    let (project_id, _) = projects[i % projects.len()];
     let subject = format!("{} (#{})", SUBJECTS[i % SUBJECTS.len()], i + 1);
     let client = CLIENTS[i % CLIENTS.len()];
-    let from_client = i.is_multiple_of(2);
-    let assignee = (i % 4 != 3).then(|| staff[i % staff.len()].0);
+    let from_client = receipt_hash.is_some() || i.is_multiple_of(2);
     let body = format!(
         "Reported by {}.\n\n**Steps:** open the page, try it, see it fail.\n\n- Browser: Firefox\n- Seen: today",
         client.0
@@ -208,7 +255,7 @@ fn seed_ticket(
         subject: &subject,
         body: &body,
         priority: Priority::ALL[(i * 7) % Priority::ALL.len()],
-        assignee_id: assignee,
+        assignee_id: (i % 4 != 3).then(|| staff[i % staff.len()].0),
         source: if from_client {
             Source::Share
         } else {
@@ -217,6 +264,8 @@ fn seed_ticket(
         requester_name: from_client.then_some(client.0),
         requester_email: from_client.then_some(client.1),
         created_by: (!from_client).then(|| staff[0].0),
+        shared: !i.is_multiple_of(11),
+        receipt_hash,
     };
     let (id, _) = store::tickets::insert(tx, &new)?;
     if i.is_multiple_of(3) {
@@ -225,24 +274,13 @@ fn seed_ticket(
             staff_id: Some(agent_id),
             name: agent_name,
         };
-        store::timeline::insert_comment(
-            tx,
-            id,
-            &agent,
-            "Thanks for the report — we can reproduce it and are on it.",
-            Visibility::Public,
-        )?;
-        store::timeline::insert_comment(
-            tx,
-            id,
-            &agent,
-            "Caused by the caching change last sprint. Don't promise a date before QA signs off.",
-            Visibility::Internal,
-        )?;
+        let reply = "Thanks for the report — we can reproduce it and are on it.";
+        store::timeline::insert_comment(tx, id, &agent, reply, Visibility::Public)?;
+        let note =
+            "Caused by the caching change last sprint. Don't promise a date before QA signs off.";
+        store::timeline::insert_comment(tx, id, &agent, note, Visibility::Internal)?;
     }
     let status = Status::ALL[(i * 5 + i / 3) % Status::ALL.len()];
-    // Spread the tickets over the last 60 days, newest last.
     let age = DEMO_SPAN_SECS * (i % 997) as i64 / 997;
-    store::tickets::backdate(tx, id, now - age - 3600, now - age, status)?;
-    Ok(())
+    store::tickets::backdate(tx, id, now - age - 3600, now - age, status)
 }

@@ -15,6 +15,7 @@ pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod logging;
+pub mod mail;
 pub mod policy;
 pub mod render;
 pub mod server;

@@ -1,9 +1,11 @@
 //! Who may do what. Every rule lives here; handlers ask, they never re-derive a rule.
 //!
 //! Permissions are values: an admin-only handler takes an [`Admin`], which only [`admin`] can
-//! make, so code that skipped the check does not compile.
+//! make, and a share-link handler a [`ShareVisitor`], which only [`share_visitor`] can make — so
+//! code that skipped the check does not compile.
 
 use crate::domain::Role;
+use crate::store::projects::Project;
 use crate::store::staff::Staff;
 
 /// Proof that the signed-in staff member is an active admin.
@@ -24,6 +26,40 @@ pub fn admin(who: &Staff) -> Option<Admin<'_>> {
 /// Whether `who` may manage staff accounts (add, change role, deactivate).
 pub fn may_manage_staff(who: &Staff) -> bool {
     admin(who).is_some()
+}
+
+/// Whether `who` may turn a project's shareable link on or off, regenerate it, or change what
+/// visitors may do. Admins only: the link publishes a project's ticket titles to anyone holding
+/// it. Every staff member may still see and copy the link, and choose which tickets it shows.
+pub fn may_manage_share_link(who: &Staff) -> Option<Admin<'_>> {
+    admin(who)
+}
+
+/// Someone holding a project's shareable link: they may read the project's shared board and,
+/// when the project allows it, submit feedback — nothing else, and never another project.
+#[derive(Clone, Copy)]
+pub struct ShareVisitor<'a>(&'a Project);
+
+/// `Some` when `project`'s link is live (enabled, with a token, project not archived).
+pub fn share_visitor(project: &Project) -> Option<ShareVisitor<'_>> {
+    (project.share.enabled && project.share.token.is_some() && !project.archived)
+        .then_some(ShareVisitor(project))
+}
+
+impl<'a> ShareVisitor<'a> {
+    pub fn project(&self) -> &'a Project {
+        self.0
+    }
+
+    /// Whether the visitor may submit feedback through the link.
+    pub fn may_submit(&self) -> bool {
+        self.0.share.submissions
+    }
+
+    /// Whether a new submission goes on the board at once (else it waits for staff approval).
+    pub fn submission_shown_at_once(&self) -> bool {
+        self.0.share.auto_publish
+    }
 }
 
 #[cfg(test)]

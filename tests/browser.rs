@@ -141,6 +141,40 @@ impl Browser {
         })
     }
 
+    /// Waits (up to 15 s) until the first element matching `css` contains `needle`: the way to
+    /// wait for the page that follows a click when the old page had a similar element.
+    pub fn wait_for_text(&self, css: &str, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let text = self.rt.block_on(async {
+                match self.c().find(Locator::Css(css)).await {
+                    Ok(el) => el.text().await.unwrap_or_default(),
+                    Err(_) => String::new(),
+                }
+            });
+            if text.contains(needle) {
+                return text;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "waiting for {needle:?} in {css}; last saw {text:?}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// The `value` of a form field.
+    pub fn value(&self, css: &str) -> String {
+        self.rt.block_on(async {
+            let el = self
+                .c()
+                .find(Locator::Css(css))
+                .await
+                .unwrap_or_else(|e| panic!("find {css}: {e}"));
+            el.prop("value").await.ok().flatten().unwrap_or_default()
+        })
+    }
+
     pub fn fill(&self, css: &str, text: &str) {
         self.rt.block_on(async {
             let el = self
@@ -155,7 +189,6 @@ impl Browser {
         });
     }
 
-    #[allow(dead_code)]
     pub fn select(&self, css: &str, value: &str) {
         self.rt.block_on(async {
             let el = self
@@ -193,9 +226,9 @@ impl Browser {
             .to_string()
     }
 
-    /// Saves a screenshot to `$PORCHLIGHT_SCREENSHOTS/{name}.png` when that variable is set.
+    /// Saves a screenshot to `$TEST_SCREENSHOTS/{name}.png` when that variable is set.
     pub fn screenshot(&self, name: &str) {
-        if let Some(dir) = std::env::var_os("PORCHLIGHT_SCREENSHOTS") {
+        if let Some(dir) = std::env::var_os("TEST_SCREENSHOTS") {
             let png = self.rt.block_on(self.c().screenshot()).expect("screenshot");
             std::fs::create_dir_all(&dir).unwrap();
             std::fs::write(Path::new(&dir).join(format!("{name}.png")), png).unwrap();
@@ -243,17 +276,32 @@ pub fn add_staff(server: &Server, email: &str, role: &str, password: &str) {
     assert!(child.wait().unwrap().success());
 }
 
+/// First run in a real browser: the printed setup link creates the admin; then sign out, a
+/// wrong password, and signing in lands on the inbox.
 #[test]
 fn staff_signs_in_and_sees_the_inbox() {
     let Some(browser) = Browser::start() else {
         return;
     };
     let server = Server::start(&[]);
-    add_staff(&server, "ada@example.com", "admin", "correct horse");
+    let setup = server
+        .line_with("/setup/")
+        .expect("setup link printed")
+        .trim()
+        .to_string();
 
-    browser.goto(&server.url("/"));
+    browser.goto(&setup);
+    browser.wait_for("#f-password_confirm");
+    browser.fill("#f-name", "Ada Admin");
+    browser.fill("#f-email", "ada@example.com");
+    browser.fill("#f-password", "correct horse");
+    browser.fill("#f-password_confirm", "correct horse");
+    browser.click("button[type=submit]");
+    browser.wait_for_text(".flash", "Welcome to Porchlight");
+    browser.click("form[action='/logout'] button");
     browser.wait_for("form[action='/login']");
     browser.screenshot("login");
+
     browser.fill("#f-email", "ada@example.com");
     browser.fill("#f-password", "wrong password");
     browser.click("button[type=submit]");
@@ -264,8 +312,7 @@ fn staff_signs_in_and_sees_the_inbox() {
     browser.click("button[type=submit]");
     let tabs = browser.wait_for("nav.tabs");
     assert!(tabs.contains("All"), "{tabs}");
-    let heading = browser.wait_for("h1");
-    assert_eq!(heading, "Inbox");
+    assert_eq!(browser.wait_for("h1"), "Inbox");
     assert!(browser.source().contains("No projects yet"));
     assert_eq!(browser.current_url(), server.url("/"));
     browser.screenshot("inbox");

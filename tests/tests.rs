@@ -8,4 +8,5 @@ mod browser;
 mod cli;
 mod connection;
 mod http_flow;
+mod share;
 mod workspace;

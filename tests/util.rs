@@ -73,7 +73,7 @@ pub struct TestApp {
     pub db: Db,
     pub cookies: HashMap<String, String>,
     pub ip: String,
-    _dir: tempfile::TempDir,
+    pub dir: tempfile::TempDir,
 }
 
 /// A config for tests: fast bcrypt, a temp data dir.
@@ -103,7 +103,7 @@ impl TestApp {
             db,
             cookies: HashMap::new(),
             ip: "127.0.0.1".into(),
-            _dir: dir,
+            dir,
         }
     }
 

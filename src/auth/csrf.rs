@@ -1,6 +1,6 @@
 //! CSRF protection: every state-changing form carries a `csrf_token` derived from a secret the
-//! browser holds in an HttpOnly cookie (the session id once signed in, otherwise an anonymous
-//! cookie), and the `Origin` header, when sent, must be this site.
+//! browser holds in an HttpOnly cookie (`pl_csrf`, replaced at every sign-in), and the `Origin`
+//! header, when sent, must be this site.
 //!
 //! Why derived rather than stored: the token is SHA-256 of the cookie secret, so the server
 //! keeps no token table, a page's HTML never contains the cookie secret itself, and another
@@ -23,10 +23,20 @@ pub fn token_matches(anchor: &str, submitted: &str) -> bool {
 
 /// Whether the request's `Origin` is acceptable: absent (older clients; the token still
 /// applies), the public base URL's origin, or the origin of the `Host` the request came to.
-pub fn origin_allowed(origin: Option<&str>, host: Option<&str>, base_url: &str) -> bool {
+///
+/// `null_expected` is for pages served with `Referrer-Policy: no-referrer` (share links, setup):
+/// browsers then send `Origin: null` even for same-origin forms, so there `null` carries no
+/// information and the token alone decides. Elsewhere `null` (sandboxed frames, odd redirects)
+/// is refused.
+pub fn origin_allowed(
+    origin: Option<&str>,
+    host: Option<&str>,
+    base_url: &str,
+    null_expected: bool,
+) -> bool {
     let Some(origin) = origin else { return true };
     if origin == "null" {
-        return false;
+        return null_expected;
     }
     if origin.eq_ignore_ascii_case(base_url) {
         return true;
@@ -54,22 +64,42 @@ mod tests {
     #[test]
     fn origins() {
         let base = "https://help.example.com";
-        assert!(origin_allowed(None, None, base));
-        assert!(origin_allowed(Some("https://help.example.com"), None, base));
+        assert!(origin_allowed(None, None, base, false));
+        assert!(origin_allowed(
+            Some("https://help.example.com"),
+            None,
+            base,
+            false
+        ));
         assert!(origin_allowed(
             Some("http://127.0.0.1:8080"),
             Some("127.0.0.1:8080"),
-            base
+            base,
+            false
         ));
         assert!(!origin_allowed(
             Some("https://evil.example"),
             Some("help.example.com"),
-            base
+            base,
+            false
+        ));
+        assert!(!origin_allowed(
+            Some("https://evil.example"),
+            Some("help.example.com"),
+            base,
+            true
         ));
         assert!(!origin_allowed(
             Some("null"),
             Some("help.example.com"),
-            base
+            base,
+            false
+        ));
+        assert!(origin_allowed(
+            Some("null"),
+            Some("help.example.com"),
+            base,
+            true
         ));
     }
 }

@@ -10,7 +10,13 @@ use crate::error::{Error, Result};
 use crate::store::Db;
 
 /// Every migration, in order. `user_version` = how many of these a database has applied.
-pub const MIGRATIONS: &[(&str, &str)] = &[("0001_init", include_str!("migrations/0001_init.sql"))];
+pub const MIGRATIONS: &[(&str, &str)] = &[
+    ("0001_init", include_str!("migrations/0001_init.sql")),
+    (
+        "0002_share_links",
+        include_str!("migrations/0002_share_links.sql"),
+    ),
+];
 
 /// Applies the migrations `db` lacks. Refuses a database newer than this binary.
 pub fn run(db: &Db, path: &Path) -> Result<()> {

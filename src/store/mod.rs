@@ -19,8 +19,11 @@
 //! write outside the lock does not compile.
 
 pub mod migrate;
+pub mod outbox;
 pub mod projects;
 pub mod sessions;
+pub mod settings;
+pub mod share;
 pub mod staff;
 pub mod throttle;
 pub mod tickets;

@@ -16,6 +16,29 @@ pub struct Project {
     pub archived: bool,
     pub created_at: i64,
     pub updated_at: i64,
+    pub share: ShareSettings,
+}
+
+/// The project's shareable no-account link (seed 000).
+#[derive(Debug, Clone, Serialize)]
+pub struct ShareSettings {
+    /// `None` until the link is first enabled; replaced by "regenerate".
+    pub token: Option<String>,
+    pub enabled: bool,
+    /// Whether visitors may submit feedback (otherwise the board is read-only).
+    pub submissions: bool,
+    /// Whether new submissions appear on the board at once (else after staff approve them).
+    pub auto_publish: bool,
+    pub welcome: String,
+    pub response_time: String,
+}
+
+/// The share settings staff edit in the project's "Shareable link" panel.
+pub struct ShareSettingsUpdate<'a> {
+    pub submissions: bool,
+    pub auto_publish: bool,
+    pub welcome: &'a str,
+    pub response_time: &'a str,
 }
 
 /// A project with its ticket counts, for the projects list.
@@ -38,7 +61,11 @@ pub struct ProjectUpdate<'a> {
     pub description: &'a str,
 }
 
-const COLUMNS: &str = "p.id, p.key, p.name, p.description, p.archived, p.created_at, p.updated_at";
+const COLUMNS: &str = "p.id, p.key, p.name, p.description, p.archived, p.created_at, p.updated_at,
+    p.share_token, p.share_enabled, p.share_submissions, p.share_auto_publish, p.share_welcome, p.share_response_time";
+
+/// Columns in `COLUMNS` after which callers may select more.
+const COLUMN_COUNT: usize = 13;
 
 fn from_row(row: &Row<'_>) -> rusqlite::Result<Project> {
     Ok(Project {
@@ -49,6 +76,14 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Project> {
         archived: row.get(4)?,
         created_at: row.get(5)?,
         updated_at: row.get(6)?,
+        share: ShareSettings {
+            token: row.get(7)?,
+            enabled: row.get(8)?,
+            submissions: row.get(9)?,
+            auto_publish: row.get(10)?,
+            welcome: row.get(11)?,
+            response_time: row.get(12)?,
+        },
     })
 }
 
@@ -93,8 +128,8 @@ pub fn list_with_counts(r: &impl Reader) -> Result<Vec<ProjectSummary>> {
         .query_map([], |row| {
             Ok(ProjectSummary {
                 project: from_row(row)?,
-                open_tickets: row.get(7)?,
-                total_tickets: row.get(8)?,
+                open_tickets: row.get(COLUMN_COUNT)?,
+                total_tickets: row.get(COLUMN_COUNT + 1)?,
             })
         })?
         .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -122,6 +157,65 @@ pub fn set_archived(tx: &Tx<'_>, id: ProjectId, archived: bool) -> Result<()> {
     tx.conn.execute(
         "UPDATE projects SET archived = ?2, updated_at = ?3 WHERE id = ?1",
         params![id.0, archived, tx.now],
+    )?;
+    Ok(())
+}
+
+/// The project whose link is `token`, only while its link is enabled. `None` for unknown,
+/// disabled and replaced tokens alike — callers answer all three with the same 404.
+pub fn get_by_share_token(r: &impl Reader, token: &str) -> Result<Option<Project>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM projects p WHERE p.share_token = ?1 AND p.share_enabled = 1 AND p.archived = 0"
+    );
+    Ok(r.conn()
+        .prepare_cached(&sql)?
+        .query_row([token], from_row)
+        .optional()?)
+}
+
+/// Turns the link on, creating its token the first time (`fresh_token` is used only then).
+pub fn enable_share(tx: &Tx<'_>, id: ProjectId, fresh_token: &str) -> Result<()> {
+    tx.conn.execute(
+        "UPDATE projects SET share_enabled = 1, share_token = COALESCE(share_token, ?2), updated_at = ?3 WHERE id = ?1",
+        params![id.0, fresh_token, tx.now],
+    )?;
+    Ok(())
+}
+
+/// Turns the link off; the same URL works again if it is re-enabled.
+pub fn disable_share(tx: &Tx<'_>, id: ProjectId) -> Result<()> {
+    tx.conn.execute(
+        "UPDATE projects SET share_enabled = 0, updated_at = ?2 WHERE id = ?1",
+        params![id.0, tx.now],
+    )?;
+    Ok(())
+}
+
+/// Replaces the token: the old URL stops working at once.
+pub fn regenerate_share_token(tx: &Tx<'_>, id: ProjectId, fresh_token: &str) -> Result<()> {
+    tx.conn.execute(
+        "UPDATE projects SET share_token = ?2, updated_at = ?3 WHERE id = ?1",
+        params![id.0, fresh_token, tx.now],
+    )?;
+    Ok(())
+}
+
+pub fn update_share_settings(
+    tx: &Tx<'_>,
+    id: ProjectId,
+    u: &ShareSettingsUpdate<'_>,
+) -> Result<()> {
+    tx.conn.execute(
+        "UPDATE projects SET share_submissions = ?2, share_auto_publish = ?3, share_welcome = ?4,
+                share_response_time = ?5, updated_at = ?6 WHERE id = ?1",
+        params![
+            id.0,
+            u.submissions,
+            u.auto_publish,
+            u.welcome.trim(),
+            u.response_time.trim(),
+            tx.now
+        ],
     )?;
     Ok(())
 }

@@ -29,6 +29,8 @@ pub struct TicketRow {
     pub requester_email: Option<String>,
     pub assignee_name: Option<String>,
     pub expected_by: Option<String>,
+    /// Shown on the project's shared board.
+    pub shared: bool,
     pub created_at: i64,
     pub updated_at: i64,
     /// `updated_at` as shown ("2026-11-23 14:05 UTC").
@@ -54,6 +56,10 @@ pub struct Ticket {
     pub assignee_id: Option<StaffId>,
     pub assignee_name: Option<String>,
     pub expected_by: Option<String>,
+    /// Shown on the project's shared board.
+    pub shared: bool,
+    /// What board visitors see instead of the subject, when set.
+    pub public_title: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -88,6 +94,10 @@ pub struct NewTicket<'a> {
     pub requester_name: Option<&'a str>,
     pub requester_email: Option<&'a str>,
     pub created_by: Option<StaffId>,
+    /// Shown on the shared board from the start.
+    pub shared: bool,
+    /// SHA-256 of the submitter's receipt token (share-link submissions).
+    pub receipt_hash: Option<&'a [u8]>,
 }
 
 /// The fields staff change from the ticket page.
@@ -101,7 +111,7 @@ pub struct TicketUpdate {
 
 const ROW_COLUMNS: &str =
     "t.id, p.key || '-' || t.number, p.name, t.subject, t.status, t.priority, t.source,
-    t.requester_name, t.requester_email, a.name, t.expected_by, t.created_at, t.updated_at";
+    t.requester_name, t.requester_email, a.name, t.expected_by, t.created_at, t.updated_at, t.shared";
 
 const FROM: &str = "FROM tickets t JOIN projects p ON p.id = t.project_id LEFT JOIN staff a ON a.id = t.assignee_id";
 
@@ -137,6 +147,7 @@ fn row_from(row: &Row<'_>) -> rusqlite::Result<TicketRow> {
         requester_email: row.get(8)?,
         assignee_name: row.get(9)?,
         expected_by: row.get(10)?,
+        shared: row.get(13)?,
         created_at: row.get(11)?,
         updated_at,
         updated: crate::clock::format_datetime(updated_at),
@@ -245,7 +256,7 @@ pub fn get_by_ref(r: &impl Reader, key: &str, number: i64) -> Result<Option<Tick
     let sql = format!(
         "SELECT t.id, p.key || '-' || t.number, t.project_id, p.key, p.name, t.number, t.subject, t.body,
                 t.status, t.priority, t.source, t.requester_name, t.requester_email, t.assignee_id, a.name,
-                t.expected_by, t.created_at, t.updated_at
+                t.expected_by, t.created_at, t.updated_at, t.shared, t.public_title
          {FROM} WHERE p.key = ?1 AND t.number = ?2"
     );
     let mut stmt = r.conn().prepare_cached(&sql)?;
@@ -268,6 +279,8 @@ pub fn get_by_ref(r: &impl Reader, key: &str, number: i64) -> Result<Option<Tick
                 assignee_id: row.get::<_, Option<i64>>(13)?.map(StaffId),
                 assignee_name: row.get(14)?,
                 expected_by: row.get(15)?,
+                shared: row.get(18)?,
+                public_title: row.get(19)?,
                 created_at: row.get(16)?,
                 updated_at: row.get(17)?,
             })
@@ -282,8 +295,9 @@ pub fn insert(tx: &Tx<'_>, new: &NewTicket<'_>) -> Result<(TicketId, i64)> {
     tx.conn
         .prepare_cached(
             "INSERT INTO tickets (project_id, number, subject, body, status, priority, assignee_id, source,
-                                  requester_name, requester_email, created_by, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, 'open', ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)",
+                                  requester_name, requester_email, created_by, shared, receipt_hash,
+                                  created_at, updated_at, public_updated_at)
+             VALUES (?1, ?2, ?3, ?4, 'open', ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?13)",
         )?
         .execute(params![
             new.project_id.0,
@@ -296,17 +310,62 @@ pub fn insert(tx: &Tx<'_>, new: &NewTicket<'_>) -> Result<(TicketId, i64)> {
             new.requester_name,
             new.requester_email,
             new.created_by.map(|a| a.0),
+            new.shared,
+            new.receipt_hash,
             tx.now,
         ])?;
     Ok((TicketId(tx.conn.last_insert_rowid()), number))
 }
 
-/// Marks a ticket as just updated (a reply or note was added).
-pub fn touch(tx: &Tx<'_>, id: TicketId) -> Result<()> {
+/// Marks a ticket as just updated (a reply or note was added). `public` also moves the date
+/// board visitors see — for changes they can see, never for internal notes.
+pub fn touch(tx: &Tx<'_>, id: TicketId, public: bool) -> Result<()> {
     tx.conn
-        .prepare_cached("UPDATE tickets SET updated_at = ?2 WHERE id = ?1")?
-        .execute(params![id.0, tx.now])?;
+        .prepare_cached(
+            "UPDATE tickets SET updated_at = ?2, public_updated_at = CASE WHEN ?3 THEN ?2 ELSE public_updated_at END
+             WHERE id = ?1",
+        )?
+        .execute(params![id.0, tx.now, public])?;
     Ok(())
+}
+
+/// Shows or hides a ticket on the shared board and sets its public title, recording the
+/// changes on the timeline. Returns how many of the two changed.
+pub fn set_sharing(
+    tx: &Tx<'_>,
+    ticket: &Ticket,
+    shared: bool,
+    public_title: Option<&str>,
+    actor: &timeline::Actor<'_>,
+) -> Result<usize> {
+    let mut changed = 0;
+    if shared != ticket.shared {
+        let (old, new) = if shared {
+            ("hidden", "shown")
+        } else {
+            ("shown", "hidden")
+        };
+        timeline::insert_event(tx, ticket.id, actor, "shared", Some(old), Some(new))?;
+        changed += 1;
+    }
+    if public_title != ticket.public_title.as_deref() {
+        timeline::insert_event(
+            tx,
+            ticket.id,
+            actor,
+            "public_title",
+            ticket.public_title.as_deref(),
+            public_title,
+        )?;
+        changed += 1;
+    }
+    if changed > 0 {
+        tx.conn.execute(
+            "UPDATE tickets SET shared = ?2, public_title = ?3, updated_at = ?4, public_updated_at = ?4 WHERE id = ?1",
+            params![ticket.id.0, shared, public_title, tx.now],
+        )?;
+    }
+    Ok(changed)
 }
 
 /// Applies `update` to `ticket`, recording one timeline event per changed field. Returns how
@@ -349,8 +408,11 @@ pub fn update(
     if changes.is_empty() {
         return Ok(0);
     }
+    // Status and the expected-by date are on the board; priority and assignee are not.
+    let visible = update.status != ticket.status || update.expected_by != ticket.expected_by;
     tx.conn.execute(
-        "UPDATE tickets SET status = ?2, priority = ?3, assignee_id = ?4, expected_by = ?5, updated_at = ?6
+        "UPDATE tickets SET status = ?2, priority = ?3, assignee_id = ?4, expected_by = ?5, updated_at = ?6,
+                public_updated_at = CASE WHEN ?7 THEN ?6 ELSE public_updated_at END
          WHERE id = ?1",
         params![
             ticket.id.0,
@@ -358,7 +420,8 @@ pub fn update(
             update.priority.key(),
             update.assignee_id.map(|a| a.0),
             update.expected_by,
-            tx.now
+            tx.now,
+            visible
         ],
     )?;
     for (field, old, new) in &changes {
@@ -378,7 +441,7 @@ pub fn backdate(
 ) -> Result<()> {
     tx.conn
         .prepare_cached(
-            "UPDATE tickets SET created_at = ?2, updated_at = ?3, status = ?4 WHERE id = ?1",
+            "UPDATE tickets SET created_at = ?2, updated_at = ?3, public_updated_at = ?3, status = ?4 WHERE id = ?1",
         )?
         .execute(params![id.0, created_at, updated_at, status.key()])?;
     tx.conn

@@ -84,3 +84,34 @@ pub fn serve(app: &App, _req: &Request, rest: &str) -> Response {
         None => Response::text("Not found\n").with_status_code(404),
     }
 }
+
+/// `/brand/{rrggbb}.css`: the agency's accent colour for branded (share-link, later portal)
+/// pages, with a text colour that keeps AA contrast on it. A stylesheet rather than an inline
+/// `style` attribute because the CSP forbids inline styles; the URL names the colour, so it is
+/// cached for good.
+pub fn brand_css(color: &str) -> Response {
+    let Some(hex) =
+        crate::web::staff::settings::parse_hex_color(color).filter(|h| h[1..] == *color)
+    else {
+        return Response::text("Not found\n").with_status_code(404);
+    };
+    let channel = |i: usize| {
+        let c = u8::from_str_radix(&hex[i..i + 2], 16).unwrap_or(0) as f64 / 255.0;
+        if c <= 0.03928 {
+            c / 12.92
+        } else {
+            ((c + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    let luminance = 0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5);
+    let on_white = 1.05 / (luminance + 0.05);
+    let on_black = (luminance + 0.05) / 0.05;
+    let ink = if on_white >= on_black {
+        "#ffffff"
+    } else {
+        "#1c1917"
+    };
+    let css = format!(".branded {{ --brand: {hex}; --brand-ink: {ink}; }}\n");
+    Response::from_data("text/css; charset=utf-8", css)
+        .with_additional_header("Cache-Control", "public, max-age=31536000, immutable")
+}

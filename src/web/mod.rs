@@ -9,6 +9,7 @@ pub mod assets;
 pub mod forms;
 pub mod health;
 pub mod respond;
+pub mod share;
 pub mod staff;
 
 use std::cell::RefCell;
@@ -117,6 +118,13 @@ pub fn route(app: &App, db: &Db, req: &Request, request_id: &str) -> Result<Resp
         if req.url() == "/healthz" {
             return Ok(health::show(db));
         }
+        if let Some(color) = req
+            .url()
+            .strip_prefix("/brand/")
+            .and_then(|r| r.strip_suffix(".css"))
+        {
+            return Ok(assets::brand_css(color));
+        }
     }
 
     let mut ctx = Ctx {
@@ -169,10 +177,12 @@ pub fn route(app: &App, db: &Db, req: &Request, request_id: &str) -> Result<Resp
 }
 
 fn csrf_ok(ctx: &Ctx<'_>) -> bool {
+    let null_expected = respond::has_secret_in_path(&ctx.req.url());
     let origin_ok = csrf::origin_allowed(
         ctx.req.header("Origin"),
         ctx.req.header("Host"),
         &ctx.app.config.base_url(),
+        null_expected,
     );
     let anchor = ctx.csrf_anchor.borrow();
     let token_ok = match anchor.as_deref() {
@@ -185,22 +195,32 @@ fn csrf_ok(ctx: &Ctx<'_>) -> bool {
 /// Routes anyone may reach. `None` means "not a public route".
 fn route_public(ctx: &Ctx<'_>) -> Result<Option<Response>> {
     let req = ctx.req;
-    router!(req,
+    let routed = router!(req,
         (GET) ["/login"] => { staff::login::show(ctx).map(Some) },
         (POST) ["/login"] => { staff::login::submit(ctx).map(Some) },
         (POST) ["/logout"] => { staff::login::logout(ctx).map(Some) },
         (GET) ["/setup/{token}", token: String] => { staff::setup::show(ctx, &token).map(Some) },
         (POST) ["/setup/{token}", token: String] => { staff::setup::submit(ctx, &token).map(Some) },
+        // The shareable link: its own handlers check the token; no staff session is consulted.
+        (GET) ["/s/{token}", token: String] => { share::show(ctx, &token).map(Some) },
+        (POST) ["/s/{token}", token: String] => { share::submit(ctx, &token).map(Some) },
+        (GET) ["/s/{token}/t/{receipt}", token: String, receipt: String] => { share::receipt(ctx, &token, &receipt).map(Some) },
         _ => Ok(None)
-    )
+    );
+    // Anything else under /s/ is a dead link like any other: the same 404, never a sign-in page.
+    match routed? {
+        None if req.url().starts_with("/s/") => Ok(Some(respond::not_found(ctx))),
+        other => Ok(other),
+    }
 }
 
 /// Routes for signed-in staff. Each line says who may use it: `me` is any active staff member;
 /// `admin` routes go through `policy::admin`, which only admins pass.
 fn route_staff(ctx: &Ctx<'_>, me: &Staff) -> Result<Response> {
-    use staff::{inbox, projects, tickets, users};
+    use staff::{inbox, projects, settings, share, tickets, users};
     let req = ctx.req;
     let admin = || policy::admin(me);
+    let share_admin = || policy::may_manage_share_link(me);
     router!(req,
         (GET) ["/"] => { inbox::list(ctx, me) },
         (GET) ["/tickets/new"] => { tickets::new(ctx, me) },
@@ -209,6 +229,7 @@ fn route_staff(ctx: &Ctx<'_>, me: &Staff) -> Result<Response> {
         (POST) ["/tickets/{r}/reply", r: String] => { tickets::add_comment(ctx, me, &r, crate::domain::Visibility::Public) },
         (POST) ["/tickets/{r}/note", r: String] => { tickets::add_comment(ctx, me, &r, crate::domain::Visibility::Internal) },
         (POST) ["/tickets/{r}/update", r: String] => { tickets::update(ctx, me, &r) },
+        (POST) ["/tickets/{r}/sharing", r: String] => { tickets::update_sharing(ctx, me, &r) },
         (GET) ["/projects"] => { projects::list(ctx, me) },
         (GET) ["/projects/new"] => { projects::new(ctx, me) },
         (POST) ["/projects/new"] => { projects::create(ctx, me) },
@@ -217,6 +238,13 @@ fn route_staff(ctx: &Ctx<'_>, me: &Staff) -> Result<Response> {
         (POST) ["/projects/{key}/edit", key: String] => { projects::update(ctx, me, &key) },
         (POST) ["/projects/{key}/archive", key: String] => { projects::set_archived(ctx, me, &key, true) },
         (POST) ["/projects/{key}/unarchive", key: String] => { projects::set_archived(ctx, me, &key, false) },
+        (POST) ["/projects/{key}/share", key: String] => { with_admin(ctx, share_admin(), |c, a| share::update(c, a, &key)) },
+        (POST) ["/projects/{key}/share/enable", key: String] => { with_admin(ctx, share_admin(), |c, a| share::enable(c, a, &key)) },
+        (POST) ["/projects/{key}/share/disable", key: String] => { with_admin(ctx, share_admin(), |c, a| share::disable(c, a, &key)) },
+        (GET) ["/projects/{key}/share/regenerate", key: String] => { with_admin(ctx, share_admin(), |c, a| share::confirm_regenerate(c, a, &key)) },
+        (POST) ["/projects/{key}/share/regenerate", key: String] => { with_admin(ctx, share_admin(), |c, a| share::regenerate(c, a, &key)) },
+        (GET) ["/settings"] => { with_admin(ctx, admin(), settings::edit) },
+        (POST) ["/settings"] => { with_admin(ctx, admin(), settings::update) },
         (GET) ["/staff"] => { with_admin(ctx, admin(), users::list) },
         (GET) ["/staff/new"] => { with_admin(ctx, admin(), users::new) },
         (POST) ["/staff/new"] => { with_admin(ctx, admin(), users::create) },

@@ -129,7 +129,10 @@ pub fn method_not_allowed() -> Response {
 }
 
 fn error_page(ctx: &Ctx<'_>, status: u16, title: &str, message: &str) -> Response {
-    let page_ctx = view! { status, title, message, me => ctx.me };
+    // The layout needs what every page has: a signed-in user gets their navigation and a
+    // working sign-out button on error pages too.
+    let csrf_token = ctx.me.as_ref().map(|_| ctx.csrf_token());
+    let page_ctx = view! { status, title, message, me => ctx.me, csrf_token, nav => "" };
     match ctx.app.templates.render("error.html", page_ctx) {
         Ok(html) => Response::html(html).with_status_code(status),
         Err(e) => {
@@ -145,7 +148,7 @@ fn error_page(ctx: &Ctx<'_>, status: u16, title: &str, message: &str) -> Respons
 /// The 500 page: an apology and the request id to quote, nothing else.
 pub fn server_error(app: &App, request_id: &str) -> Response {
     let message = "Something went wrong on our side and has been logged. If it keeps happening, tell your administrator the request id below.";
-    let page_ctx = view! { status => 500, title => "Something went wrong", message, request_id, me => None::<()> };
+    let page_ctx = view! { status => 500, title => "Something went wrong", message, request_id, me => None::<()>, nav => "" };
     match app.templates.render("error.html", page_ctx) {
         Ok(html) => Response::html(html).with_status_code(500),
         Err(_) => Response::text(format!("Internal error. Request id: {request_id}\n"))
@@ -153,11 +156,16 @@ pub fn server_error(app: &App, request_id: &str) -> Response {
     }
 }
 
+/// Whether a path carries a secret (a share-link, receipt or setup token): such pages are
+/// served with `Referrer-Policy: no-referrer`.
+pub fn has_secret_in_path(path: &str) -> bool {
+    path.starts_with("/s/") || path.starts_with("/setup/")
+}
+
 /// Headers on every response. Pages under `/s/` and `/setup/` carry a secret in their URL:
 /// they also get `Referrer-Policy: no-referrer`, `noindex` and `no-store`.
 pub fn add_security_headers(response: &mut Response, req: &rouille::Request) {
-    let url = req.url();
-    let secret_url = url.starts_with("/s/") || url.starts_with("/setup/");
+    let secret_url = has_secret_in_path(&req.url());
     let has =
         |r: &Response, name: &str| r.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(name));
     let mut add = |name: &'static str, value: &'static str| {

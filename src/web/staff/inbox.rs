@@ -88,6 +88,7 @@ impl Object for RowView {
             "requester_email" => optional(&t.requester_email),
             "assignee_name" => optional(&t.assignee_name),
             "expected_by" => optional(&t.expected_by),
+            "shared" => Value::from(t.shared),
             "updated" => text(&t.updated),
             "updated_at" => Value::from(t.updated_at),
             "created_at" => Value::from(t.created_at),

@@ -3,7 +3,9 @@
 pub mod inbox;
 pub mod login;
 pub mod projects;
+pub mod settings;
 pub mod setup;
+pub mod share;
 pub mod tickets;
 pub mod users;
 

@@ -8,6 +8,7 @@ use rouille::Response;
 
 use crate::domain::valid_project_key;
 use crate::error::Result;
+use crate::policy;
 use crate::store::projects::{NewProject, Project, ProjectUpdate};
 use crate::store::staff::Staff;
 use crate::store::tickets::TicketFilter;
@@ -84,10 +85,29 @@ fn load(ctx: &Ctx<'_>, key: &str) -> Result<Option<Project>> {
     store::projects::get_by_key(ctx.db, key)
 }
 
-pub fn show(ctx: &Ctx<'_>, _me: &Staff, key: &str) -> Result<Response> {
+pub fn show(ctx: &Ctx<'_>, me: &Staff, key: &str) -> Result<Response> {
     let Some(project) = load(ctx, key)? else {
         return Ok(respond::not_found(ctx));
     };
+    let share = &project.share;
+    let values = view! {
+        share_submissions => share.submissions,
+        share_auto_publish => if share.auto_publish { "now" } else { "approve" },
+        share_welcome => share.welcome,
+        share_response_time => share.response_time,
+    };
+    render_show(ctx, me, &project, 200, values, Errors::default())
+}
+
+/// The project page; `values`/`errors` refill the share-link settings form after a refusal.
+pub fn render_show(
+    ctx: &Ctx<'_>,
+    me: &Staff,
+    project: &Project,
+    status: u16,
+    values: minijinja::Value,
+    errors: Errors,
+) -> Result<Response> {
     let filter = TicketFilter {
         project: Some(project.id),
         ..TicketFilter::default()
@@ -97,11 +117,14 @@ pub fn show(ctx: &Ctx<'_>, _me: &Staff, key: &str) -> Result<Response> {
         .into_iter()
         .map(|(s, n)| view! { key => s.key(), label => s.label(), count => n })
         .collect();
-    respond::page(
-        ctx,
-        "staff/project.html",
-        view! { nav => "projects", project, recent, counts },
-    )
+    let share_url = project
+        .share
+        .token
+        .as_ref()
+        .map(|t| format!("{}/s/{t}", ctx.app.config.base_url()));
+    let may_manage_share = policy::may_manage_share_link(me).is_some();
+    let page_ctx = view! { nav => "projects", project, recent, counts, share_url, may_manage_share, values, errors };
+    respond::page_with_status(ctx, status, "staff/project.html", page_ctx)
 }
 
 pub fn edit(ctx: &Ctx<'_>, _me: &Staff, key: &str) -> Result<Response> {

@@ -72,6 +72,8 @@ pub fn create(ctx: &Ctx<'_>, me: &Staff) -> Result<Response> {
         requester_name: None,
         requester_email: None,
         created_by: Some(me.id),
+        shared: true,
+        receipt_hash: None,
     };
     let (_, number) = ctx.db.write(|tx| store::tickets::insert(tx, &new))?;
     let reference = format!("{}-{number}", project.key);
@@ -141,7 +143,10 @@ fn render_ticket(
     );
     entries.sort_by_key(|e| e.at()); // stable: comments before events at the same second
     let staff = store::staff::list_active(ctx.db)?;
+    let project = store::projects::get(ctx.db, ticket.project_id)?;
+    let share_enabled = project.as_ref().is_some_and(|p| p.share.enabled);
     let page_ctx = view! {
+        share_enabled,
         nav => "inbox",
         ticket,
         timeline => entries,
@@ -199,7 +204,7 @@ pub fn add_comment(
             body,
             visibility,
         )?;
-        store::tickets::touch(tx, ticket.id)
+        store::tickets::touch(tx, ticket.id, visibility == Visibility::Public)
     })?;
     let message = match visibility {
         Visibility::Public => "Reply sent to the client.",
@@ -280,6 +285,45 @@ pub fn update(ctx: &Ctx<'_>, me: &Staff, reference: &str) -> Result<Response> {
     Ok(respond::redirect_with_flash(
         ctx,
         &format!("/tickets/{}", ticket.reference),
+        message,
+    ))
+}
+
+/// Shows or hides the ticket on its project's shared board and sets the title visitors see.
+pub fn update_sharing(ctx: &Ctx<'_>, me: &Staff, reference: &str) -> Result<Response> {
+    let Some(ticket) = load(ctx, reference)? else {
+        return Ok(respond::not_found(ctx));
+    };
+    let public_title = ctx.form.trimmed("public_title");
+    let mut errors = Errors::default();
+    errors.max_len("public_title", public_title, "Public title", SUBJECT_MAX);
+    if !errors.is_empty() {
+        return render_ticket(
+            ctx,
+            me,
+            &ticket,
+            422,
+            crate::render::to_value(&ctx.form.values()),
+            errors,
+        );
+    }
+    let shared = ctx.form.checked("shared");
+    let public_title = Some(public_title).filter(|t| !t.is_empty());
+    let actor = Actor {
+        staff_id: Some(me.id),
+        name: &me.name,
+    };
+    let changed = ctx
+        .db
+        .write(|tx| store::tickets::set_sharing(tx, &ticket, shared, public_title, &actor))?;
+    let message = match (changed, shared) {
+        (0, _) => "Nothing changed.",
+        (_, true) => "Saved. The ticket is shown on the shared board.",
+        (_, false) => "Saved. The ticket is hidden from the shared board.",
+    };
+    Ok(respond::redirect_with_flash(
+        ctx,
+        &format!("/tickets/{}#board", ticket.reference),
         message,
     ))
 }

@@ -1,0 +1,19 @@
+// Small enhancements only: every core flow works without JavaScript (CSP allows this file, no
+// inline script). Buttons with data-copy="#selector" copy that field's value to the clipboard.
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-copy]");
+  if (!button) return;
+  const field = document.querySelector(button.dataset.copy);
+  if (!field) return;
+  field.select();
+  const done = () => {
+    const label = button.textContent;
+    button.textContent = "Copied";
+    setTimeout(() => { button.textContent = label; }, 1500);
+  };
+  if (navigator.clipboard) {
+    navigator.clipboard.writeText(field.value).then(done, () => {});
+  } else if (document.execCommand("copy")) {
+    done();
+  }
+});

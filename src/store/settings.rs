@@ -1,0 +1,51 @@
+//! Instance-wide settings edited in the web UI: the agency's name and accent colour, shown on
+//! share-link pages (and later in portals and emails).
+
+use rusqlite::params;
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::store::{Reader, Tx};
+
+/// The agency's branding. Defaults apply until an admin saves the settings page.
+#[derive(Debug, Clone, Serialize)]
+pub struct Branding {
+    pub agency_name: String,
+    /// `#rrggbb`.
+    pub accent_color: String,
+}
+
+impl Default for Branding {
+    fn default() -> Self {
+        Branding {
+            agency_name: "Porchlight".into(),
+            accent_color: "#b45309".into(),
+        }
+    }
+}
+
+pub fn branding(r: &impl Reader) -> Result<Branding> {
+    let mut branding = Branding::default();
+    let mut stmt = r.conn().prepare_cached(
+        "SELECT key, value FROM settings WHERE key IN ('agency_name', 'accent_color')",
+    )?;
+    let mut rows = stmt.query([])?;
+    while let Some(row) = rows.next()? {
+        let (key, value): (String, String) = (row.get(0)?, row.get(1)?);
+        match key.as_str() {
+            "agency_name" => branding.agency_name = value,
+            "accent_color" => branding.accent_color = value,
+            _ => {}
+        }
+    }
+    Ok(branding)
+}
+
+pub fn set_branding(tx: &Tx<'_>, branding: &Branding) -> Result<()> {
+    let mut stmt = tx.conn.prepare_cached(
+        "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    )?;
+    stmt.execute(params!["agency_name", branding.agency_name.trim()])?;
+    stmt.execute(params!["accent_color", branding.accent_color])?;
+    Ok(())
+}

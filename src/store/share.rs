@@ -1,0 +1,172 @@
+//! What share-link visitors may read — a separate query path that never touches the staff
+//! queries, and whose rows carry only what the board may show: reference, (public) title,
+//! status, dates. No description, comment, requester or assignee column is ever selected here,
+//! except the submitter's own ticket on their receipt page.
+
+use rusqlite::types::Value;
+use rusqlite::{OptionalExtension, params, params_from_iter};
+use serde::Serialize;
+
+use crate::domain::{ProjectId, Status, TicketId};
+use crate::error::Result;
+use crate::store::{Reader, like_contains};
+
+/// One line of a project's public board.
+#[derive(Debug, Clone, Serialize)]
+pub struct BoardRow {
+    pub reference: String,
+    /// The public title when staff set one, else the subject.
+    pub title: String,
+    pub status: Status,
+    pub expected_by: Option<String>,
+    pub created_at: i64,
+    /// The last change a visitor could see (not internal notes or assignments).
+    pub updated_at: i64,
+}
+
+/// Board filters: status and a search over the titles visitors see.
+#[derive(Debug, Clone, Default)]
+pub struct BoardFilter {
+    pub status: Option<Status>,
+    pub search: Option<String>,
+}
+
+/// The submitter's own ticket, for their receipt page.
+#[derive(Debug, Clone, Serialize)]
+pub struct Receipt {
+    #[serde(skip)]
+    pub id: TicketId,
+    pub reference: String,
+    pub subject: String,
+    pub body: String,
+    pub status: Status,
+    pub expected_by: Option<String>,
+    pub created_at: i64,
+}
+
+// The title visitors see. Searching it (and never the subject behind a public title) keeps a
+// hidden subject from being probed through the search box.
+const TITLE: &str = "COALESCE(t.public_title, t.subject)";
+
+fn where_clause(
+    project: ProjectId,
+    filter: &BoardFilter,
+    with_status: bool,
+) -> (String, Vec<Value>) {
+    let mut sql = "t.project_id = ?1 AND t.shared = 1".to_string();
+    let mut args = vec![Value::Integer(project.0)];
+    if let (true, Some(status)) = (with_status, filter.status) {
+        args.push(Value::Text(status.key().into()));
+        sql.push_str(&format!(" AND t.status = ?{}", args.len()));
+    }
+    if let Some(search) = filter.search.as_deref().filter(|s| !s.trim().is_empty()) {
+        args.push(Value::Text(like_contains(search.trim())));
+        sql.push_str(&format!(" AND {TITLE} LIKE ?{} ESCAPE '\\'", args.len()));
+    }
+    (sql, args)
+}
+
+/// One page of the board, most recent visible activity first.
+pub fn board(
+    r: &impl Reader,
+    project: ProjectId,
+    filter: &BoardFilter,
+    limit: usize,
+    offset: usize,
+) -> Result<Vec<BoardRow>> {
+    let (clause, mut args) = where_clause(project, filter, true);
+    args.push(Value::Integer(limit as i64));
+    args.push(Value::Integer(offset as i64));
+    let n = args.len();
+    let sql = format!(
+        "SELECT p.key || '-' || t.number, {TITLE}, t.status, t.expected_by, t.created_at, t.public_updated_at
+         FROM tickets t JOIN projects p ON p.id = t.project_id
+         WHERE {clause} ORDER BY t.public_updated_at DESC, t.id DESC LIMIT ?{} OFFSET ?{n}",
+        n - 1
+    );
+    let mut stmt = r.conn().prepare_cached(&sql)?;
+    let rows = stmt
+        .query_map(params_from_iter(args), |row| {
+            Ok(BoardRow {
+                reference: row.get(0)?,
+                title: row.get(1)?,
+                status: Status::parse(row.get_ref(2)?.as_str()?).unwrap_or(Status::Open),
+                expected_by: row.get(3)?,
+                created_at: row.get(4)?,
+                updated_at: row.get(5)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(rows)
+}
+
+/// Shared tickets per status under the search filter, in `Status::ALL` order. Without a search
+/// they come from the trigger-maintained `board_counts`.
+pub fn board_counts(
+    r: &impl Reader,
+    project: ProjectId,
+    filter: &BoardFilter,
+) -> Result<Vec<(Status, i64)>> {
+    let searching = filter
+        .search
+        .as_deref()
+        .is_some_and(|s| !s.trim().is_empty());
+    let (sql, args) = if searching {
+        let (clause, args) = where_clause(project, filter, false);
+        (
+            format!("SELECT t.status, COUNT(*) FROM tickets t WHERE {clause} GROUP BY t.status"),
+            args,
+        )
+    } else {
+        (
+            "SELECT status, n FROM board_counts WHERE project_id = ?1".to_string(),
+            vec![Value::Integer(project.0)],
+        )
+    };
+    let mut stmt = r.conn().prepare_cached(&sql)?;
+    let found = stmt
+        .query_map(params_from_iter(args), |row| {
+            Ok((
+                Status::parse(row.get_ref(0)?.as_str()?).unwrap_or(Status::Open),
+                row.get::<_, i64>(1)?,
+            ))
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(Status::ALL
+        .iter()
+        .map(|s| {
+            (
+                *s,
+                found.iter().filter(|(f, _)| f == s).map(|(_, n)| n).sum(),
+            )
+        })
+        .collect())
+}
+
+/// The ticket whose receipt token hashes to `receipt_hash` — only within `project`, so a
+/// receipt never opens through another project's link.
+pub fn receipt(
+    r: &impl Reader,
+    project: ProjectId,
+    receipt_hash: &[u8],
+) -> Result<Option<Receipt>> {
+    let mut stmt = r.conn().prepare_cached(
+        "SELECT t.id, p.key || '-' || t.number, t.subject, t.body, t.status, t.expected_by, t.created_at
+         FROM tickets t JOIN projects p ON p.id = t.project_id
+         WHERE t.project_id = ?1 AND t.receipt_hash = ?2",
+    )?;
+    let receipt = stmt
+        .query_row(params![project.0, receipt_hash], |row| {
+            Ok(Receipt {
+                id: TicketId(row.get(0)?),
+                reference: row.get(1)?,
+                subject: row.get(2)?,
+                body: row.get(3)?,
+                status: Status::parse(row.get_ref(4)?.as_str()?).unwrap_or(Status::Open),
+                expected_by: row.get(5)?,
+                created_at: row.get(6)?,
+            })
+        })
+        .optional()?;
+    Ok(receipt)
+}

@@ -1,0 +1,315 @@
+//! The shareable no-account link (seed 000): `/s/{token}` shows a project's board of shared
+//! tickets (reference, title, status, dates — nothing else) and the feedback form;
+//! `/s/{token}/t/{receipt}` is the submitter's own receipt page.
+//!
+//! Every query here goes through `store::share`, the read path built for visitors. An unknown,
+//! disabled or replaced token and a receipt of another project all get the same 404 page.
+//! These pages carry `Referrer-Policy: no-referrer`, `noindex` and `no-store`
+//! (`respond::add_security_headers`), and the access log redacts both tokens.
+
+use std::sync::Arc;
+
+use minijinja::Value;
+use minijinja::value::Object;
+use rouille::Response;
+use serde::Serialize;
+
+use crate::auth::Secret;
+use crate::auth::throttle::{self, Limit};
+use crate::clock;
+use crate::domain::{Priority, Source, Status, plausible_email};
+use crate::error::Result;
+use crate::mail;
+use crate::policy::{self, ShareVisitor};
+use crate::store::share::{BoardFilter, BoardRow};
+use crate::store::tickets::NewTicket;
+use crate::store::{self, projects::Project};
+use crate::view;
+use crate::web::forms::Errors;
+use crate::web::staff::url_with;
+use crate::web::{Ctx, respond};
+
+/// Board rows per page.
+pub const PAGE_SIZE: usize = 50;
+pub const TITLE_MAX: usize = 200;
+pub const DESCRIPTION_MAX: usize = 20_000;
+const NAME_MAX: usize = 100;
+/// The honeypot field: hidden from people, filled in by naive bots.
+const HONEYPOT: &str = "website";
+
+/// Resolves the link, or `None` for every kind of dead link alike.
+fn project_for(ctx: &Ctx<'_>, token: &str) -> Result<Option<Project>> {
+    // Tokens are URL-safe base64 of 32 bytes; anything else cannot match, so skip the query.
+    if token.len() != 43
+        || !token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Ok(None);
+    }
+    store::projects::get_by_share_token(ctx.db, token)
+}
+
+pub fn show(ctx: &Ctx<'_>, token: &str) -> Result<Response> {
+    let Some(project) = project_for(ctx, token)? else {
+        return Ok(respond::not_found(ctx));
+    };
+    let Some(visitor) = policy::share_visitor(&project) else {
+        return Ok(respond::not_found(ctx));
+    };
+    render_board(ctx, visitor, 200, view! {}, Errors::default())
+}
+
+/// A board row as a lazy template object (the board renders up to 50 per view).
+#[derive(Debug)]
+struct RowView(BoardRow);
+
+impl Object for RowView {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        self.get_value_by_str(key.as_str()?)
+    }
+
+    fn get_value_by_str(self: &Arc<Self>, key: &str) -> Option<Value> {
+        let r = &self.0;
+        Some(match key {
+            "reference" => Value::from(r.reference.as_str()),
+            "title" => Value::from(r.title.as_str()),
+            "status" => Value::from(r.status.key()),
+            "status_label" => Value::from(r.status.label()),
+            "expected_by" => r
+                .expected_by
+                .as_deref()
+                .map_or(Value::from(()), Value::from),
+            "created" => Value::from(clock::format_date(r.created_at)),
+            "updated" => Value::from(clock::format_date(r.updated_at)),
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Serialize)]
+struct Tab {
+    key: &'static str,
+    label: &'static str,
+    count: i64,
+    url: String,
+    active: bool,
+}
+
+/// The page: header, welcome, the form (refilled with `values` and `errors` after a refusal),
+/// and the board under the filters in the query string.
+fn render_board(
+    ctx: &Ctx<'_>,
+    visitor: ShareVisitor<'_>,
+    status: u16,
+    values: Value,
+    errors: Errors,
+) -> Result<Response> {
+    let project = visitor.project();
+    let base = format!("/s/{}", project.share.token.as_deref().unwrap_or_default());
+    let status_filter = ctx.query("status").and_then(|s| Status::parse(&s));
+    let q: String = ctx
+        .query("q")
+        .map(|q| q.chars().take(200).collect())
+        .unwrap_or_default();
+    let filter = BoardFilter {
+        status: status_filter,
+        search: Some(q.clone()).filter(|q| !q.is_empty()),
+    };
+
+    let counts = store::share::board_counts(ctx.db, project.id, &filter)?;
+    let all: i64 = counts.iter().map(|(_, n)| n).sum();
+    let total = match status_filter {
+        Some(s) => counts.iter().find(|(c, _)| *c == s).map_or(0, |(_, n)| *n),
+        None => all,
+    };
+    let pages = (total as usize).div_ceil(PAGE_SIZE).max(1);
+    let page = ctx
+        .query("page")
+        .and_then(|p| p.parse::<usize>().ok())
+        .unwrap_or(1)
+        .clamp(1, pages);
+    let rows: Value = store::share::board(
+        ctx.db,
+        project.id,
+        &filter,
+        PAGE_SIZE,
+        (page - 1) * PAGE_SIZE,
+    )?
+    .into_iter()
+    .map(|row| Value::from_object(RowView(row)))
+    .collect();
+
+    let status_key = status_filter.map(|s| s.key()).unwrap_or("");
+    let link = |status: &str, page: usize| {
+        let page = if page > 1 {
+            page.to_string()
+        } else {
+            String::new()
+        };
+        url_with(
+            &base,
+            &[
+                ("status", status.to_string()),
+                ("q", q.clone()),
+                ("page", page),
+            ],
+        )
+    };
+    let mut tabs = vec![Tab {
+        key: "",
+        label: "All",
+        count: all,
+        url: link("", 1),
+        active: status_filter.is_none(),
+    }];
+    tabs.extend(counts.iter().map(|(s, n)| Tab {
+        key: s.key(),
+        label: s.label(),
+        count: *n,
+        url: link(s.key(), 1),
+        active: status_filter == Some(*s),
+    }));
+    let branding = store::settings::branding(ctx.db)?;
+    let page_ctx = view! {
+        base,
+        branding,
+        project => view! {
+            name => project.name,
+            welcome => project.share.welcome,
+            response_time => project.share.response_time,
+            may_submit => visitor.may_submit(),
+        },
+        rows,
+        tabs,
+        total,
+        query => view! { status => status_key, q },
+        pagination => view! {
+            page,
+            pages,
+            prev => (page > 1).then(|| link(status_key, page - 1)),
+            next => (page < pages).then(|| link(status_key, page + 1)),
+        },
+        values,
+        errors,
+    };
+    respond::page_with_status(ctx, status, "share/board.html", page_ctx)
+}
+
+pub fn submit(ctx: &Ctx<'_>, token: &str) -> Result<Response> {
+    let Some(project) = project_for(ctx, token)? else {
+        return Ok(respond::not_found(ctx));
+    };
+    let Some(visitor) = policy::share_visitor(&project) else {
+        return Ok(respond::not_found(ctx));
+    };
+    let form = &ctx.form;
+    let values = crate::render::to_value(&form.values());
+    if !visitor.may_submit() {
+        let mut errors = Errors::default();
+        errors.add("_form", "This link no longer accepts new feedback.");
+        return render_board(ctx, visitor, 403, values, errors);
+    }
+    if !form.get(HONEYPOT).is_empty() {
+        // A bot filled in the hidden field: look successful, keep nothing.
+        log::info!("share link: dropped a submission that filled the honeypot");
+        return Ok(respond::redirect(&format!("/s/{token}")));
+    }
+
+    let (title, description) = (form.get("title"), form.get("description"));
+    let (name, email) = (form.trimmed("name"), form.trimmed("email"));
+    let mut errors = Errors::default();
+    errors.require("title", title, "Title", TITLE_MAX);
+    errors.require("description", description, "Description", DESCRIPTION_MAX);
+    errors.max_len("name", name, "Name", NAME_MAX);
+    if !email.is_empty() && !plausible_email(email) {
+        errors.add(
+            "email",
+            "Enter an email address such as ana@example.com, or leave it empty.",
+        );
+    }
+    if !errors.is_empty() {
+        return render_board(ctx, visitor, 422, values, errors);
+    }
+
+    let config = &ctx.app.config;
+    let scope = format!("share:{}:{}", project.id, ctx.client_ip());
+    let limit = Limit {
+        max: config.share.submissions_per_hour,
+        window_secs: 3600,
+    };
+    if let Some(wait) = throttle::blocked_for(ctx.db, &scope, limit, clock::now())? {
+        errors.add(
+            "_form",
+            format!(
+                "You have sent a lot of feedback through this link in the last hour. Please try again in {} — your text is still here.",
+                throttle::minutes_text(wait)
+            ),
+        );
+        return render_board(ctx, visitor, 429, values, errors);
+    }
+
+    let receipt = Secret::generate();
+    let receipt_url = format!("{}/s/{token}/t/{}", config.base_url(), receipt.expose());
+    let new = NewTicket {
+        project_id: project.id,
+        subject: title,
+        body: description,
+        priority: Priority::Normal,
+        assignee_id: None,
+        source: Source::Share,
+        requester_name: Some(name).filter(|n| !n.is_empty()),
+        requester_email: Some(email).filter(|e| !e.is_empty()),
+        created_by: None,
+        shared: visitor.submission_shown_at_once(),
+        receipt_hash: Some(&receipt.hash()),
+    };
+    let branding = store::settings::branding(ctx.db)?;
+    ctx.db.write(|tx| {
+        let (_, number) = store::tickets::insert(tx, &new)?;
+        throttle::record(tx, &scope)?;
+        if !email.is_empty() {
+            let reference = format!("{}-{number}", project.key);
+            let message_ctx = view! { branding, project_name => project.name, reference, title => title.trim(), receipt_url };
+            mail::queue(tx, &mail::render(&ctx.app.templates, "share_receipt", email, message_ctx)?)?;
+        }
+        Ok(())
+    })?;
+    let thanks = if email.is_empty() {
+        "Thank you — we have your feedback. Bookmark this page to check back."
+    } else {
+        "Thank you — we have your feedback. We've emailed you the link to this page."
+    };
+    Ok(respond::redirect_with_flash(
+        ctx,
+        &format!("/s/{token}/t/{}", receipt.expose()),
+        thanks,
+    ))
+}
+
+pub fn receipt(ctx: &Ctx<'_>, token: &str, receipt: &str) -> Result<Response> {
+    let Some(project) = project_for(ctx, token)? else {
+        return Ok(respond::not_found(ctx));
+    };
+    let Some(visitor) = policy::share_visitor(&project) else {
+        return Ok(respond::not_found(ctx));
+    };
+    let hash = Secret::from_untrusted(receipt).hash();
+    let Some(ticket) = store::share::receipt(ctx.db, visitor.project().id, &hash)? else {
+        return Ok(respond::not_found(ctx));
+    };
+    let replies = store::timeline::public_comments(ctx.db, ticket.id)?
+        .into_iter()
+        .map(|c| view! { body => c.body, at => clock::format_datetime(c.created_at) })
+        .collect::<Vec<_>>();
+    let branding = store::settings::branding(ctx.db)?;
+    let page_ctx = view! {
+        base => format!("/s/{token}"),
+        branding,
+        project => view! { name => project.name, response_time => project.share.response_time },
+        ticket,
+        submitted => clock::format_datetime(ticket.created_at),
+        replies,
+    };
+    respond::page(ctx, "share/receipt.html", page_ctx)
+}

@@ -1,0 +1,892 @@
+//! The shareable no-account link (issue #3, seed 000).
+
+use porchlight::domain::Role;
+
+use crate::util::{Resp, TestApp};
+
+/// An admin with project ACME whose link is on; returns the app and the link's path.
+fn shared_project() -> (TestApp, String) {
+    let mut t = TestApp::admin();
+    t.create_project("ACME", "Acme website");
+    let token = enable_link(&mut t, "ACME");
+    (t, format!("/s/{token}"))
+}
+
+fn enable_link(t: &mut TestApp, key: &str) -> String {
+    t.post(&format!("/projects/{key}/share/enable"), &[])
+        .assert_status(303);
+    token_of(t, key)
+}
+
+fn token_of(t: &TestApp, key: &str) -> String {
+    porchlight::store::projects::get_by_key(&t.db, key)
+        .unwrap()
+        .unwrap()
+        .share
+        .token
+        .expect("token")
+}
+
+/// Submits feedback as a visitor (a browser with no staff session); returns the receipt path.
+fn submit(
+    t: &mut TestApp,
+    link: &str,
+    title: &str,
+    description: &str,
+    name: &str,
+    email: &str,
+) -> String {
+    let staff = std::mem::take(&mut t.cookies);
+    t.get(link).assert_status(200);
+    let r = t.post(
+        link,
+        &[
+            ("title", title),
+            ("description", description),
+            ("name", name),
+            ("email", email),
+            ("website", ""),
+        ],
+    );
+    t.cookies = staff;
+    r.assert_status(303);
+    let receipt = r.location().to_string();
+    assert!(receipt.starts_with(&format!("{link}/t/")), "{receipt}");
+    receipt
+}
+
+/// GET as an anonymous visitor, keeping the staff cookies aside.
+fn visit(t: &mut TestApp, path: &str) -> Resp {
+    let staff = std::mem::take(&mut t.cookies);
+    let r = t.get(path);
+    t.cookies = staff;
+    r
+}
+
+fn ticket_ref(receipt_page: &Resp) -> String {
+    let at = receipt_page
+        .body
+        .find("<p class=\"ref\">")
+        .expect("reference on the receipt")
+        + 15;
+    receipt_page.body[at..]
+        .split('<')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn a_visitor_submits_gets_a_receipt_and_sees_the_ticket_on_the_board() {
+    let (mut t, link) = shared_project();
+    let page = visit(&mut t, &link);
+    page.assert_status(200)
+        .assert_contains("Acme website")
+        .assert_contains("Send feedback");
+    page.assert_contains("name=\"title\"")
+        .assert_contains("name=\"description\"")
+        .assert_contains("name=\"name\"")
+        .assert_contains("name=\"email\"");
+    assert_eq!(page.header("Referrer-Policy"), Some("no-referrer"));
+    assert_eq!(page.header("X-Robots-Tag"), Some("noindex, nofollow"));
+    assert_eq!(page.header("Cache-Control"), Some("no-store"));
+
+    let receipt = submit(
+        &mut t,
+        &link,
+        "Checkout button does nothing",
+        "On my **phone**",
+        "Ana",
+        "",
+    );
+    let r = visit(&mut t, &receipt);
+    r.assert_status(200)
+        .assert_contains("Checkout button does nothing")
+        .assert_contains("<strong>phone</strong>");
+    r.assert_contains("Bookmark this page")
+        .assert_contains("Open");
+    assert_eq!(r.header("Referrer-Policy"), Some("no-referrer"));
+    let reference = ticket_ref(&r);
+    assert_eq!(reference, "ACME-1");
+
+    let board = visit(&mut t, &link);
+    board
+        .assert_contains("ACME-1")
+        .assert_contains("Checkout button does nothing")
+        .assert_contains("status-open");
+    // Staff see where it came from and who sent it.
+    let inbox = t.get("/");
+    inbox.assert_contains("Shared link").assert_contains("Ana");
+    t.get("/tickets/ACME-1")
+        .assert_contains("Shared link")
+        .assert_contains("Ana");
+}
+
+#[test]
+fn leak_test_visitors_see_titles_and_statuses_only() {
+    let (mut t, link) = shared_project();
+    t.add_staff("agent@example.com", "ASSIGNEE-NAME-MARKER", Role::Agent);
+    let agent = porchlight::store::staff::get_by_email(&t.db, "agent@example.com")
+        .unwrap()
+        .unwrap()
+        .id
+        .to_string();
+
+    // Visitor A's ticket, with markers everywhere a leak could come from.
+    let receipt_a = submit(
+        &mut t,
+        &link,
+        "Title A",
+        "DESCRIPTION-A-MARKER",
+        "REQUESTER-NAME-A-MARKER",
+        "requester-a-marker@example.com",
+    );
+    // Visitor B's ticket.
+    let receipt_b = submit(
+        &mut t,
+        &link,
+        "Title B",
+        "DESCRIPTION-B-MARKER",
+        "REQUESTER-NAME-B-MARKER",
+        "requester-b-marker@example.com",
+    );
+    // A staff ticket with a description marker.
+    t.create_ticket("ACME", "Staff ticket title", "DESCRIPTION-STAFF-MARKER");
+    for (reference, n) in [("ACME-1", "A"), ("ACME-2", "B"), ("ACME-3", "S")] {
+        t.post(
+            &format!("/tickets/{reference}/note"),
+            &[("note", &format!("INTERNAL-NOTE-{n}-MARKER"))],
+        )
+        .assert_status(303);
+        t.post(
+            &format!("/tickets/{reference}/reply"),
+            &[("reply", &format!("PUBLIC-REPLY-{n}-MARKER"))],
+        )
+        .assert_status(303);
+        t.post(
+            &format!("/tickets/{reference}/update"),
+            &[
+                ("status", "pending"),
+                ("priority", "urgent"),
+                ("assignee", &agent),
+                ("expected_by", "2027-01-15"),
+            ],
+        )
+        .assert_status(303);
+    }
+    // Enough tickets for a second board page.
+    for i in 0..55 {
+        t.create_ticket("ACME", &format!("Filler {i}"), "DESCRIPTION-FILLER-MARKER");
+    }
+    let markers = [
+        "DESCRIPTION-A-MARKER",
+        "DESCRIPTION-B-MARKER",
+        "DESCRIPTION-STAFF-MARKER",
+        "DESCRIPTION-FILLER-MARKER",
+        "INTERNAL-NOTE-A-MARKER",
+        "INTERNAL-NOTE-B-MARKER",
+        "INTERNAL-NOTE-S-MARKER",
+        "PUBLIC-REPLY-A-MARKER",
+        "PUBLIC-REPLY-B-MARKER",
+        "PUBLIC-REPLY-S-MARKER",
+        "REQUESTER-NAME-A-MARKER",
+        "REQUESTER-NAME-B-MARKER",
+        "requester-a-marker",
+        "requester-b-marker",
+        "ASSIGNEE-NAME-MARKER",
+        "Name of admin@example.com",
+        "Urgent",
+    ];
+    let mut pages: Vec<(String, Vec<&str>)> = Vec::new();
+    let mut board_urls = vec![
+        link.clone(),
+        format!("{link}?page=2"),
+        format!("{link}?q=Title"),
+        format!("{link}?q=MARKER"),
+    ];
+    for status in [
+        "open",
+        "pending",
+        "awaiting_reply",
+        "on_hold",
+        "resolved",
+        "closed",
+    ] {
+        board_urls.push(format!("{link}?status={status}"));
+        board_urls.push(format!("{link}?status={status}&page=2"));
+    }
+    for url in board_urls {
+        pages.push((url, vec![]));
+    }
+    pages.push((
+        receipt_a.clone(),
+        vec!["DESCRIPTION-A-MARKER", "PUBLIC-REPLY-A-MARKER"],
+    ));
+    pages.push((
+        receipt_b.clone(),
+        vec!["DESCRIPTION-B-MARKER", "PUBLIC-REPLY-B-MARKER"],
+    ));
+
+    let mut board_total = String::new();
+    for (url, allowed) in &pages {
+        let page = visit(&mut t, url);
+        page.assert_status(200);
+        for marker in markers {
+            if allowed.contains(&marker) {
+                page.assert_contains(marker);
+            } else {
+                assert!(!page.body.contains(marker), "{marker} leaked on {url}");
+            }
+        }
+        board_total.push_str(&page.body);
+    }
+    // The board does show what it should: references, titles, statuses, the expected-by date.
+    assert!(
+        board_total.contains("ACME-1")
+            && board_total.contains("Title A")
+            && board_total.contains("Pending")
+    );
+    assert!(board_total.contains("2027-01-15"));
+    // The form after a refused submission does not leak either.
+    let staff = std::mem::take(&mut t.cookies);
+    t.get(&link);
+    let refused = t.post(&link, &[("title", ""), ("description", "x")]);
+    t.cookies = staff;
+    refused.assert_status(422);
+    for marker in markers {
+        assert!(
+            !refused.body.contains(marker),
+            "{marker} leaked on the refused form"
+        );
+    }
+}
+
+#[test]
+fn dead_links_and_foreign_receipts_get_the_same_404() {
+    let (mut t, link) = shared_project();
+    t.create_project("GLOBEX", "Globex");
+    let globex = format!("/s/{}", enable_link(&mut t, "GLOBEX"));
+    let receipt = submit(&mut t, &link, "Mine", "text", "", "");
+    let receipt_token = receipt.rsplit('/').next().unwrap().to_string();
+
+    let unknown = visit(&mut t, "/s/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+    unknown.assert_status(404);
+    let cases = [
+        ("a malformed token", "/s/nope".to_string()),
+        (
+            "a receipt through another project's link",
+            format!("{globex}/t/{receipt_token}"),
+        ),
+        ("an unknown receipt", format!("{link}/t/{}", "B".repeat(43))),
+        ("a path below a link", format!("{link}/whatever")),
+    ];
+    for (what, path) in cases {
+        let r = visit(&mut t, &path);
+        r.assert_status(404);
+        assert_eq!(
+            r.body, unknown.body,
+            "{what} must look exactly like an unknown link"
+        );
+    }
+
+    // Disabled: 404 at once, for the board and the receipt alike; re-enabled: the same link works.
+    t.post("/projects/ACME/share/disable", &[])
+        .assert_status(303);
+    for path in [&link, &receipt] {
+        let r = visit(&mut t, path);
+        r.assert_status(404);
+        assert_eq!(r.body, unknown.body);
+    }
+    t.post("/projects/ACME/share/enable", &[])
+        .assert_status(303);
+    visit(&mut t, &link).assert_status(200);
+
+    // Regenerated: the old link and its receipts are dead at once; the new one works.
+    t.get("/projects/ACME/share/regenerate")
+        .assert_status(200)
+        .assert_contains("stops working at once");
+    t.post("/projects/ACME/share/regenerate", &[])
+        .assert_status(303);
+    for path in [&link, &receipt] {
+        let r = visit(&mut t, path);
+        r.assert_status(404);
+        assert_eq!(r.body, unknown.body);
+    }
+    let fresh = format!("/s/{}", token_of(&t, "ACME"));
+    assert_ne!(fresh, link);
+    visit(&mut t, &fresh)
+        .assert_status(200)
+        .assert_contains("Mine");
+    visit(&mut t, &format!("{fresh}/t/{receipt_token}"))
+        .assert_status(200)
+        .assert_contains("Mine");
+}
+
+#[test]
+fn hidden_tickets_and_public_titles() {
+    let (mut t, link) = shared_project();
+    t.create_ticket("ACME", "Secret migration plan for Initech", "");
+    t.create_ticket("ACME", "Visible thing", "");
+    visit(&mut t, &link).assert_contains("Secret migration plan");
+    // Rename what visitors see; the internal subject stays.
+    t.post(
+        "/tickets/ACME-1/sharing",
+        &[("shared", "on"), ("public_title", "Data migration")],
+    )
+    .assert_status(303);
+    let board = visit(&mut t, &link);
+    board
+        .assert_contains("Data migration")
+        .assert_lacks("Secret migration plan");
+    // Searching for words of the hidden subject finds nothing.
+    visit(&mut t, &format!("{link}?q=Initech"))
+        .assert_lacks("ACME-1")
+        .assert_contains("No tickets match");
+    visit(&mut t, &format!("{link}?q=Data")).assert_contains("ACME-1");
+    t.get("/tickets/ACME-1")
+        .assert_contains("Secret migration plan")
+        .assert_contains("set the public title to");
+    // Hide it.
+    t.post(
+        "/tickets/ACME-1/sharing",
+        &[("public_title", "Data migration")],
+    )
+    .assert_status(303);
+    let board = visit(&mut t, &link);
+    board
+        .assert_lacks("ACME-1")
+        .assert_lacks("Data migration")
+        .assert_contains("Visible thing");
+    board.assert_contains("All <span class=\"count\">1</span>");
+    t.get("/tickets/ACME-1")
+        .assert_contains("hid it from the shared board");
+    // An oversized public title is refused beside the field, keeping the text.
+    let long = "x".repeat(201);
+    t.post(
+        "/tickets/ACME-1/sharing",
+        &[("shared", "on"), ("public_title", &long)],
+    )
+    .assert_status(422)
+    .assert_contains("Public title is too long");
+}
+
+#[test]
+fn approval_mode_keeps_new_submissions_off_the_board_until_shown() {
+    let (mut t, link) = shared_project();
+    t.post(
+        "/projects/ACME/share",
+        &[
+            ("share_submissions", "on"),
+            ("share_auto_publish", "approve"),
+            ("share_welcome", "Hello **there**"),
+            ("share_response_time", "Within a day"),
+        ],
+    )
+    .assert_status(303);
+    let page = visit(&mut t, &link);
+    page.assert_contains("Hello <strong>there</strong>")
+        .assert_contains("Within a day");
+    let receipt = submit(&mut t, &link, "Waiting for approval", "text", "", "");
+    visit(&mut t, &link).assert_lacks("Waiting for approval");
+    // The submitter still sees their own ticket.
+    visit(&mut t, &receipt)
+        .assert_status(200)
+        .assert_contains("Waiting for approval");
+    t.get("/").assert_contains("Not on board");
+    t.post(
+        "/tickets/ACME-1/sharing",
+        &[("shared", "on"), ("public_title", "")],
+    )
+    .assert_status(303);
+    visit(&mut t, &link).assert_contains("Waiting for approval");
+
+    // Submissions off: no form, and a POST is refused.
+    t.post(
+        "/projects/ACME/share",
+        &[
+            ("share_auto_publish", "now"),
+            ("share_welcome", ""),
+            ("share_response_time", ""),
+        ],
+    )
+    .assert_status(303);
+    let page = visit(&mut t, &link);
+    page.assert_lacks("Send feedback")
+        .assert_contains("Waiting for approval");
+    let staff = std::mem::take(&mut t.cookies);
+    t.get(&link);
+    t.post(&link, &[("title", "x"), ("description", "y")])
+        .assert_status(403)
+        .assert_contains("no longer accepts");
+    t.cookies = staff;
+}
+
+#[test]
+fn refused_submissions_keep_the_text_and_say_why() {
+    let (mut t, link) = shared_project();
+    let staff = std::mem::take(&mut t.cookies);
+    t.get(&link);
+    let long_title = "t".repeat(201);
+    let r = t.post(
+        &link,
+        &[
+            ("title", &long_title),
+            ("description", "My long story"),
+            ("name", "Ana"),
+            ("email", "not-an-email"),
+        ],
+    );
+    r.assert_status(422)
+        .assert_contains("Title is too long")
+        .assert_contains("Enter an email address");
+    r.assert_contains(">My long story</textarea>")
+        .assert_contains("value=\"Ana\"")
+        .assert_contains("value=\"not-an-email\"");
+    let r = t.post(&link, &[("title", "Fine"), ("description", "   ")]);
+    r.assert_status(422)
+        .assert_contains("Description is required")
+        .assert_contains("value=\"Fine\"");
+    let huge = "d".repeat(20_001);
+    t.post(&link, &[("title", "Fine"), ("description", &huge)])
+        .assert_status(422)
+        .assert_contains("Description is too long");
+    // Escaped like everything else.
+    let r = t.post(
+        &link,
+        &[
+            ("title", "<script>alert(1)</script>"),
+            ("description", "<img src=x onerror=alert(2)>"),
+        ],
+    );
+    r.assert_status(303);
+    let receipt = r.location().to_string();
+    let page = t.get(&receipt);
+    page.assert_lacks("<script>alert")
+        .assert_contains("&lt;script&gt;")
+        .assert_lacks("onerror");
+    t.get(&link)
+        .assert_lacks("<script>alert")
+        .assert_contains("&lt;script&gt;alert(1)");
+    t.cookies = staff;
+    // Nothing was created by the refused attempts.
+    assert_eq!(t.get("/").body.matches("class=\"ref\"").count(), 1);
+}
+
+#[test]
+fn the_throttle_triggers_and_says_so() {
+    let mut t = TestApp::with_config(|c| c.share.submissions_per_hour = 3);
+    t.sign_in_as("admin@example.com", Role::Admin);
+    t.create_project("ACME", "Acme");
+    let link = format!("/s/{}", enable_link(&mut t, "ACME"));
+    for i in 0..3 {
+        submit(&mut t, &link, &format!("Feedback {i}"), "text", "", "");
+    }
+    let staff = std::mem::take(&mut t.cookies);
+    t.get(&link);
+    let r = t.post(
+        &link,
+        &[("title", "One too many"), ("description", "Keep this text")],
+    );
+    r.assert_status(429)
+        .assert_contains("Please try again in 60 minutes")
+        .assert_contains(">Keep this text</textarea>");
+    // Another visitor is not affected.
+    t.ip = "10.1.2.3".into();
+    t.post(&link, &[("title", "Someone else"), ("description", "x")])
+        .assert_status(303);
+    t.cookies = staff;
+}
+
+#[test]
+fn the_honeypot_drops_bots_quietly() {
+    let (mut t, link) = shared_project();
+    let staff = std::mem::take(&mut t.cookies);
+    t.get(&link);
+    let r = t.post(
+        &link,
+        &[
+            ("title", "Cheap pills"),
+            ("description", "spam"),
+            ("website", "http://spam.example"),
+        ],
+    );
+    r.assert_status(303);
+    assert_eq!(r.location(), link);
+    t.cookies = staff;
+    visit(&mut t, &link).assert_lacks("Cheap pills");
+    t.get("/").assert_lacks("Cheap pills");
+}
+
+#[test]
+fn a_visitor_who_gives_an_email_gets_the_receipt_link_by_email() {
+    let (mut t, link) = shared_project();
+    let receipt = submit(
+        &mut t,
+        &link,
+        "Please email me",
+        "text",
+        "Ana",
+        "ana@example.com",
+    );
+    assert_eq!(porchlight::store::outbox::pending_count(&t.db).unwrap(), 1);
+    let delivered = porchlight::mail::deliver_due(&t.app, &t.db).unwrap();
+    assert_eq!(delivered, 1);
+    assert_eq!(porchlight::store::outbox::pending_count(&t.db).unwrap(), 0);
+    let dir = t.data_dir().join("mail");
+    let files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    let eml = std::fs::read_to_string(&files[0]).unwrap();
+    assert!(eml.contains("To: ana@example.com"), "{eml}");
+    assert!(
+        eml.contains("Subject: We received your feedback: ACME-1 Please email me"),
+        "{eml}"
+    );
+    let url = format!("http://127.0.0.1:8080{receipt}");
+    // The link may be wrapped by quoted-printable encoding; compare without soft line breaks.
+    assert!(
+        eml.replace("=\r\n", "").contains(&url),
+        "receipt link missing from:\n{eml}"
+    );
+    // Without an email address, nothing is queued.
+    submit(&mut t, &link, "No email", "text", "", "");
+    assert_eq!(porchlight::store::outbox::pending_count(&t.db).unwrap(), 0);
+}
+
+#[test]
+fn the_board_filters_searches_counts_and_pages() {
+    let (mut t, link) = shared_project();
+    for i in 1..=53 {
+        t.create_ticket("ACME", &format!("Board item {i:02}"), "");
+    }
+    t.create_ticket("ACME", "Unique needle", "");
+    t.post(
+        "/tickets/ACME-54/update",
+        &[
+            ("status", "resolved"),
+            ("priority", "normal"),
+            ("assignee", ""),
+            ("expected_by", ""),
+        ],
+    )
+    .assert_status(303);
+    let board = visit(&mut t, &link);
+    board
+        .assert_contains("Page 1 of 2 · 54 tickets")
+        .assert_contains("All <span class=\"count\">54</span>");
+    board
+        .assert_contains("Open <span class=\"count\">53</span>")
+        .assert_contains("Resolved <span class=\"count\">1</span>");
+    // Newest visible activity first: the just-resolved ticket leads.
+    let first = board.body.find("<tbody>").unwrap();
+    assert!(
+        board.body[first..].find("Unique needle").unwrap()
+            < board.body[first..].find("Board item").unwrap()
+    );
+    visit(&mut t, &format!("{link}?page=2"))
+        .assert_contains("Page 2 of 2")
+        .assert_contains("Board item 01");
+    visit(&mut t, &format!("{link}?status=resolved"))
+        .assert_contains("Unique needle")
+        .assert_contains("1 ticket<")
+        .assert_lacks("Board item");
+    visit(&mut t, &format!("{link}?q=needle"))
+        .assert_contains("Unique needle")
+        .assert_contains("All <span class=\"count\">1</span>");
+    // An internal note does not move a ticket up the board (nothing internal shows, not even as activity).
+    t.post("/tickets/ACME-1/note", &[("note", "internal")])
+        .assert_status(303);
+    let board = visit(&mut t, &link);
+    let first = board.body.find("<tbody>").unwrap();
+    assert!(
+        board.body[first..].find("Unique needle").unwrap()
+            < board.body[first..]
+                .find("Board item 01")
+                .unwrap_or(usize::MAX)
+    );
+}
+
+#[test]
+fn only_admins_manage_the_link_but_every_staff_member_chooses_what_it_shows() {
+    let (mut admin, link) = shared_project();
+    admin.create_ticket("ACME", "Agent may hide this", "");
+    let password = admin.add_staff("agent@example.com", "Agent", Role::Agent);
+    let mut agent = TestApp {
+        cookies: Default::default(),
+        ..admin
+    };
+    agent
+        .login("agent@example.com", &password)
+        .assert_status(303);
+    let project = agent.get("/projects/ACME");
+    project
+        .assert_contains(link.trim_start_matches("/s/"))
+        .assert_contains("Only admins can change")
+        .assert_lacks("Turn the link off");
+    for path in [
+        "/projects/ACME/share/enable",
+        "/projects/ACME/share/disable",
+        "/projects/ACME/share/regenerate",
+    ] {
+        agent.post(path, &[]).assert_status(403);
+    }
+    agent
+        .post("/projects/ACME/share", &[("share_auto_publish", "approve")])
+        .assert_status(403);
+    agent
+        .get("/projects/ACME/share/regenerate")
+        .assert_status(403);
+    agent.get("/settings").assert_status(403);
+    agent
+        .post(
+            "/settings",
+            &[("agency_name", "Evil"), ("accent_color", "#000000")],
+        )
+        .assert_status(403);
+    assert_eq!(
+        token_of(&agent, "ACME"),
+        link.trim_start_matches("/s/"),
+        "the link is unchanged"
+    );
+    // Agents can hide a ticket from the board.
+    agent
+        .post("/tickets/ACME-1/sharing", &[("public_title", "")])
+        .assert_status(303);
+    visit(&mut agent, &link).assert_lacks("Agent may hide this");
+    // Signed out: nothing.
+    agent.forget_cookies();
+    agent
+        .post("/tickets/ACME-1/sharing", &[("shared", "on")])
+        .assert_status(403);
+    agent
+        .post("/projects/ACME/share/disable", &[])
+        .assert_status(403);
+}
+
+#[test]
+fn branding_settings_show_on_share_pages() {
+    let (mut t, link) = shared_project();
+    let r = t.post(
+        "/settings",
+        &[("agency_name", ""), ("accent_color", "teal")],
+    );
+    r.assert_status(422)
+        .assert_contains("Agency name is required")
+        .assert_contains("Use a colour like");
+    t.post(
+        "/settings",
+        &[
+            ("agency_name", "Brightside Studio"),
+            ("accent_color", "#0F766E"),
+        ],
+    )
+    .assert_status(303);
+    let page = visit(&mut t, &link);
+    page.assert_contains("Brightside Studio")
+        .assert_contains("/brand/0f766e.css");
+    let css = t.get("/brand/0f766e.css");
+    css.assert_status(200)
+        .assert_contains("--brand: #0f766e")
+        .assert_contains("--brand-ink: #ffffff");
+    t.get("/brand/fde68a.css")
+        .assert_contains("--brand-ink: #1c1917");
+    t.get("/brand/0F766E.css").assert_status(404);
+    t.get("/brand/red;}.css").assert_status(404);
+}
+
+/// The real binary: the access log never shows a share-link or receipt token, and the outbox
+/// thread delivers the receipt email to `data/mail/` on its own.
+#[test]
+fn tokens_stay_out_of_the_log_and_the_outbox_thread_delivers() {
+    use crate::util::{Server, csrf_from, http_agent, http_get, http_post};
+    let server = Server::start(&[("PORCHLIGHT_LOG_LEVEL", "info")]);
+    crate::browser::add_staff(&server, "ada@example.com", "admin", "correct horse");
+    let agent = http_agent();
+    let (_, page) = http_get(&agent, &server.url("/login"));
+    let token = csrf_from(&page);
+    http_post(
+        &agent,
+        &server.url("/login"),
+        &[
+            ("csrf_token", &token),
+            ("email", "ada@example.com"),
+            ("password", "correct horse"),
+        ],
+    );
+    let (_, page) = http_get(&agent, &server.url("/projects/new"));
+    let token = csrf_from(&page);
+    http_post(
+        &agent,
+        &server.url("/projects/new"),
+        &[("csrf_token", &token), ("name", "Acme"), ("key", "ACME")],
+    );
+    let (status, _, _) = http_post(
+        &agent,
+        &server.url("/projects/ACME/share/enable"),
+        &[("csrf_token", &token)],
+    );
+    assert_eq!(status, 303);
+    let (_, project) = http_get(&agent, &server.url("/projects/ACME"));
+    let needle = "id=\"share-url\" type=\"text\" readonly value=\"";
+    let at = project.find(needle).expect("share URL on the project page") + needle.len();
+    let share_url = project[at..]
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&#x2f;", "/");
+    let share_token = share_url.rsplit('/').next().unwrap().to_string();
+
+    let visitor = http_agent();
+    let (status, page) = http_get(&visitor, &share_url);
+    assert_eq!(status, 200);
+    let (status, receipt, _) = http_post(
+        &visitor,
+        &share_url,
+        &[
+            ("csrf_token", &csrf_from(&page)),
+            ("title", "Mail me"),
+            ("description", "please"),
+            ("email", "ana@example.com"),
+            ("website", ""),
+        ],
+    );
+    assert_eq!(status, 303);
+    let (status, _) = http_get(&visitor, &server.url(&receipt));
+    assert_eq!(status, 200);
+    let receipt_token = receipt.rsplit('/').next().unwrap().to_string();
+
+    // The outbox thread writes the message within a few seconds.
+    let mail_dir = server.dir.join("mail");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let eml = loop {
+        let found = std::fs::read_dir(&mail_dir)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .find(|e| e.path().extension().is_some_and(|x| x == "eml"));
+        if let Some(entry) = found {
+            break std::fs::read_to_string(entry.path()).unwrap();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no email delivered to {}",
+            mail_dir.display()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert!(
+        eml.replace("=\r\n", "").contains(&receipt_token),
+        "the email carries the receipt link"
+    );
+
+    let log = server.printed();
+    assert!(
+        log.contains("GET /s/***"),
+        "access log lines for the share link: {log}"
+    );
+    assert!(log.contains("/s/***/t/***"));
+    for secret in [&share_token, &receipt_token] {
+        assert!(
+            !log.contains(secret.as_str()),
+            "a token reached the log:\n{log}"
+        );
+    }
+}
+
+/// The whole story in a real browser: a visitor submits through the link and lands on the
+/// receipt; the ticket is on the board as Open; staff change the status, reply and add an
+/// internal note; the visitor's receipt shows the new status and the reply, never the note.
+#[test]
+fn browser_visitor_submits_and_follows_the_ticket() {
+    use crate::browser::{Browser, add_staff};
+    let Some(b) = Browser::start() else { return };
+    let server = crate::util::Server::start(&[]);
+    add_staff(&server, "ada@example.com", "admin", "correct horse");
+
+    // Staff: sign in, create a project, turn its link on.
+    b.goto(&server.url("/login"));
+    b.wait_for("form[action='/login']");
+    b.fill("#f-email", "ada@example.com");
+    b.fill("#f-password", "correct horse");
+    b.click("button[type=submit]");
+    b.wait_for("nav.tabs");
+    b.goto(&server.url("/projects/new"));
+    b.fill("#f-name", "Acme website");
+    b.fill("#f-key", "ACME");
+    b.click("form.form button[type=submit]");
+    b.wait_for_text(".flash", "Project ACME created");
+    b.click("form[action='/projects/ACME/share/enable'] button");
+    b.wait_for_text(".flash", "The shareable link is on");
+    let share_url = b.value("#share-url");
+    assert!(share_url.starts_with(&server.url("/s/")), "{share_url}");
+    b.screenshot("share-panel");
+    b.click("form[action='/logout'] button");
+    b.wait_for("form[action='/login']");
+
+    // Visitor: open the link, submit, land on the receipt.
+    b.goto(&share_url);
+    b.wait_for("#submit-heading");
+    b.fill("#f-title", "The checkout button does nothing");
+    b.fill(
+        "#f-description",
+        "Tapping it on my phone does nothing at all.",
+    );
+    b.fill("#f-name", "Ana");
+    b.click(".share-form button[type=submit]");
+    b.wait_for(".bookmark");
+    let receipt_url = b.current_url();
+    assert!(receipt_url.contains("/t/"), "{receipt_url}");
+    let receipt = b.source();
+    assert!(receipt.contains("The checkout button does nothing") && receipt.contains("Open"));
+    b.screenshot("share-receipt");
+    b.click(".crumbs a");
+    let board = b.wait_for(".board-table");
+    assert!(
+        board.contains("ACME-1")
+            && board.contains("The checkout button does nothing")
+            && board.contains("Open"),
+        "{board}"
+    );
+    b.screenshot("share-board");
+
+    // Staff: status change, public reply, internal note.
+    b.goto(&server.url("/login"));
+    b.fill("#f-email", "ada@example.com");
+    b.fill("#f-password", "correct horse");
+    b.click("button[type=submit]");
+    b.wait_for("nav.tabs");
+    b.goto(&server.url("/tickets/ACME-1"));
+    b.wait_for("#reply");
+    b.select("#f-status", "pending");
+    b.click("form[action$='/update'] button[type=submit]");
+    b.wait_for_text(".flash", "Ticket updated");
+    b.fill(
+        "#f-reply",
+        "Thanks Ana, we found the cause and a fix ships today.",
+    );
+    b.click("#reply button[type=submit]");
+    b.wait_for_text(".flash", "Reply sent to the client");
+    b.fill(
+        "#f-note",
+        "Root cause: the payment script fails on Safari 16.",
+    );
+    b.click("#note button[type=submit]");
+    b.wait_for_text(".flash", "Internal note added");
+    b.screenshot("staff-ticket");
+
+    // Visitor: the receipt shows the new status and the reply, not the note.
+    b.goto(&receipt_url);
+    b.wait_for(".bookmark");
+    let receipt = b.source();
+    assert!(receipt.contains("Pending"), "status on the receipt");
+    assert!(
+        receipt.contains("we found the cause and a fix ships today"),
+        "public reply on the receipt"
+    );
+    assert!(
+        !receipt.contains("Safari 16"),
+        "the internal note leaked to the receipt"
+    );
+    assert!(!receipt.contains("Ada"), "staff names stay internal");
+}
