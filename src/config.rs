@@ -86,9 +86,9 @@ pub struct ServerConfig {
     pub body_timeout_secs: u64,
     /// On SIGTERM/SIGINT, how long requests in flight may take to finish.
     pub shutdown_grace_secs: u64,
-    /// Take the client address from `X-Forwarded-For` (set this only behind a reverse proxy
-    /// that overwrites the header, or clients can pick their own address).
-    pub trust_forwarded_for: bool,
+    /// Reverse proxies (addresses or networks) whose `X-Forwarded-For` is believed: requests
+    /// from them are attributed to the client address the proxy appended.
+    pub trusted_proxies: Vec<String>,
 }
 
 /// The shareable no-account link.
@@ -153,7 +153,7 @@ impl Default for ServerConfig {
             idle_timeout_secs: 30,
             body_timeout_secs: 30,
             shutdown_grace_secs: 10,
-            trust_forwarded_for: false,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -263,35 +263,67 @@ impl Config {
         if !matches!(self.sqlite_synchronous.as_str(), "full" | "normal") {
             return bad("sqlite_synchronous", "must be \"full\" or \"normal\"");
         }
-        let positive = [
+        // (key, value, largest sensible value): zero is never allowed; the caps keep arithmetic
+        // on these values (seconds, counts) far from overflow.
+        let ranges = [
             (
                 "session.staff_idle_minutes",
                 self.session.staff_idle_minutes,
+                525_600,
             ),
             (
                 "session.staff_absolute_hours",
                 self.session.staff_absolute_hours,
+                8_760,
             ),
             (
                 "login.max_failures_per_account",
                 self.login.max_failures_per_account.into(),
+                10_000,
             ),
             (
                 "login.max_failures_per_ip",
                 self.login.max_failures_per_ip.into(),
+                1_000_000,
             ),
-            ("login.lockout_minutes", self.login.lockout_minutes),
-            ("server.max_connections", self.server.max_connections as u64),
-            ("server.idle_timeout_secs", self.server.idle_timeout_secs),
-            ("server.body_timeout_secs", self.server.body_timeout_secs),
+            ("login.lockout_minutes", self.login.lockout_minutes, 10_080),
+            (
+                "server.max_connections",
+                self.server.max_connections as u64,
+                1_000_000,
+            ),
+            (
+                "server.idle_timeout_secs",
+                self.server.idle_timeout_secs,
+                86_400,
+            ),
+            (
+                "server.body_timeout_secs",
+                self.server.body_timeout_secs,
+                86_400,
+            ),
             (
                 "share.submissions_per_hour",
                 self.share.submissions_per_hour.into(),
+                u32::MAX.into(),
             ),
         ];
-        for (key, value) in positive {
-            if value == 0 {
-                return bad(key, "must be at least 1");
+        for (key, value, max) in ranges {
+            if value == 0 || value > max {
+                return bad(key, &format!("must be between 1 and {max}"));
+            }
+        }
+        if self.server.shutdown_grace_secs > 3_600 {
+            return bad("server.shutdown_grace_secs", "must be between 0 and 3600");
+        }
+        for proxy in &self.server.trusted_proxies {
+            if crate::server::Cidr::parse(proxy).is_none() {
+                return bad(
+                    "server.trusted_proxies",
+                    &format!(
+                        "{proxy:?} is not an address or network like 127.0.0.1 or 172.16.0.0/12"
+                    ),
+                );
             }
         }
         if self.server.workers > 1024 {
@@ -421,6 +453,14 @@ fn set_from_env(table: &mut toml::Table, path: &[String], var: &str, raw: &str) 
                 "{var} ({key}): expected a whole number, got {raw:?}"
             ))
         })?),
+        // A list from the environment: comma-separated ("127.0.0.1,::1").
+        toml::Value::Array(_) => toml::Value::Array(
+            raw.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| toml::Value::String(s.into()))
+                .collect(),
+        ),
         toml::Value::Boolean(_) => toml::Value::Boolean(match raw.trim() {
             "true" | "1" | "yes" => true,
             "false" | "0" | "no" => false,
@@ -485,7 +525,10 @@ mod tests {
             env(&[
                 ("PORCHLIGHT_LISTEN", "0.0.0.0:9000"),
                 ("PORCHLIGHT_SERVER_IDLE_TIMEOUT_SECS", "5"),
-                ("PORCHLIGHT_SERVER_TRUST_FORWARDED_FOR", "true"),
+                (
+                    "PORCHLIGHT_SERVER_TRUSTED_PROXIES",
+                    "127.0.0.1, 172.16.0.0/12",
+                ),
                 ("PORCHLIGHT_CONFIG", "ignored.toml"),
                 ("HOME", "/root"),
             ]),
@@ -493,7 +536,10 @@ mod tests {
         .unwrap();
         assert_eq!(c.listen, "0.0.0.0:9000");
         assert_eq!(c.server.idle_timeout_secs, 5);
-        assert!(c.server.trust_forwarded_for);
+        assert_eq!(
+            c.server.trusted_proxies,
+            vec!["127.0.0.1".to_string(), "172.16.0.0/12".into()]
+        );
         assert_eq!(c.base_url(), "http://127.0.0.1:9000");
     }
 
@@ -538,6 +584,24 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("sqlite_synchronous"), "{err}");
+    }
+
+    #[test]
+    fn huge_values_are_refused_by_name() {
+        let err = Config::load(
+            None,
+            env(&[("PORCHLIGHT_LOGIN_LOCKOUT_MINUTES", "99999999999999999")]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("login.lockout_minutes"), "{err}");
+        let err = Config::load(
+            None,
+            env(&[("PORCHLIGHT_SERVER_TRUSTED_PROXIES", "not-an-ip")]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("server.trusted_proxies"), "{err}");
     }
 
     #[test]

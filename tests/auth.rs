@@ -104,23 +104,43 @@ fn every_login_gets_a_new_session_id() {
 fn secure_cookie_when_base_url_is_https() {
     let mut t = TestApp::with_config(|c| c.base_url = "https://help.example.com".into());
     let password = t.add_staff("ana@example.com", "Ana", Role::Agent);
-    let r = t.request(
-        "POST",
-        "/login",
-        vec![(
-            "Content-Type".into(),
-            "application/x-www-form-urlencoded".into(),
-        )],
-        Vec::new(),
+    let page = t.get("/login");
+    let csrf = page
+        .headers
+        .iter()
+        .find(|(k, v)| k == "Set-Cookie" && v.contains("pl_csrf="))
+        .expect("CSRF cookie");
+    // Under https every cookie is Secure and __Host- prefixed (no sibling subdomain can plant it).
+    assert!(
+        csrf.1.starts_with("__Host-pl_csrf=") && csrf.1.contains("; Secure"),
+        "{}",
+        csrf.1
     );
-    assert_eq!(r.status, 403, "no token, no login");
-    let r = t.login("ana@example.com", &password);
+    let token = porchlight::auth::csrf::token_for(&t.cookies["__Host-pl_csrf"]);
+    let r = t.post_raw(
+        "/login",
+        &[
+            ("csrf_token", &token),
+            ("email", "ana@example.com"),
+            ("password", &password),
+        ],
+    );
+    r.assert_status(303);
     let session = r
         .headers
         .iter()
-        .find(|(k, v)| k == "Set-Cookie" && v.starts_with("pl_staff="))
-        .unwrap();
-    assert!(session.1.contains("; Secure"), "{}", session.1);
+        .find(|(k, v)| k == "Set-Cookie" && v.starts_with("__Host-pl_staff="))
+        .expect("session cookie");
+    assert!(
+        session.1.contains("; Secure") && session.1.contains("HttpOnly"),
+        "{}",
+        session.1
+    );
+    t.get("/").assert_status(200).assert_contains("Inbox");
+    // A cookie without the prefix is not taken for the real one.
+    let value = t.cookies.remove("__Host-pl_staff").unwrap();
+    t.cookies.insert("pl_staff".into(), value);
+    t.get("/").assert_status(303);
 }
 
 #[test]

@@ -473,3 +473,137 @@ fn a_second_signal_exits_at_once() {
     assert!(started.elapsed() < Duration::from_secs(2));
     let _ = s.shutdown(Shutdown::Both);
 }
+
+#[test]
+fn forms_are_limited_to_1_mib_and_uploads_to_the_upload_limit() {
+    let server = Server::start(&[]);
+    let addr = server.addr;
+    let mut s = connect(addr);
+    s.write_all(format!("POST /login HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n", 2 << 20).as_bytes()).unwrap();
+    let (head, _) = read_response_from(&mut s, false).unwrap();
+    assert!(head.starts_with("HTTP/1.1 413"), "a 2 MiB form: {head}");
+    // A 2 MiB multipart body is within the 10 MiB upload limit: it is read and reaches the app
+    // (which answers with an HTML page; the connection layer's refusals are plain text).
+    let mut s = connect(addr);
+    let body = vec![b'x'; 2 << 20];
+    s.write_all(format!("POST /login HTTP/1.1\r\nHost: {addr}\r\nContent-Type: multipart/form-data; boundary=zz\r\nContent-Length: {}\r\n\r\n", body.len()).as_bytes()).unwrap();
+    s.write_all(&body).unwrap();
+    let (head, _) = read_response_from(&mut s, false).unwrap();
+    assert!(head.to_ascii_lowercase().contains("content-type: text/html"), "a 2 MiB upload: {head}");
+}
+
+#[test]
+fn a_client_that_stops_reading_is_disconnected() {
+    let server = Server::start(&[("PORCHLIGHT_SERVER_IDLE_TIMEOUT_SECS", "2")]);
+    let addr = server.addr;
+    let mut s = connect(addr);
+    // Thousands of pipelined requests for a page of several KB, and never a byte read: the
+    // answers fill the socket buffers and the server's writes stall.
+    let request = get("/login", addr);
+    let burst: String = std::iter::repeat_n(request.as_str(), 200).collect();
+    let n_bursts = 25;
+    for _ in 0..n_bursts {
+        if s.write_all(burst.as_bytes()).is_err() {
+            break;
+        }
+    }
+    std::thread::sleep(Duration::from_secs(5));
+    // Now read everything: a server that gave up sends fewer answers than asked for, then closes.
+    s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+    let mut answers = 0usize;
+    let ended = loop {
+        match read_response_from(&mut s, false) {
+            Ok(_) => answers += 1,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                break false;
+            }
+            Err(_) => break true,
+        }
+    };
+    assert!(
+        ended && answers < 200 * n_bursts,
+        "the stalled connection stayed open ({answers} answers)"
+    );
+    // And the server is fine.
+    let mut fresh = connect(addr);
+    fresh.write_all(get("/healthz", addr).as_bytes()).unwrap();
+    assert!(
+        read_response_from(&mut fresh, false)
+            .unwrap()
+            .0
+            .starts_with("HTTP/1.1 200")
+    );
+}
+
+#[test]
+fn shutdown_is_bounded_by_the_grace_period() {
+    let mut server = Server::start(&[("PORCHLIGHT_SERVER_SHUTDOWN_GRACE_SECS", "1")]);
+    let addr = server.addr;
+    // A request that will never complete on its own.
+    let mut s = connect(addr);
+    s.write_all(
+        format!("POST /login HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 1000\r\n\r\nabc")
+            .as_bytes(),
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let started = Instant::now();
+    server.signal("TERM");
+    let code = server.wait_exit(Duration::from_secs(10));
+    assert_eq!(code, Some(0), "output:\n{}", server.printed());
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn trusted_proxies_alone_may_name_the_client() {
+    // Behind a trusted proxy, throttling goes by the address the proxy reports.
+    for (trusted, third_attempt) in [("127.0.0.1", "HTTP/1.1 401"), ("10.9.9.9", "HTTP/1.1 429")] {
+        let server = Server::start(&[
+            ("PORCHLIGHT_SERVER_TRUSTED_PROXIES", trusted),
+            ("PORCHLIGHT_LOGIN_MAX_FAILURES_PER_IP", "2"),
+        ]);
+        let addr = server.addr;
+        let mut s = connect(addr);
+        s.write_all(get("/login", addr).as_bytes()).unwrap();
+        let (head, body) = read_response_from(&mut s, false).unwrap();
+        let cookie = head
+            .lines()
+            .find_map(|l| l.strip_prefix("set-cookie: "))
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_string();
+        let token = csrf_from(&String::from_utf8_lossy(&body));
+        let attempt = |client: &str, email: &str| {
+            let form =
+                format!("csrf_token={token}&email={email}%40example.com&password=wrong+password");
+            let mut s = connect(addr);
+            s.write_all(format!("POST /login HTTP/1.1\r\nHost: {addr}\r\nCookie: {cookie}\r\nX-Forwarded-For: 198.51.100.1, {client}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}", form.len()).as_bytes()).unwrap();
+            read_response_from(&mut s, false)
+                .unwrap()
+                .0
+                .lines()
+                .next()
+                .unwrap()
+                .to_string()
+        };
+        assert_eq!(attempt("203.0.113.1", "a"), "HTTP/1.1 401 Unauthorized");
+        assert_eq!(attempt("203.0.113.1", "b"), "HTTP/1.1 401 Unauthorized");
+        // A different client behind the proxy: its own count if the proxy is trusted; the same
+        // count (the TCP peer's) if it is not.
+        assert!(
+            attempt("203.0.113.2", "c").starts_with(third_attempt),
+            "trusted = {trusted}"
+        );
+    }
+}

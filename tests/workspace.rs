@@ -456,3 +456,170 @@ fn static_assets_are_versioned_and_cached() {
     assert!(css.header("Cache-Control").unwrap().contains("immutable"));
     t.get("/assets/x/nope.css").assert_status(404);
 }
+
+#[test]
+fn two_people_editing_one_ticket_do_not_undo_each_other() {
+    let mut t = TestApp::admin();
+    t.create_project("ACME", "Acme");
+    let r = t.create_ticket("ACME", "Shared ticket", "");
+    let path = format!("/tickets/{r}/update");
+    // Both open the page while the ticket is Open / Normal; A changes the status, then B (with
+    // the same, now stale, form) changes the priority.
+    let orig = [
+        ("orig_status", "open"),
+        ("orig_priority", "normal"),
+        ("orig_assignee", ""),
+        ("orig_expected_by", ""),
+    ];
+    let mut a: Vec<(&str, &str)> = vec![
+        ("status", "resolved"),
+        ("priority", "normal"),
+        ("assignee", ""),
+        ("expected_by", ""),
+    ];
+    a.extend(orig);
+    t.post(&path, &a).assert_status(303);
+    let mut b: Vec<(&str, &str)> = vec![
+        ("status", "open"),
+        ("priority", "urgent"),
+        ("assignee", ""),
+        ("expected_by", ""),
+    ];
+    b.extend(orig);
+    t.post(&path, &b).assert_status(303);
+    let page = t.get(&format!("/tickets/{r}"));
+    page.assert_contains("changed the status from Open to <strong>Resolved</strong>");
+    page.assert_contains("changed the priority from Normal to <strong>Urgent</strong>");
+    page.assert_lacks("from Resolved to");
+    t.get("/?status=resolved").assert_contains("Shared ticket");
+}
+
+#[test]
+fn a_deactivated_assignee_survives_an_unrelated_change() {
+    let mut t = TestApp::admin();
+    t.add_staff("bo@example.com", "Bo Leaving", Role::Agent);
+    let bo = porchlight::store::staff::get_by_email(&t.db, "bo@example.com")
+        .unwrap()
+        .unwrap()
+        .id
+        .to_string();
+    t.create_project("ACME", "Acme");
+    let r = t.create_ticket("ACME", "Assigned ticket", "");
+    let path = format!("/tickets/{r}/update");
+    t.post(
+        &path,
+        &[
+            ("status", "open"),
+            ("priority", "normal"),
+            ("assignee", &bo),
+            ("expected_by", ""),
+        ],
+    )
+    .assert_status(303);
+    t.post(&format!("/staff/{bo}/deactivate"), &[("confirm", "yes")])
+        .assert_status(303);
+    // The page still offers (and selects) the deactivated assignee…
+    let page = t.get(&format!("/tickets/{r}"));
+    page.assert_contains(&format!(
+        "<option value=\"{bo}\" selected>Bo Leaving (deactivated)</option>"
+    ));
+    // …so submitting the form as shown, with only the status changed, keeps them.
+    let orig = [
+        ("orig_status", "open"),
+        ("orig_priority", "normal"),
+        ("orig_assignee", bo.as_str()),
+        ("orig_expected_by", ""),
+    ];
+    let mut form: Vec<(&str, &str)> = vec![
+        ("status", "pending"),
+        ("priority", "normal"),
+        ("assignee", &bo),
+        ("expected_by", ""),
+    ];
+    form.extend(orig);
+    t.post(&path, &form).assert_status(303);
+    let page = t.get(&format!("/tickets/{r}"));
+    page.assert_contains("to <strong>Pending</strong>")
+        .assert_lacks("unassigned");
+}
+
+#[test]
+fn a_refused_form_shows_what_was_typed() {
+    let mut t = TestApp::admin();
+    t.create_project("ACME", "Acme");
+    let r = t.create_ticket("ACME", "Ticket", "");
+    // The form's token no longer matches (e.g. signed in again in another tab).
+    let page = t.post_raw(
+        &format!("/tickets/{r}/reply"),
+        &[
+            ("csrf_token", "stale"),
+            ("reply", "A long careful answer to the client"),
+        ],
+    );
+    page.assert_status(403)
+        .assert_contains("What you typed")
+        .assert_contains(">A long careful answer to the client</textarea>");
+    // The session ended: nothing saved, the text is still offered back.
+    let token = porchlight::auth::csrf::token_for(&t.cookies["pl_csrf"]);
+    t.cookies.remove("pl_staff");
+    let page = t.post_raw(
+        &format!("/tickets/{r}/note"),
+        &[("csrf_token", &token), ("note", "Notes from the call")],
+    );
+    page.assert_status(403)
+        .assert_contains("nothing was saved")
+        .assert_contains(">Notes from the call</textarea>");
+}
+
+#[test]
+fn backup_completes_while_the_database_is_written_and_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let mut t = TestApp::admin();
+    t.create_project("ACME", "Acme");
+    let project = porchlight::store::projects::get_by_key(&t.db, "ACME")
+        .unwrap()
+        .unwrap()
+        .id;
+    let store = t.app.store.clone();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let db = store.connect().unwrap();
+            let mut n = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let subject = format!("written during the backup {n}");
+                let new = porchlight::store::tickets::NewTicket {
+                    project_id: project,
+                    subject: &subject,
+                    body: "x",
+                    priority: porchlight::domain::Priority::Normal,
+                    assignee_id: None,
+                    source: porchlight::domain::Source::Staff,
+                    requester_name: None,
+                    requester_email: None,
+                    created_by: None,
+                    shared: true,
+                    receipt_hash: None,
+                };
+                db.write(|tx| porchlight::store::tickets::insert(tx, &new))
+                    .unwrap();
+                n += 1;
+            }
+            n
+        })
+    };
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let out = t.data_dir().join("copy.sqlite3");
+    t.db.backup_to(&out)
+        .expect("the backup finishes while writes go on");
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    assert!(writer.join().unwrap() > 0);
+    let mode = std::fs::metadata(&out).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "the copy holds password hashes: owner only");
+    let conn = rusqlite::Connection::open(&out).unwrap();
+    let ok: String = conn
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(ok, "ok");
+}

@@ -44,9 +44,20 @@ pub fn end(db: &Db, cookie_value: &str) -> Result<()> {
     db.write(|tx| store::sessions::delete(tx, &id.hash()))
 }
 
+/// A cookie's name on the wire. Under https it gets the `__Host-` prefix: browsers then accept
+/// it only with `Secure`, `Path=/` and no `Domain`, so a sibling subdomain cannot plant one.
+pub fn cookie_name(config: &Config, name: &str) -> String {
+    if config.is_https() {
+        format!("__Host-{name}")
+    } else {
+        name.to_string()
+    }
+}
+
 /// A `Set-Cookie` value: HttpOnly, SameSite=Lax, Path=/, Secure on https. `max_age` of
 /// `Some(0)` deletes the cookie; `None` makes it last for the browser session.
 pub fn cookie(config: &Config, name: &str, value: &str, max_age: Option<u64>) -> String {
+    let name = cookie_name(config, name);
     let mut c = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
     if config.is_https() {
         c.push_str("; Secure");

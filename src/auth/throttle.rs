@@ -21,9 +21,22 @@ pub fn blocked_for(r: &impl Reader, scope: &str, limit: Limit, now: i64) -> Resu
     Ok(Some((until - now).max(1)))
 }
 
-/// Counts one event against `scope`.
-pub fn record(tx: &Tx<'_>, scope: &str) -> Result<()> {
+/// Counts one event against `scope`; returns its id.
+pub fn record(tx: &Tx<'_>, scope: &str) -> Result<i64> {
     store::throttle::record(tx, scope)
+}
+
+/// The part of a client address throttles count by: the whole IPv4 address, but an IPv6 /64 —
+/// one subscriber usually holds a whole /64 and could otherwise rotate through it.
+pub fn client_key(ip: std::net::IpAddr) -> String {
+    match ip {
+        std::net::IpAddr::V6(v6) if v6.to_ipv4_mapped().is_none() => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        std::net::IpAddr::V6(v6) => v6.to_ipv4_mapped().expect("checked").to_string(),
+        v4 => v4.to_string(),
+    }
 }
 
 /// "5 minutes", rounded up, for "try again in …" messages.
@@ -39,6 +52,23 @@ pub fn minutes_text(secs: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn client_keys() {
+        assert_eq!(client_key("203.0.113.9".parse().unwrap()), "203.0.113.9");
+        assert_eq!(
+            client_key("2001:db8:1:2:aaaa::1".parse().unwrap()),
+            "2001:db8:1:2::/64"
+        );
+        assert_eq!(
+            client_key("2001:db8:1:2:bbbb::7".parse().unwrap()),
+            "2001:db8:1:2::/64"
+        );
+        assert_eq!(
+            client_key("::ffff:203.0.113.9".parse().unwrap()),
+            "203.0.113.9"
+        );
+    }
 
     #[test]
     fn minutes_round_up() {

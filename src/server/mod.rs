@@ -16,13 +16,17 @@
 //! for another. Handlers stay synchronous: each request is sent to one of N worker threads that
 //! own a SQLite connection each, and the response comes back over a oneshot channel.
 //!
-//! Limits, all from `[server]` in the config: a connection with no complete request head within
-//! `idle_timeout_secs` is closed (idle keep-alive and slow-header clients alike); a body must
-//! arrive within `body_timeout_secs` (else 408) and fit `upload_limit_mb` (else 413, decided from
-//! `Content-Length` before anything is read); headers over 16 KiB get 431; at most
-//! `max_connections` are open at once. SIGTERM/SIGINT stop accepting, let requests in flight
-//! finish for up to `shutdown_grace_secs`, then return; a second signal exits at once.
+//! Limits, from `[server]` in the config: a connection with no complete request head within
+//! `idle_timeout_secs` is closed (idle keep-alive and slow-header clients alike), and so is one
+//! whose client stops reading our responses for as long (`timed_io`); a body must arrive within
+//! `body_timeout_secs` (else 408) and fit its limit — 1 MiB for forms, `upload_limit_mb` for
+//! multipart uploads (else 413, decided from `Content-Length` before anything is read); bodies
+//! held in memory at once share a budget, so many clients cannot add up to more than it; headers
+//! over 16 KiB get 431; at most `max_connections` are open at once. SIGTERM/SIGINT stop
+//! accepting, let requests in flight finish for up to `shutdown_grace_secs`, then return; a
+//! second signal exits at once.
 
+mod timed_io;
 mod worker;
 
 use std::convert::Infallible;
@@ -33,7 +37,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
-use hyper::header::{CONNECTION, CONTENT_LENGTH, HeaderValue};
+use hyper::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, TRANSFER_ENCODING};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
@@ -49,28 +53,45 @@ use worker::{Job, Pool};
 /// Largest request head (request line + headers) accepted; more gets 431.
 pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 
+/// How long workers may take to finish after the connections are gone, before giving up.
+const WORKER_STOP_DEADLINE: Duration = Duration::from_secs(5);
+
 /// Settings the connection layer needs, copied out of the config once.
-#[derive(Clone)]
 struct Limits {
     idle_timeout: Duration,
     body_timeout: Duration,
-    body_limit: usize,
-    trust_forwarded_for: bool,
+    /// Multipart (upload) bodies.
+    upload_limit: usize,
+    /// Every other body: url-encoded forms are small.
+    form_limit: usize,
+    /// Request bodies held in memory at once, in KiB, across all connections.
+    body_budget: Arc<Semaphore>,
+    trusted_proxies: Vec<Cidr>,
 }
 
 /// Serves `app` on `listener` until SIGTERM or SIGINT, then drains and returns.
 pub fn run(app: Arc<App>, listener: std::net::TcpListener) -> Result<()> {
     raise_fd_limit();
     let config = &app.config;
+    let upload_limit = config.upload_limit_bytes();
+    let budget_kib = (4 * upload_limit).max(64 << 20) >> 10;
     let limits = Limits {
         idle_timeout: Duration::from_secs(config.server.idle_timeout_secs),
         body_timeout: Duration::from_secs(config.server.body_timeout_secs),
-        body_limit: config.upload_limit_bytes(),
-        trust_forwarded_for: config.server.trust_forwarded_for,
+        upload_limit,
+        form_limit: crate::web::FORM_LIMIT.min(upload_limit),
+        body_budget: Arc::new(Semaphore::new(budget_kib)),
+        trusted_proxies: config
+            .server
+            .trusted_proxies
+            .iter()
+            .filter_map(|p| Cidr::parse(p))
+            .collect(),
     };
     let grace = Duration::from_secs(config.server.shutdown_grace_secs);
     let max_connections = config.server.max_connections;
     let pool = Pool::start(Arc::clone(&app), config.workers())?;
+    exit_on_second_signal();
 
     let io_threads = std::thread::available_parallelism()
         .map(|n| n.get())
@@ -92,10 +113,52 @@ pub fn run(app: Arc<App>, listener: std::net::TcpListener) -> Result<()> {
         max_connections,
         grace,
     ));
-    // Stop the runtime first (it may still hold job senders), then let workers finish their jobs.
+    // Dropping the runtime drops what is left of the connections; queued jobs whose client is
+    // gone are then skipped by the workers.
     runtime.shutdown_timeout(Duration::from_secs(1));
-    pool.join();
+    if !pool.join_within(WORKER_STOP_DEADLINE) {
+        return Err(Error::Other(format!(
+            "request handlers still running {}s after the connections closed; exiting without a final checkpoint",
+            WORKER_STOP_DEADLINE.as_secs()
+        )));
+    }
     result
+}
+
+/// Counts SIGTERM/SIGINT on a thread and runtime of its own (so it outlives the server's
+/// runtime): the first is the server's cue to drain; the second exits at once, whatever is
+/// still running.
+fn exit_on_second_signal() {
+    let spawned = std::thread::Builder::new()
+        .name("porchlight-signals".into())
+        .spawn(|| {
+            use tokio::signal::unix::{SignalKind, signal};
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            rt.block_on(async {
+                let (Ok(mut term), Ok(mut int)) = (
+                    signal(SignalKind::terminate()),
+                    signal(SignalKind::interrupt()),
+                ) else {
+                    return;
+                };
+                for _ in 0..2 {
+                    tokio::select! {
+                        _ = term.recv() => {},
+                        _ = int.recv() => {},
+                    }
+                }
+                log::warn!("second signal: exiting immediately");
+                std::process::exit(130);
+            });
+        });
+    if let Err(e) = spawned {
+        log::warn!("could not watch for a second signal: {e}");
+    }
 }
 
 async fn accept_loop(
@@ -147,9 +210,10 @@ async fn accept_loop(
         // when written, so there is nothing to coalesce: send at once.
         let _ = stream.set_nodelay(true);
         let jobs = jobs.clone();
+        let io = timed_io::TimedIo::new(stream, limits.idle_timeout);
         let limits = Arc::clone(&limits);
         let service = service_fn(move |req| handle(req, peer, jobs.clone(), Arc::clone(&limits)));
-        let conn = graceful.watch(builder.serve_connection(TokioIo::new(stream), service));
+        let conn = graceful.watch(builder.serve_connection(TokioIo::new(io), service));
         tokio::spawn(async move {
             if let Err(e) = conn.await {
                 log::debug!("connection from {peer}: {e}");
@@ -163,15 +227,6 @@ async fn accept_loop(
         grace.as_secs()
     );
     drop(listener);
-    tokio::spawn(async move {
-        // A second signal means "now".
-        tokio::select! {
-            _ = sigterm.recv() => {},
-            _ = sigint.recv() => {},
-        }
-        log::warn!("second signal: exiting immediately");
-        std::process::exit(130);
-    });
     if tokio::time::timeout(grace, graceful.shutdown())
         .await
         .is_err()
@@ -191,39 +246,65 @@ async fn handle(
     jobs: worker::Sender,
     limits: Arc<Limits>,
 ) -> std::result::Result<Response<Full<Bytes>>, Infallible> {
+    let too_large = || {
+        plain(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "Request body too large\n",
+            true,
+        )
+    };
+    let is_upload = req
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"));
+    let limit = if is_upload {
+        limits.upload_limit
+    } else {
+        limits.form_limit
+    };
     let declared = req
         .headers()
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limits.body_limit as u64) {
+    if declared.is_some_and(|n| n > limit as u64) {
         // Decided before reading a byte of the body (no "100 Continue" is sent either).
-        return Ok(plain(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "Request body too large\n",
-            true,
-        ));
+        return Ok(too_large());
     }
-    let client = client_addr(&req, peer, limits.trust_forwarded_for);
+    let client = client_addr(&req, peer, &limits.trusted_proxies);
     let (parts, body) = req.into_parts();
-    let body = match tokio::time::timeout(
-        limits.body_timeout,
-        Limited::new(body, limits.body_limit).collect(),
-    )
-    .await
-    {
-        Ok(Ok(collected)) => collected.to_bytes(),
-        Ok(Err(e))
+    let has_body = declared.is_some_and(|n| n > 0) || parts.headers.contains_key(TRANSFER_ENCODING);
+    // Reserve the body's room in the shared budget (a chunked body reserves its limit) and keep
+    // it until the response exists: waiting here is how an overload queues instead of swapping.
+    let reserve_kib = if has_body {
+        (declared.map_or(limit, |n| n as usize).div_ceil(1024)).max(1)
+    } else {
+        0
+    };
+    let collect = async {
+        let permit = if reserve_kib > 0 {
+            Some(
+                Arc::clone(&limits.body_budget)
+                    .acquire_many_owned(reserve_kib as u32)
+                    .await
+                    .expect("never closed"),
+            )
+        } else {
+            None
+        };
+        let collected = Limited::new(body, limit).collect().await;
+        (permit, collected)
+    };
+    let (_body_permit, body) = match tokio::time::timeout(limits.body_timeout, collect).await {
+        Ok((permit, Ok(collected))) => (permit, Vec::from(collected.to_bytes())),
+        Ok((_, Err(e)))
             if e.downcast_ref::<http_body_util::LengthLimitError>()
                 .is_some() =>
         {
-            return Ok(plain(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "Request body too large\n",
-                true,
-            ));
+            return Ok(too_large());
         }
-        Ok(Err(e)) => {
+        Ok((_, Err(e))) => {
             log::debug!("reading a request body from {peer}: {e}");
             return Ok(plain(StatusCode::BAD_REQUEST, "Bad request body\n", true));
         }
@@ -256,7 +337,7 @@ async fn handle(
                 .map(|v| (k.as_str().to_string(), v.to_string()))
         })
         .collect();
-    let request = rouille::Request::fake_http_from(client, method, url, headers, body.to_vec());
+    let request = rouille::Request::fake_http_from(client, method, url, headers, body);
 
     let (reply, response) = tokio::sync::oneshot::channel();
     if jobs.send(Job { request, reply }).await.is_err() {
@@ -288,11 +369,11 @@ async fn handle(
     Ok(out)
 }
 
-/// The client's address: the TCP peer, or — behind a trusted proxy — the last address in
-/// `X-Forwarded-For` (the one the proxy itself appended).
-fn client_addr<B>(req: &Request<B>, peer: SocketAddr, trust_forwarded_for: bool) -> SocketAddr {
-    if trust_forwarded_for {
-        // Only the last entry was written by our proxy; anything before it came from the client.
+/// The client's address: the TCP peer, or — when the peer is a trusted reverse proxy — the last
+/// address in `X-Forwarded-For` (the one that proxy appended; anything before it came from the
+/// client and could be made up).
+fn client_addr<B>(req: &Request<B>, peer: SocketAddr, trusted_proxies: &[Cidr]) -> SocketAddr {
+    if trusted_proxies.iter().any(|c| c.contains(peer.ip())) {
         let forwarded = req
             .headers()
             .get_all("x-forwarded-for")
@@ -306,6 +387,49 @@ fn client_addr<B>(req: &Request<B>, peer: SocketAddr, trust_forwarded_for: bool)
         }
     }
     peer
+}
+
+/// An address or network: `127.0.0.1`, `::1`, `172.16.0.0/12`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Cidr {
+    net: IpAddr,
+    prefix: u8,
+}
+
+impl Cidr {
+    pub fn parse(s: &str) -> Option<Cidr> {
+        let (ip, prefix) = match s.trim().split_once('/') {
+            Some((ip, prefix)) => (ip.parse::<IpAddr>().ok()?, prefix.parse::<u8>().ok()?),
+            None => {
+                let ip = s.trim().parse::<IpAddr>().ok()?;
+                (ip, if ip.is_ipv4() { 32 } else { 128 })
+            }
+        };
+        let max = if ip.is_ipv4() { 32 } else { 128 };
+        (prefix <= max).then_some(Cidr { net: ip, prefix })
+    }
+
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+            v4 => v4,
+        };
+        match (self.net, ip) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u32::from(net) & mask == u32::from(ip) & mask
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u128::from(net) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        }
+    }
 }
 
 fn plain(status: StatusCode, text: &'static str, close: bool) -> Response<Full<Bytes>> {
@@ -344,4 +468,30 @@ fn raise_fd_limit() {
 /// Binds the listening socket (separate from `run` so the caller can print the address first).
 pub fn bind(addr: SocketAddr) -> Result<std::net::TcpListener> {
     std::net::TcpListener::bind(addr).map_err(|e| Error::Io(format!("listening on {addr}"), e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Cidr;
+
+    #[test]
+    fn networks() {
+        let local = Cidr::parse("127.0.0.1").unwrap();
+        assert!(local.contains("127.0.0.1".parse().unwrap()));
+        assert!(!local.contains("127.0.0.2".parse().unwrap()));
+        assert!(local.contains("::ffff:127.0.0.1".parse().unwrap()));
+        let docker = Cidr::parse("172.16.0.0/12").unwrap();
+        assert!(docker.contains("172.20.1.2".parse().unwrap()));
+        assert!(!docker.contains("172.32.0.1".parse().unwrap()));
+        let v6 = Cidr::parse("fd00::/8").unwrap();
+        assert!(v6.contains("fd12::1".parse().unwrap()));
+        assert!(!v6.contains("fe80::1".parse().unwrap()));
+        assert!(
+            Cidr::parse("0.0.0.0/0")
+                .unwrap()
+                .contains("8.8.8.8".parse().unwrap())
+        );
+        assert_eq!(Cidr::parse("10.0.0.0/33"), None);
+        assert_eq!(Cidr::parse("nonsense"), None);
+    }
 }

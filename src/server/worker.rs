@@ -57,6 +57,11 @@ impl Pool {
                             .unwrap_or_else(|e| e.into_inner())
                             .blocking_recv();
                         let Some(job) = job else { break };
+                        if job.reply.is_closed() {
+                            // The client is gone (disconnected, or shut down with the server):
+                            // don't run work nobody will see — nor repeat it if they retry.
+                            continue;
+                        }
                         let response = app.handle(&db, &job.request);
                         let _ = job.reply.send(prepare(response));
                     }
@@ -74,12 +79,21 @@ impl Pool {
         self.sender.clone().expect("pool is running")
     }
 
-    /// Closes the queue and waits for the workers to finish the jobs already in it.
-    pub fn join(mut self) {
+    /// Closes the queue and waits up to `deadline` for the workers to finish what they are
+    /// doing; `false` when some are still busy then.
+    pub fn join_within(mut self, deadline: std::time::Duration) -> bool {
         self.sender = None;
-        for t in self.threads.drain(..) {
-            let _ = t.join();
-        }
+        let threads: Vec<_> = self.threads.drain(..).collect();
+        let (done, finished) = std::sync::mpsc::channel();
+        let _ = std::thread::Builder::new()
+            .name("porchlight-join".into())
+            .spawn(move || {
+                for t in threads {
+                    let _ = t.join();
+                }
+                let _ = done.send(());
+            });
+        finished.recv_timeout(deadline).is_ok()
     }
 }
 

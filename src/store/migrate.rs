@@ -48,6 +48,11 @@ pub fn run(db: &Db, path: &Path) -> Result<()> {
             let version = index + 1;
             let apply = || -> rusqlite::Result<()> {
                 conn.execute_batch("BEGIN IMMEDIATE")?;
+                // Another process may have applied it since we looked: re-check under the lock.
+                let now_at: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+                if now_at as usize >= version {
+                    return conn.execute_batch("COMMIT");
+                }
                 conn.execute_batch(sql)?;
                 conn.execute_batch(&format!("PRAGMA user_version = {version}"))?;
                 conn.execute_batch("COMMIT")

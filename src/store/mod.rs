@@ -182,11 +182,24 @@ impl Db {
 
     /// Copies the live database to `out` with SQLite's online backup API (consistent while
     /// other connections write), then runs `PRAGMA integrity_check` on the copy.
+    ///
+    /// The file is created readable by its owner only: it holds password hashes.
     pub fn backup_to(&self, out: &Path) -> Result<()> {
+        create_private_file(out)?;
         let mut dest = Connection::open(out)?;
         {
-            let backup = rusqlite::backup::Backup::new(&self.conn, &mut dest)?;
-            backup.run_to_completion(256, Duration::from_millis(5), None)?;
+            // Why one step (-1): copying in slices restarts whenever another connection writes,
+            // so on a busy server a sliced backup never finished. One step copies one
+            // consistent WAL snapshot without blocking writers.
+            use rusqlite::backup::{Backup, StepResult};
+            let backup = Backup::new(&self.conn, &mut dest)?;
+            loop {
+                match backup.step(-1)? {
+                    StepResult::Done => break,
+                    // Busy or locked by another process: wait a moment and try again.
+                    _ => std::thread::sleep(Duration::from_millis(20)),
+                }
+            }
         }
         let verdict: String = dest.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
         if verdict != "ok" {
@@ -206,6 +219,18 @@ impl Db {
             Ok(conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?)
         })
     }
+}
+
+/// Creates `path` as an empty file with mode 0600; fails if it exists.
+fn create_private_file(path: &Path) -> Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .io_context(|| format!("creating {}", path.display()))?;
+    Ok(())
 }
 
 /// True when `e` is a UNIQUE constraint violation (e.g. a duplicate email or project key).

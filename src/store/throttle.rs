@@ -14,10 +14,18 @@ pub fn count_since(r: &impl Reader, scope: &str, since: i64) -> Result<(u32, Opt
     Ok(stmt.query_row(params![scope, since], |row| Ok((row.get(0)?, row.get(1)?)))?)
 }
 
-pub fn record(tx: &Tx<'_>, scope: &str) -> Result<()> {
+/// Records an event; returns its id (to take it back with `delete`).
+pub fn record(tx: &Tx<'_>, scope: &str) -> Result<i64> {
     tx.conn
         .prepare_cached("INSERT INTO throttle_events (scope, at) VALUES (?1, ?2)")?
         .execute(params![scope, tx.now])?;
+    Ok(tx.conn.last_insert_rowid())
+}
+
+/// Takes one event back (an attempt that turned out fine).
+pub fn delete(tx: &Tx<'_>, id: i64) -> Result<()> {
+    tx.conn
+        .execute("DELETE FROM throttle_events WHERE id = ?1", [id])?;
     Ok(())
 }
 

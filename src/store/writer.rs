@@ -38,7 +38,7 @@ pub(crate) struct Writer {
 
 struct State {
     conn: Connection,
-    /// The open group transaction, if any: its outcome cell and how many writes it holds.
+    /// The open group transaction, if any: its outcome cell and how many writes have run in it.
     group: Option<(Outcome, usize)>,
 }
 
@@ -101,17 +101,18 @@ impl Writer {
         if let Err(e) = closed {
             // The savepoint could not be closed cleanly: nothing in this group can be trusted.
             self.abort_group(&mut state, &e.to_string());
+            drop(state); // before re-raising a panic: never poison the writer lock
             return match outcome {
                 Ok(_) => Err(e.into()),
                 Err(panic) => std::panic::resume_unwind(panic),
             };
         }
-        let (cell, members) = state.group.as_mut().expect("a group is open");
-        if kept {
-            *members += 1;
-        }
+        // Every write counts towards the cap, failed ones too: a stream of failing writes must
+        // not keep earlier members of the group waiting.
+        let (cell, writes) = state.group.as_mut().expect("a group is open");
+        *writes += 1;
         let cell = Arc::clone(cell);
-        let full = *members >= MAX_GROUP;
+        let full = *writes >= MAX_GROUP;
         if full || self.queued.load(Ordering::SeqCst) == 0 {
             self.settle(&mut state);
         }
@@ -122,12 +123,13 @@ impl Writer {
             Ok(Err(e)) => return Err(e),
             Err(panic) => std::panic::resume_unwind(panic),
         };
-        // Wait for the group's commit (at once if this thread just made it).
-        let state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        let _state = self
-            .settled
-            .wait_while(state, |_| cell.get().is_none())
-            .unwrap_or_else(|e| e.into_inner());
+        // Wait for the group's commit (at once if this thread just made it). A poisoned lock
+        // is recovered, and the condition re-checked after every wake-up.
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        while cell.get().is_none() {
+            state = self.settled.wait(state).unwrap_or_else(|e| e.into_inner());
+        }
+        drop(state);
         match cell.get().expect("settled") {
             Ok(()) => Ok(value),
             Err(why) => Err(Error::Other(format!("committing a write: {why}"))),

@@ -60,6 +60,11 @@ impl Form {
             .unwrap_or("")
     }
 
+    /// Whether the form has a field `name` at all (even an empty one).
+    pub fn has(&self, name: &str) -> bool {
+        self.fields.iter().any(|(k, _)| k == name)
+    }
+
     /// The value of `name` with surrounding whitespace removed.
     pub fn trimmed(&self, name: &str) -> &str {
         self.get(name).trim()

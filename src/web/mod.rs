@@ -48,7 +48,9 @@ pub struct Ctx<'a> {
 
 impl Ctx<'_> {
     /// A request cookie's value.
+    /// A request cookie's value, by its plain name (the `__Host-` prefix is added under https).
     pub fn cookie(&self, name: &str) -> Option<String> {
+        let name = auth::sessions::cookie_name(&self.app.config, name);
         rouille::input::cookies(self.req)
             .find(|(n, _)| *n == name)
             .map(|(_, v)| v.to_string())

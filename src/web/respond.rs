@@ -77,7 +77,7 @@ pub fn to_login(ctx: &Ctx<'_>) -> Response {
             ctx,
             403,
             "Signed out",
-            "Your session has ended. Sign in again, then repeat what you were doing.",
+            "Your session has ended, so nothing was saved. Sign in again, then repeat what you were doing.",
         )
     }
 }
@@ -132,7 +132,7 @@ fn error_page(ctx: &Ctx<'_>, status: u16, title: &str, message: &str) -> Respons
     // The layout needs what every page has: a signed-in user gets their navigation and a
     // working sign-out button on error pages too.
     let csrf_token = ctx.me.as_ref().map(|_| ctx.csrf_token());
-    let page_ctx = view! { status, title, message, me => ctx.me, csrf_token, nav => "" };
+    let page_ctx = view! { status, title, message, me => ctx.me, csrf_token, nav => "", kept => kept_text(ctx) };
     match ctx.app.templates.render("error.html", page_ctx) {
         Ok(html) => Response::html(html).with_status_code(status),
         Err(e) => {
@@ -143,6 +143,21 @@ fn error_page(ctx: &Ctx<'_>, status: u16, title: &str, message: &str) -> Respons
             Response::text(format!("{title}\n")).with_status_code(status)
         }
     }
+}
+
+/// What the user typed into a refused form (an expired form or session), shown on the error
+/// page so nothing they wrote is lost. Passwords and tokens never come back.
+fn kept_text(ctx: &Ctx<'_>) -> Vec<(String, String)> {
+    ctx.form
+        .values()
+        .into_iter()
+        .filter(|(name, value)| {
+            !value.trim().is_empty()
+                && !name.starts_with("orig_")
+                && name != "next"
+                && name != "website"
+        })
+        .collect()
 }
 
 /// The 500 page: an apology and the request id to quote, nothing else.

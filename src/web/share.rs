@@ -233,7 +233,11 @@ pub fn submit(ctx: &Ctx<'_>, token: &str) -> Result<Response> {
     }
 
     let config = &ctx.app.config;
-    let scope = format!("share:{}:{}", project.id, ctx.client_ip());
+    let scope = format!(
+        "share:{}:{}",
+        project.id,
+        throttle::client_key(ctx.req.remote_addr().ip())
+    );
     let limit = Limit {
         max: config.share.submissions_per_hour,
         window_secs: 3600,

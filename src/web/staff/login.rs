@@ -8,7 +8,6 @@ use rouille::Response;
 
 use crate::auth::throttle::{self, Limit};
 use crate::auth::{passwords, sessions};
-use crate::clock;
 use crate::domain::StaffId;
 use crate::error::Result;
 use crate::store;
@@ -48,38 +47,51 @@ pub fn submit(ctx: &Ctx<'_>) -> Result<Response> {
         return respond::page_with_status(ctx, 422, "staff/login.html", view! { values, errors });
     }
 
-    let now = clock::now();
     let window = config.login.lockout_minutes as i64 * 60;
-    let ip_scope = format!("login-ip:{}", ctx.client_ip());
+    let ip_scope = format!(
+        "login-ip:{}",
+        throttle::client_key(ctx.req.remote_addr().ip())
+    );
     let email_scope = format!("login-email:{email}");
-    let by_ip = throttle::blocked_for(
-        ctx.db,
-        &ip_scope,
-        Limit {
-            max: config.login.max_failures_per_ip,
-            window_secs: window,
-        },
-        now,
-    )?;
-    let by_email = throttle::blocked_for(
-        ctx.db,
-        &email_scope,
-        Limit {
-            max: config.login.max_failures_per_account,
-            window_secs: window,
-        },
-        now,
-    )?;
-    if let Some(wait) = by_ip.max(by_email) {
-        errors.add(
-            "_form",
-            format!(
-                "Too many failed sign-in attempts. Try again in {}.",
-                throttle::minutes_text(wait)
-            ),
-        );
-        return respond::page_with_status(ctx, 429, "staff/login.html", view! { values, errors });
-    }
+    let by_ip = Limit {
+        max: config.login.max_failures_per_ip,
+        window_secs: window,
+    };
+    let by_email = Limit {
+        max: config.login.max_failures_per_account,
+        window_secs: window,
+    };
+    // Check and count the attempt (as a failure, for the IP and the account) in one write,
+    // before the slow password check: concurrent guesses cannot all slip under the limits. A
+    // successful sign-in takes its counts back.
+    let attempt = ctx.db.write(|tx| {
+        let by_ip = throttle::blocked_for(tx, &ip_scope, by_ip, tx.now())?;
+        if let Some(wait) = by_ip.max(throttle::blocked_for(tx, &email_scope, by_email, tx.now())?)
+        {
+            return Ok(Err(wait));
+        }
+        let ip_event = throttle::record(tx, &ip_scope)?;
+        throttle::record(tx, &email_scope)?;
+        Ok(Ok(ip_event))
+    })?;
+    let ip_event = match attempt {
+        Ok(event) => event,
+        Err(wait) => {
+            errors.add(
+                "_form",
+                format!(
+                    "Too many failed sign-in attempts. Try again in {}.",
+                    throttle::minutes_text(wait)
+                ),
+            );
+            return respond::page_with_status(
+                ctx,
+                429,
+                "staff/login.html",
+                view! { values, errors },
+            );
+        }
+    };
 
     let account = store::staff::get_by_email(ctx.db, &email)?;
     let signed_in = match &account {
@@ -90,10 +102,6 @@ pub fn submit(ctx: &Ctx<'_>) -> Result<Response> {
         }
     };
     let Some(staff) = account.filter(|_| signed_in) else {
-        ctx.db.write(|tx| {
-            throttle::record(tx, &ip_scope)?;
-            throttle::record(tx, &email_scope)
-        })?;
         log::info!("failed staff sign-in from {}", ctx.client_ip());
         errors.add(
             "_form",
@@ -102,8 +110,10 @@ pub fn submit(ctx: &Ctx<'_>) -> Result<Response> {
         return respond::page_with_status(ctx, 401, "staff/login.html", view! { values, errors });
     };
 
-    ctx.db
-        .write(|tx| store::throttle::clear(tx, &email_scope))?;
+    ctx.db.write(|tx| {
+        store::throttle::delete(tx, ip_event)?;
+        store::throttle::clear(tx, &email_scope)
+    })?;
     sign_in(ctx, staff.id)?;
     log::info!("staff {} signed in", staff.id);
     Ok(respond::redirect(safe_next(next).unwrap_or("/")))

@@ -23,9 +23,14 @@ pub fn url_with(path: &str, params: &[(&str, String)]) -> String {
     }
 }
 
-/// A `next=` target is followed only when it is a path on this site (no open redirect).
+/// A `next=` target is followed only when it is a plain path on this site (no open redirect).
+/// Browsers drop tabs and newlines from URLs and treat `\` like `/`, so `/\t/evil.example`
+/// would become `//evil.example`: any such character disqualifies the target.
 pub fn safe_next(next: &str) -> Option<&str> {
-    (next.starts_with('/') && !next.starts_with("//") && !next.starts_with("/\\")).then_some(next)
+    let plain = next
+        .chars()
+        .all(|c| !c.is_control() && !c.is_whitespace() && c != '\\');
+    (plain && next.starts_with('/') && !next.starts_with("//")).then_some(next)
 }
 
 #[cfg(test)]
@@ -49,5 +54,9 @@ mod tests {
         assert_eq!(safe_next("/tickets/A-1"), Some("/tickets/A-1"));
         assert_eq!(safe_next("//evil.example"), None);
         assert_eq!(safe_next("https://evil.example"), None);
+        assert_eq!(safe_next("/\t/evil.example"), None);
+        assert_eq!(safe_next("/\n/evil.example"), None);
+        assert_eq!(safe_next("/\\evil.example"), None);
+        assert_eq!(safe_next("/ /evil.example"), None);
     }
 }

@@ -60,7 +60,13 @@ pub fn submit(ctx: &Ctx<'_>, token: &str) -> Result<Response> {
             return Ok(None);
         }
         store::tokens::delete_kind(tx, KIND_SETUP)?;
-        Ok(accounts::insert_staff(tx, &input, &hash)?.ok())
+        // An insert refused for any reason rolls the whole write back: the token stays usable.
+        match accounts::insert_staff(tx, &input, &hash)? {
+            Ok(id) => Ok(Some(id)),
+            Err(errors) => Err(crate::error::Error::Other(format!(
+                "creating the first admin: {errors}"
+            ))),
+        }
     })?;
     let Some(staff_id) = created else {
         return Ok(respond::not_found(ctx));

@@ -142,7 +142,15 @@ fn render_ticket(
             .map(Entry::Event),
     );
     entries.sort_by_key(|e| e.at()); // stable: comments before events at the same second
-    let staff = store::staff::list_active(ctx.db)?;
+    let mut staff = store::staff::list_active(ctx.db)?;
+    // A deactivated assignee stays selectable, or saving any other field would unassign them.
+    if let Some(id) = ticket
+        .assignee_id
+        .filter(|id| !staff.iter().any(|s| s.id == *id))
+        && let Some(inactive) = store::staff::get(ctx.db, id)?
+    {
+        staff.push(inactive);
+    }
     let project = store::projects::get(ctx.db, ticket.project_id)?;
     let share_enabled = project.as_ref().is_some_and(|p| p.share.enabled);
     let page_ctx = view! {
@@ -222,35 +230,62 @@ pub fn add_comment(
 }
 
 /// Changes status, priority, assignee and the expected-by date.
+///
+/// The form carries the values it was shown with (`orig_*`); only fields the user changed are
+/// applied, onto the ticket as it is at the moment of writing. Two people editing one ticket at
+/// once therefore don't undo each other's changes.
 pub fn update(ctx: &Ctx<'_>, me: &Staff, reference: &str) -> Result<Response> {
     let Some(ticket) = load(ctx, reference)? else {
         return Ok(respond::not_found(ctx));
     };
     let form = &ctx.form;
-    let mut errors = Errors::default();
-    let status = Status::parse(form.get("status"));
-    if status.is_none() {
-        errors.add("status", "Choose a status.");
-    }
-    let priority = Priority::parse(form.get("priority"));
-    if priority.is_none() {
-        errors.add("priority", "Choose a priority.");
-    }
-    let assignee = parse_assignee(ctx, form.get("assignee"), &mut errors)?;
-    let expected_by = match form.trimmed("expected_by") {
-        "" => None,
-        raw => match clock::parse_date(raw) {
-            Some(date) => Some(date.to_string()),
-            None => {
-                errors.add(
-                    "expected_by",
-                    "Enter a date as YYYY-MM-DD, or leave it empty.",
-                );
-                None
-            }
-        },
+    // Without the `orig_*` fields (an old form), every field counts as changed.
+    let changed = |field: &str| {
+        let orig = format!("orig_{field}");
+        !form.has(&orig) || form.get(field) != form.get(&orig)
     };
-    let (Some(status), Some(priority), true) = (status, priority, errors.is_empty()) else {
+    let mut errors = Errors::default();
+    let status = if changed("status") {
+        let parsed = Status::parse(form.get("status"));
+        if parsed.is_none() {
+            errors.add("status", "Choose a status.");
+        }
+        parsed
+    } else {
+        None
+    };
+    let priority = if changed("priority") {
+        let parsed = Priority::parse(form.get("priority"));
+        if parsed.is_none() {
+            errors.add("priority", "Choose a priority.");
+        }
+        parsed
+    } else {
+        None
+    };
+    let assignee = if changed("assignee") {
+        Some(parse_assignee(ctx, form.get("assignee"), &mut errors)?)
+    } else {
+        None
+    };
+    let expected_by = if changed("expected_by") {
+        match form.trimmed("expected_by") {
+            "" => Some(None),
+            raw => match clock::parse_date(raw) {
+                Some(date) => Some(Some(date.to_string())),
+                None => {
+                    errors.add(
+                        "expected_by",
+                        "Enter a date as YYYY-MM-DD, or leave it empty.",
+                    );
+                    None
+                }
+            },
+        }
+    } else {
+        None
+    };
+    if !errors.is_empty() {
         return render_ticket(
             ctx,
             me,
@@ -259,23 +294,25 @@ pub fn update(ctx: &Ctx<'_>, me: &Staff, reference: &str) -> Result<Response> {
             crate::render::to_value(&form.values()),
             errors,
         );
-    };
-    let update = TicketUpdate {
-        status,
-        priority,
-        assignee_id: assignee,
-        expected_by,
+    }
+    let actor = Actor {
+        staff_id: Some(me.id),
+        name: &me.name,
     };
     let changed = ctx.db.write(|tx| {
-        store::tickets::update(
-            tx,
-            &ticket,
-            &update,
-            &Actor {
-                staff_id: Some(me.id),
-                name: &me.name,
-            },
-        )
+        let Some(current) = store::tickets::get_by_ref(tx, &ticket.project_key, ticket.number)?
+        else {
+            return Ok(0);
+        };
+        let update = TicketUpdate {
+            status: status.unwrap_or(current.status),
+            priority: priority.unwrap_or(current.priority),
+            assignee_id: assignee.unwrap_or(current.assignee_id),
+            expected_by: expected_by
+                .clone()
+                .unwrap_or_else(|| current.expected_by.clone()),
+        };
+        store::tickets::update(tx, &current, &update, &actor)
     })?;
     let message = if changed == 0 {
         "Nothing changed."
