@@ -32,7 +32,9 @@ trap cleanup EXIT
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo 18080)
 BASE="http://127.0.0.1:$PORT"
 echo "Seeding a demo workspace with $TICKETS tickets…" >&2
-PORCHLIGHT_LOG_LEVEL=warn PORCHLIGHT_SHARE_SUBMISSIONS_PER_HOUR=1000000000 \
+# wrk plays many visitors behind a trusted local proxy (a random X-Forwarded-For per request),
+# and the per-visitor submission throttle is raised so no visitor hits it.
+PORCHLIGHT_LOG_LEVEL=warn PORCHLIGHT_SHARE_SUBMISSIONS_PER_HOUR=1000000 PORCHLIGHT_SERVER_TRUSTED_PROXIES=127.0.0.1 \
   "$BIN" demo --tickets "$TICKETS" --data-dir "$WORK/data" --listen "127.0.0.1:$PORT" >"$WORK/demo.out" 2>&1 &
 PID=$!
 for _ in $(seq 1 600); do
@@ -62,6 +64,15 @@ local cookie = os.getenv("COOKIE")
 if cookie and cookie ~= "" then wrk.headers["Cookie"] = cookie end
 local origin = os.getenv("ORIGIN")
 if origin then wrk.headers["Origin"] = origin end
+local visitors = os.getenv("VISITORS")
+if visitors and visitors ~= "" then
+  -- Each request from a different visitor, as the proxy in front would report it.
+  math.randomseed(os.time())
+  request = function()
+    wrk.headers["X-Forwarded-For"] = string.format("10.%d.%d.%d", math.random(0, 255), math.random(0, 255), math.random(1, 254))
+    return wrk.format()
+  end
+end
 done = function(summary, latency, requests)
   local non2xx = summary.errors.status
   io.write(string.format("RESULT %.0f %.2f %.2f %d\n", summary.requests / (summary.duration / 1e6),
@@ -70,10 +81,10 @@ end
 LUA
 
 ROWS=()
-run_row() { # name method path [body] [cookie]
-  local name=$1 method=$2 path=$3 body=${4:-} cookie=${5-$COOKIE}
+run_row() { # name method path [body] [cookie] [visitors]
+  local name=$1 method=$2 path=$3 body=${4:-} cookie=${5-$COOKIE} visitors=${6:-}
   local out
-  out=$(METHOD=$method BODY=$body COOKIE=$cookie ORIGIN=$BASE \
+  out=$(METHOD=$method BODY=$body COOKIE=$cookie ORIGIN=$BASE VISITORS=$visitors \
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" -s "$WORK/request.lua" "$BASE$path" 2>&1)
   local result
   result=$(echo "$out" | grep '^RESULT' || true)
@@ -90,6 +101,14 @@ run_row "stylesheet, $(curl -s "$BASE$CSS" | wc -c) bytes (keep-alive ceiling)" 
 run_row "login page (signed out)" GET /login "" ""
 run_row "inbox (signed in)" GET /
 run_row "ticket page" GET /tickets/ACME-1
+# The share link of ACME (the demo puts all $TICKETS tickets there) and a visitor's form token.
+SHARE=$(grep -o '/s/[A-Za-z0-9_-]\{43\}' "$WORK/demo.out" | head -1)
+VJAR="$WORK/visitor-cookies"
+VTOKEN=$(curl -s -c "$VJAR" "$BASE$SHARE" | csrf)
+VCOOKIE=$(awk '$6 ~ /^pl_/ { printf "%s=%s; ", $6, $7 }' "$VJAR")
+run_row "share board, $TICKETS tickets (visitor)" GET "$SHARE" "" "$VCOOKIE"
+run_row "share-link submission (visitors)" POST "$SHARE" \
+  "csrf_token=$VTOKEN&title=Bench+feedback&description=Sent+by+wrk&name=&email=&website=" "$VCOOKIE" many
 run_row "create ticket" POST /tickets/new \
   "csrf_token=$TOKEN&project=ACME&subject=Bench+ticket&body=Created+by+wrk&priority=normal&assignee="
 RSS=$(awk '/VmHWM/ { printf "%.1f MB", $2 / 1024 }' "/proc/$PID/status")

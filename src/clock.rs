@@ -13,28 +13,38 @@ pub fn now() -> i64 {
 /// Hand-rolled rather than `time`'s generic formatter: the inbox formats 50 of these per view
 /// and the generic path was a measurable share of the page's CPU.
 pub fn format_datetime(ts: i64) -> String {
-    let (days, secs) = (ts.div_euclid(86_400), ts.rem_euclid(86_400));
-    let (y, m, d) = civil_from_days(days);
+    let mut out = format_date(ts);
+    if !out.is_empty() {
+        let secs = ts.rem_euclid(86_400);
+        out.push(' ');
+        push_digits(&mut out, (secs / 3600) as u32, 2);
+        out.push(':');
+        push_digits(&mut out, (secs % 3600 / 60) as u32, 2);
+        out.push_str(" UTC");
+    }
+    out
+}
+
+/// "2026-11-23" — for dates without a time (hand-rolled for the same reason).
+pub fn format_date(ts: i64) -> String {
+    let (y, m, d) = civil_from_days(ts.div_euclid(86_400));
     if !(0..=9999).contains(&y) {
         return String::new();
     }
-    let digits = |out: &mut String, v: u32, width: u32| {
-        for i in (0..width).rev() {
-            out.push(char::from(b'0' + (v / 10u32.pow(i) % 10) as u8));
-        }
-    };
     let mut out = String::with_capacity(20);
-    digits(&mut out, y as u32, 4);
+    push_digits(&mut out, y as u32, 4);
     out.push('-');
-    digits(&mut out, m, 2);
+    push_digits(&mut out, m, 2);
     out.push('-');
-    digits(&mut out, d, 2);
-    out.push(' ');
-    digits(&mut out, (secs / 3600) as u32, 2);
-    out.push(':');
-    digits(&mut out, (secs % 3600 / 60) as u32, 2);
-    out.push_str(" UTC");
+    push_digits(&mut out, d, 2);
     out
+}
+
+/// Appends `v` zero-padded to `width` digits.
+fn push_digits(out: &mut String, v: u32, width: u32) {
+    for i in (0..width).rev() {
+        out.push(char::from(b'0' + (v / 10u32.pow(i) % 10) as u8));
+    }
 }
 
 /// Days since 1970-01-01 → (year, month, day) in the proleptic Gregorian calendar
@@ -50,16 +60,6 @@ fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
     let y = yoe + era * 400 + i64::from(m <= 2);
     (y, m, d)
-}
-
-/// "2026-11-23" — for dates without a time.
-pub fn format_date(ts: i64) -> String {
-    match OffsetDateTime::from_unix_timestamp(ts) {
-        Ok(t) => t
-            .format(format_description!("[year]-[month]-[day]"))
-            .unwrap_or_default(),
-        Err(_) => String::new(),
-    }
 }
 
 /// Parses a calendar date as typed in a date field ("2026-12-01"); `None` when it is not one.
@@ -91,6 +91,7 @@ mod tests {
                 ))
                 .unwrap();
             assert_eq!(format_datetime(ts), expected, "{ts}");
+            assert_eq!(format_date(ts), expected[..10], "{ts}");
         }
     }
 

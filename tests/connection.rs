@@ -489,7 +489,11 @@ fn forms_are_limited_to_1_mib_and_uploads_to_the_upload_limit() {
     s.write_all(format!("POST /login HTTP/1.1\r\nHost: {addr}\r\nContent-Type: multipart/form-data; boundary=zz\r\nContent-Length: {}\r\n\r\n", body.len()).as_bytes()).unwrap();
     s.write_all(&body).unwrap();
     let (head, _) = read_response_from(&mut s, false).unwrap();
-    assert!(head.to_ascii_lowercase().contains("content-type: text/html"), "a 2 MiB upload: {head}");
+    assert!(
+        head.to_ascii_lowercase()
+            .contains("content-type: text/html"),
+        "a 2 MiB upload: {head}"
+    );
 }
 
 #[test]

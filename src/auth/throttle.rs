@@ -13,12 +13,10 @@ pub struct Limit {
 
 /// `Some(seconds)` until `scope` may act again when it has used up `limit`, else `None`.
 pub fn blocked_for(r: &impl Reader, scope: &str, limit: Limit, now: i64) -> Result<Option<i64>> {
-    let (count, oldest) = store::throttle::count_since(r, scope, now - limit.window_secs)?;
-    if count < limit.max {
-        return Ok(None);
-    }
-    let until = oldest.unwrap_or(now) + limit.window_secs;
-    Ok(Some((until - now).max(1)))
+    // The limit is reached when the max-th most recent event is still inside the window; it
+    // lifts when that event leaves it.
+    let nth = store::throttle::nth_newest_since(r, scope, now - limit.window_secs, limit.max)?;
+    Ok(nth.map(|at| (at + limit.window_secs - now).max(1)))
 }
 
 /// Counts one event against `scope`; returns its id.

@@ -1,17 +1,22 @@
 //! Counted events for throttling (failed sign-ins, share-link submissions), per scope key
 //! such as `login-ip:203.0.113.9` or `login-email:ana@example.com`.
 
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 
 use crate::error::Result;
 use crate::store::{Reader, Tx};
 
-/// How many events `scope` has had since `since`, and when the oldest of them happened.
-pub fn count_since(r: &impl Reader, scope: &str, since: i64) -> Result<(u32, Option<i64>)> {
+/// When the `n`-th most recent event of `scope` after `since` happened, if there were that
+/// many. Reads at most `n` index entries however many events there are.
+pub fn nth_newest_since(r: &impl Reader, scope: &str, since: i64, n: u32) -> Result<Option<i64>> {
     let mut stmt = r.conn().prepare_cached(
-        "SELECT COUNT(*), MIN(at) FROM throttle_events WHERE scope = ?1 AND at > ?2",
+        "SELECT at FROM throttle_events WHERE scope = ?1 AND at > ?2 ORDER BY at DESC LIMIT 1 OFFSET ?3",
     )?;
-    Ok(stmt.query_row(params![scope, since], |row| Ok((row.get(0)?, row.get(1)?)))?)
+    Ok(stmt
+        .query_row(params![scope, since, i64::from(n.max(1)) - 1], |row| {
+            row.get(0)
+        })
+        .optional()?)
 }
 
 /// Records an event; returns its id (to take it back with `delete`).
