@@ -500,10 +500,17 @@ fn forms_are_limited_to_1_mib_and_uploads_to_the_upload_limit() {
 fn a_client_that_stops_reading_is_disconnected() {
     let server = Server::start(&[("PORCHLIGHT_SERVER_IDLE_TIMEOUT_SECS", "2")]);
     let addr = server.addr;
+    // The stylesheet's URL (14 KB a copy).
+    let mut page = connect(addr);
+    page.write_all(get("/login", addr).as_bytes()).unwrap();
+    let (_, body) = read_response_from(&mut page, false).unwrap();
+    let body = String::from_utf8_lossy(&body);
+    let at = body.find("/assets/").unwrap();
+    let css = body[at..].split('"').next().unwrap().to_string();
     let mut s = connect(addr);
-    // Thousands of pipelined requests for a page of several KB, and never a byte read: the
-    // answers fill the socket buffers and the server's writes stall.
-    let request = get("/login", addr);
+    // Thousands of pipelined requests (~70 MB of answers, far more than socket buffers hold),
+    // and never a byte read: the server's writes stall.
+    let request = get(&css, addr);
     let burst: String = std::iter::repeat_n(request.as_str(), 200).collect();
     let n_bursts = 25;
     for _ in 0..n_bursts {
