@@ -20,7 +20,7 @@ fn usage() -> ! {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    raise_fd_limit();
+    porchlight::server::raise_fd_limit();
     match args.get(1).map(String::as_str) {
         Some("burst") => {
             let bin = args.get(2).unwrap_or_else(|| usage());
@@ -240,21 +240,5 @@ fn idle(bin: &str, n: usize, idle_timeout: u64) {
     );
     if fresh.is_none() || closed != n {
         std::process::exit(1);
-    }
-}
-
-/// Raises the soft open-files limit: the probe itself holds `n` sockets.
-fn raise_fd_limit() {
-    // SAFETY: getrlimit/setrlimit only read and write the struct we pass.
-    unsafe {
-        let mut limit = libc::rlimit {
-            rlim_cur: 0,
-            rlim_max: 0,
-        };
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max
-        {
-            limit.rlim_cur = limit.rlim_max;
-            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
-        }
     }
 }

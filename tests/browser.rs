@@ -226,6 +226,16 @@ impl Browser {
             .to_string()
     }
 
+    /// Signs in through the form and waits for the inbox.
+    pub fn sign_in(&self, server: &Server, email: &str, password: &str) {
+        self.goto(&server.url("/login"));
+        self.wait_for("form[action='/login']");
+        self.fill("#f-email", email);
+        self.fill("#f-password", password);
+        self.click("button[type=submit]");
+        self.wait_for("nav.tabs");
+    }
+
     /// Saves a screenshot to `$TEST_SCREENSHOTS/{name}.png` when that variable is set.
     pub fn screenshot(&self, name: &str) {
         if let Some(dir) = std::env::var_os("TEST_SCREENSHOTS") {

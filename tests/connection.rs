@@ -38,6 +38,22 @@ fn read_response_from(
     Ok((head, body))
 }
 
+/// Fetches the sign-in page: the browser's CSRF cookie (`name=value`) and the form's token.
+fn sign_in_form(addr: SocketAddr) -> (String, String) {
+    let mut s = connect(addr);
+    s.write_all(get("/login", addr).as_bytes()).unwrap();
+    let (head, body) = read_response_from(&mut s, false).unwrap();
+    let cookie = head
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: "))
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    (cookie, csrf_from(&String::from_utf8_lossy(&body)))
+}
+
 fn connect(addr: SocketAddr) -> TcpStream {
     let s = TcpStream::connect(addr).expect("connect");
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
@@ -65,21 +81,6 @@ fn closed_by_server(stream: &mut TcpStream, within: Duration) -> bool {
                 return false;
             }
             Err(_) => return true,
-        }
-    }
-}
-
-fn raise_fd_limit() {
-    // SAFETY: getrlimit/setrlimit only read and write the struct we pass.
-    unsafe {
-        let mut limit = libc::rlimit {
-            rlim_cur: 0,
-            rlim_max: 0,
-        };
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max
-        {
-            limit.rlim_cur = limit.rlim_max;
-            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
         }
     }
 }
@@ -129,7 +130,7 @@ fn bursts_of_keep_alive_connections_are_all_answered() {
 
 #[test]
 fn idle_connections_are_bounded_and_closed_after_the_timeout() {
-    raise_fd_limit();
+    porchlight::server::raise_fd_limit();
     let server = Server::start(&[("PORCHLIGHT_SERVER_IDLE_TIMEOUT_SECS", "3")]);
     let pid = server.child.id();
     let mut warm = connect(server.addr);
@@ -333,18 +334,7 @@ fn http_1_1_keep_alive_close_head_expect_chunked_and_pipelining() {
     );
 
     // A sign-in form, to have a real form to post: CSRF cookie + token.
-    let mut s = connect(addr);
-    s.write_all(get("/login", addr).as_bytes()).unwrap();
-    let (head, body) = read_response_from(&mut s, false).unwrap();
-    let cookie = head
-        .lines()
-        .find_map(|l| l.strip_prefix("set-cookie: "))
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
-    let token = csrf_from(&String::from_utf8_lossy(&body));
+    let (cookie, token) = sign_in_form(addr);
     let form = format!("csrf_token={token}&email=chunked%40example.com&password=wrong+password");
 
     // Expect: 100-continue: "100 Continue" first, then the answer to the form.
@@ -583,18 +573,7 @@ fn trusted_proxies_alone_may_name_the_client() {
             ("PORCHLIGHT_LOGIN_MAX_FAILURES_PER_IP", "2"),
         ]);
         let addr = server.addr;
-        let mut s = connect(addr);
-        s.write_all(get("/login", addr).as_bytes()).unwrap();
-        let (head, body) = read_response_from(&mut s, false).unwrap();
-        let cookie = head
-            .lines()
-            .find_map(|l| l.strip_prefix("set-cookie: "))
-            .unwrap()
-            .split(';')
-            .next()
-            .unwrap()
-            .to_string();
-        let token = csrf_from(&String::from_utf8_lossy(&body));
+        let (cookie, token) = sign_in_form(addr);
         let attempt = |client: &str, email: &str| {
             let form =
                 format!("csrf_token={token}&email={email}%40example.com&password=wrong+password");

@@ -805,12 +805,7 @@ fn browser_visitor_submits_and_follows_the_ticket() {
     add_staff(&server, "ada@example.com", "admin", "correct horse");
 
     // Staff: sign in, create a project, turn its link on.
-    b.goto(&server.url("/login"));
-    b.wait_for("form[action='/login']");
-    b.fill("#f-email", "ada@example.com");
-    b.fill("#f-password", "correct horse");
-    b.click("button[type=submit]");
-    b.wait_for("nav.tabs");
+    b.sign_in(&server, "ada@example.com", "correct horse");
     b.goto(&server.url("/projects/new"));
     b.fill("#f-name", "Acme website");
     b.fill("#f-key", "ACME");
@@ -851,11 +846,7 @@ fn browser_visitor_submits_and_follows_the_ticket() {
     b.screenshot("share-board");
 
     // Staff: status change, public reply, internal note.
-    b.goto(&server.url("/login"));
-    b.fill("#f-email", "ada@example.com");
-    b.fill("#f-password", "correct horse");
-    b.click("button[type=submit]");
-    b.wait_for("nav.tabs");
+    b.sign_in(&server, "ada@example.com", "correct horse");
     b.goto(&server.url("/tickets/ACME-1"));
     b.wait_for("#reply");
     b.select("#f-status", "pending");

@@ -448,7 +448,7 @@ fn plain(status: StatusCode, text: &'static str, close: bool) -> Response<Full<B
 
 /// Lifts the soft open-files limit to the hard limit: every connection is a file descriptor,
 /// and the common default soft limit (1024) is far below `max_connections`.
-fn raise_fd_limit() {
+pub fn raise_fd_limit() {
     // SAFETY: getrlimit/setrlimit only read and write the struct we pass.
     unsafe {
         let mut limit = libc::rlimit {

@@ -8,6 +8,7 @@
 pub mod assets;
 pub mod forms;
 pub mod health;
+pub mod listing;
 pub mod respond;
 pub mod share;
 pub mod staff;

@@ -12,7 +12,6 @@ use std::sync::Arc;
 use minijinja::Value;
 use minijinja::value::Object;
 use rouille::Response;
-use serde::Serialize;
 
 use crate::auth::Secret;
 use crate::auth::throttle::{self, Limit};
@@ -26,6 +25,7 @@ use crate::store::tickets::NewTicket;
 use crate::store::{self, projects::Project};
 use crate::view;
 use crate::web::forms::Errors;
+use crate::web::listing::{self, Paging};
 use crate::web::staff::url_with;
 use crate::web::{Ctx, respond};
 
@@ -87,15 +87,6 @@ impl Object for RowView {
     }
 }
 
-#[derive(Serialize)]
-struct Tab {
-    key: &'static str,
-    label: &'static str,
-    count: i64,
-    url: String,
-    active: bool,
-}
-
 /// The page: header, welcome, the form (refilled with `values` and `errors` after a refusal),
 /// and the board under the filters in the query string.
 fn render_board(
@@ -118,58 +109,30 @@ fn render_board(
     };
 
     let counts = store::share::board_counts(ctx.db, project.id, &filter)?;
-    let all: i64 = counts.iter().map(|(_, n)| n).sum();
-    let total = match status_filter {
-        Some(s) => counts.iter().find(|(c, _)| *c == s).map_or(0, |(_, n)| *n),
-        None => all,
-    };
-    let pages = (total as usize).div_ceil(PAGE_SIZE).max(1);
-    let page = ctx
-        .query("page")
-        .and_then(|p| p.parse::<usize>().ok())
-        .unwrap_or(1)
-        .clamp(1, pages);
-    let rows: Value = store::share::board(
-        ctx.db,
-        project.id,
-        &filter,
+    let total = listing::total(&counts, status_filter);
+    let paging = Paging::new(
+        total,
+        ctx.query("page").and_then(|p| p.parse().ok()),
         PAGE_SIZE,
-        (page - 1) * PAGE_SIZE,
-    )?
-    .into_iter()
-    .map(|row| Value::from_object(RowView(row)))
-    .collect();
+    );
+    let rows: Value = store::share::board(ctx.db, project.id, &filter, PAGE_SIZE, paging.offset())?
+        .into_iter()
+        .map(|row| Value::from_object(RowView(row)))
+        .collect();
 
     let status_key = status_filter.map(|s| s.key()).unwrap_or("");
     let link = |status: &str, page: usize| {
-        let page = if page > 1 {
-            page.to_string()
-        } else {
-            String::new()
-        };
         url_with(
             &base,
             &[
                 ("status", status.to_string()),
                 ("q", q.clone()),
-                ("page", page),
+                ("page", listing::page_param(page)),
             ],
         )
     };
-    let mut tabs = vec![Tab {
-        key: "",
-        label: "All",
-        count: all,
-        url: link("", 1),
-        active: status_filter.is_none(),
-    }];
-    tabs.extend(counts.iter().map(|(s, n)| Tab {
-        key: s.key(),
-        label: s.label(),
-        count: *n,
-        url: link(s.key(), 1),
-        active: status_filter == Some(*s),
-    }));
+    let tabs = listing::status_tabs(&counts, status_filter, |status| link(status, 1));
+    let pagination = paging.view(|n| link(status_key, n));
     let branding = store::settings::branding(ctx.db)?;
     let page_ctx = view! {
         base,
@@ -184,12 +147,7 @@ fn render_board(
         tabs,
         total,
         query => view! { status => status_key, q },
-        pagination => view! {
-            page,
-            pages,
-            prev => (page > 1).then(|| link(status_key, page - 1)),
-            next => (page < pages).then(|| link(status_key, page + 1)),
-        },
+        pagination,
         values,
         errors,
     };

@@ -15,6 +15,7 @@ use crate::error::Result;
 use crate::store::staff::Staff;
 use crate::store::tickets::{AssigneeFilter, TicketFilter, TicketRow};
 use crate::store::{self};
+use crate::web::listing::{self, Paging};
 use crate::web::staff::url_with;
 use crate::web::{Ctx, respond};
 
@@ -97,15 +98,6 @@ impl Object for RowView {
     }
 }
 
-#[derive(Serialize)]
-struct StatusTab {
-    key: &'static str,
-    label: &'static str,
-    count: i64,
-    url: String,
-    active: bool,
-}
-
 pub fn list(ctx: &Ctx<'_>, me: &Staff) -> Result<Response> {
     let db = ctx.db;
     let projects = store::projects::list(db, true)?;
@@ -152,40 +144,24 @@ pub fn list(ctx: &Ctx<'_>, me: &Staff) -> Result<Response> {
     };
 
     let counts = store::tickets::status_counts(db, &filter)?;
-    let total: i64 = match filter.status {
-        Some(s) => counts.iter().find(|(c, _)| *c == s).map_or(0, |(_, n)| *n),
-        None => counts.iter().map(|(_, n)| n).sum(),
-    };
-    let pages = (total as usize).div_ceil(PAGE_SIZE).max(1);
-    let page = ctx
-        .query("page")
-        .and_then(|p| p.parse::<usize>().ok())
-        .unwrap_or(1)
-        .clamp(1, pages);
-    let tickets: Value = store::tickets::list(db, &filter, PAGE_SIZE, (page - 1) * PAGE_SIZE)?
+    let total = listing::total(&counts, filter.status);
+    let paging = Paging::new(
+        total,
+        ctx.query("page").and_then(|p| p.parse().ok()),
+        PAGE_SIZE,
+    );
+    let tickets: Value = store::tickets::list(db, &filter, PAGE_SIZE, paging.offset())?
         .into_iter()
         .map(|row| Value::from_object(RowView(row)))
         .collect();
-
-    let mut tabs = vec![StatusTab {
-        key: "",
-        label: "All",
-        count: counts.iter().map(|(_, n)| n).sum(),
-        url: query.with("status", ""),
-        active: query.status.is_empty(),
-    }];
-    tabs.extend(counts.iter().map(|(s, n)| StatusTab {
-        key: s.key(),
-        label: s.label(),
-        count: *n,
-        url: query.with("status", s.key()),
-        active: query.status == s.key(),
-    }));
-    let page_url = |n: usize| {
+    let tabs = listing::status_tabs(&counts, filter.status, |status| {
+        query.with("status", status)
+    });
+    let pagination = paging.view(|n| {
         let mut params = query.params();
-        params.push(("page", if n > 1 { n.to_string() } else { String::new() }));
+        params.push(("page", listing::page_param(n)));
         url_with("/", &params)
-    };
+    });
     let filtered = !(query.project.is_empty()
         && query.priority.is_empty()
         && query.assignee.is_empty()
@@ -204,12 +180,7 @@ pub fn list(ctx: &Ctx<'_>, me: &Staff) -> Result<Response> {
             projects,
             staff,
             priorities => Priority::options(),
-            pagination => view! {
-                page,
-                pages,
-                prev => (page > 1).then(|| page_url(page - 1)),
-                next => (page < pages).then(|| page_url(page + 1)),
-            },
+            pagination,
         },
     )
 }
