@@ -9,6 +9,12 @@
 //! trials (its task pool queues connections behind threads that each serve one keep-alive
 //! connection for life). tiny_http has no newer release.
 //!
+//! Measured with this layer (`bench/run.sh`, 2 cores, wrk on the same machine): 20 of 20 trials
+//! of 8 and then 32 simultaneous keep-alive connections on a fresh server answered every request
+//! within 1 s (slowest ~16 ms); 1,000 idle connections cost ~12 KB each and a new client is still
+//! answered in ~1 ms; a 14.5 KB stylesheet is served at 24,000–33,000 req/s over keep-alive
+//! (p99 ~2 ms), and an 8.7 KB-class page with database work and templates at 4,000–6,000.
+//!
 //! So rouille stays the framework (routing, input parsing, `Response`) and hyper — the most
 //! widely used Rust HTTP implementation — does the protocol: keep-alive, pipelining, HEAD,
 //! `Expect: 100-continue`, chunked bodies, header limits (431). Connections are tasks on a small
