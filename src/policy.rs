@@ -23,6 +23,20 @@ pub fn admin(who: &Staff) -> Option<Admin<'_>> {
     (who.active && who.role == Role::Admin).then_some(Admin(who))
 }
 
+/// Whether changing `person` to `role_after`/`active_after` would leave the workspace with no
+/// active admin (`active_admins` counted now, `person` included). Refused: someone must always
+/// be able to manage staff and settings.
+pub fn leaves_no_admin(
+    person: &Staff,
+    role_after: Role,
+    active_after: bool,
+    active_admins: i64,
+) -> bool {
+    let is_active_admin = person.active && person.role == Role::Admin;
+    let stays_active_admin = active_after && role_after == Role::Admin;
+    is_active_admin && !stays_active_admin && active_admins <= 1
+}
+
 /// Whether `who` may manage staff accounts (add, change role, deactivate).
 pub fn may_manage_staff(who: &Staff) -> bool {
     admin(who).is_some()
@@ -77,6 +91,21 @@ mod tests {
             active,
             created_at: 0,
         }
+    }
+
+    #[test]
+    fn the_last_admin_stays() {
+        let admin = staff(Role::Admin, true);
+        assert!(leaves_no_admin(&admin, Role::Agent, true, 1));
+        assert!(leaves_no_admin(&admin, Role::Admin, false, 1));
+        assert!(!leaves_no_admin(&admin, Role::Agent, true, 2));
+        assert!(!leaves_no_admin(&admin, Role::Admin, true, 1));
+        assert!(!leaves_no_admin(
+            &staff(Role::Agent, true),
+            Role::Agent,
+            false,
+            1
+        ));
     }
 
     #[test]

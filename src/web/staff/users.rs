@@ -12,7 +12,7 @@ use rouille::Response;
 use crate::accounts::{self, NewStaffInput};
 use crate::domain::{Role, StaffId};
 use crate::error::Result;
-use crate::policy::Admin;
+use crate::policy::{self, Admin};
 use crate::store::{self, staff::Staff};
 use crate::web::forms::Errors;
 use crate::web::{Ctx, respond};
@@ -96,11 +96,15 @@ pub fn update(ctx: &Ctx<'_>, _admin: Admin<'_>, id: i64) -> Result<Response> {
         );
     };
     let refused = ctx.db.write(|tx| {
-        let demotes_last_admin = person.role == Role::Admin
-            && role != Role::Admin
-            && person.active
-            && store::staff::count_active_admins(tx)? <= 1;
-        if demotes_last_admin {
+        let Some(now) = store::staff::get(tx, person.id)? else {
+            return Ok(true);
+        };
+        if policy::leaves_no_admin(
+            &now,
+            role,
+            now.active,
+            store::staff::count_active_admins(tx)?,
+        ) {
             return Ok(true);
         }
         store::staff::update_role(tx, person.id, role)?;
@@ -145,11 +149,15 @@ pub fn set_active(ctx: &Ctx<'_>, admin: Admin<'_>, id: i64, active: bool) -> Res
         return render_edit(ctx, 422, &person, view! { role => person.role }, errors);
     }
     let refused = ctx.db.write(|tx| {
-        if !active
-            && person.role == Role::Admin
-            && person.active
-            && store::staff::count_active_admins(tx)? <= 1
-        {
+        let Some(now) = store::staff::get(tx, person.id)? else {
+            return Ok(true);
+        };
+        if policy::leaves_no_admin(
+            &now,
+            now.role,
+            active,
+            store::staff::count_active_admins(tx)?,
+        ) {
             return Ok(true);
         }
         store::staff::set_active(tx, person.id, active)?;
