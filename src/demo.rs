@@ -193,7 +193,7 @@ fn seed(app: &App, db: &Db, tickets: usize) -> Result<String> {
     db.write(|tx| {
         store::settings::set_branding(
             tx,
-            &Branding { agency_name: "Brightside Studio".into(), accent_color: "#0f766e".into() },
+            &Branding { agency_name: "Brightside Studio".into(), accent_color: "#0f766e".into(), logo: None },
         )?;
         let mut staff = Vec::new();
         for ((role, name, email, password), hash) in STAFF.iter().zip(&hashes) {

@@ -881,3 +881,111 @@ fn browser_visitor_submits_and_follows_the_ticket() {
     );
     assert!(!receipt.contains("Ada"), "staff names stay internal");
 }
+
+/// A tiny valid PNG (1×1 pixel).
+const PNG: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4,
+    0x89, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9c, 0x63, 0xf8, 0xcf, 0xc0, 0xf0,
+    0x1f, 0x00, 0x05, 0x00, 0x01, 0xff, 0x89, 0x99, 0x3d, 0x1d, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45,
+    0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+];
+
+#[test]
+fn the_agency_logo_is_uploaded_checked_and_shown_to_visitors() {
+    let (mut t, link) = shared_project();
+    let fields = [("agency_name", "Brightside"), ("accent_color", "#0f766e")];
+    // Not an image we show inline: refused beside the field, the other fields kept.
+    let svg: &[u8] = br#"<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>"#;
+    let r = t.post_multipart("/settings", &fields, &[("logo", "logo.svg", svg)], true);
+    r.assert_status(422)
+        .assert_contains("Upload a PNG, JPEG or WebP image.")
+        .assert_contains("value=\"Brightside\"");
+    let mut big = PNG.to_vec();
+    big.resize(600 * 1024, 0);
+    t.post_multipart("/settings", &fields, &[("logo", "big.png", &big)], true)
+        .assert_status(422)
+        .assert_contains("use one up to 512 KB");
+    // Without the form's token: refused like any other form.
+    t.post_multipart("/settings", &fields, &[("logo", "logo.png", PNG)], false)
+        .assert_status(403);
+
+    t.post_multipart("/settings", &fields, &[("logo", "logo.png", PNG)], true)
+        .assert_status(303);
+    let page = visit(&mut t, &link);
+    let needle = "<img class=\"logo\" src=\"";
+    let at = page.body.find(needle).expect("logo on the share page") + needle.len();
+    let src = page.body[at..]
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&#x2f;", "/");
+    assert!(
+        src.starts_with("/brand/logo/") && src.ends_with(".png"),
+        "{src}"
+    );
+    let logo = t.request("GET", &src, Vec::new(), Vec::new());
+    logo.assert_status(200);
+    assert_eq!(logo.header("Content-Type"), Some("image/png"));
+    assert_eq!(logo.header("X-Content-Type-Options"), Some("nosniff"));
+    assert_eq!(logo.bytes, PNG);
+    // Saving other settings with an empty file input keeps the logo.
+    t.post_multipart(
+        "/settings",
+        &[
+            ("agency_name", "Brightside Studio"),
+            ("accent_color", "#0f766e"),
+        ],
+        &[("logo", "", b"")],
+        true,
+    )
+    .assert_status(303);
+    visit(&mut t, &link)
+        .assert_contains(&src)
+        .assert_contains("Brightside Studio");
+    // Only the current logo is served; a removed one is gone.
+    t.get(&format!("/brand/logo/{}.png", "a".repeat(64)))
+        .assert_status(404);
+    t.post_multipart(
+        "/settings",
+        &[
+            ("agency_name", "Brightside Studio"),
+            ("accent_color", "#0f766e"),
+            ("remove_logo", "on"),
+        ],
+        &[],
+        true,
+    )
+    .assert_status(303);
+    t.get(&src).assert_status(404);
+    visit(&mut t, &link)
+        .assert_lacks("<img class=\"logo\"")
+        .assert_contains("monogram");
+}
+
+#[test]
+fn only_admins_change_the_logo() {
+    let (admin, _) = shared_project();
+    let password = admin.add_staff("agent@example.com", "Agent", Role::Agent);
+    let mut agent = TestApp {
+        cookies: Default::default(),
+        ..admin
+    };
+    agent
+        .login("agent@example.com", &password)
+        .assert_status(303);
+    agent
+        .post_multipart(
+            "/settings",
+            &[("agency_name", "Evil"), ("accent_color", "#000000")],
+            &[("logo", "x.png", PNG)],
+            true,
+        )
+        .assert_status(403);
+    assert!(
+        porchlight::store::settings::branding(&agent.db)
+            .unwrap()
+            .logo
+            .is_none()
+    );
+}

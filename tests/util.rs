@@ -20,7 +20,9 @@ use rouille::Request;
 pub struct Resp {
     pub status: u16,
     pub headers: Vec<(String, String)>,
+    /// The body as text (lossy for binary responses; see `bytes`).
     pub body: String,
+    pub bytes: Vec<u8>,
 }
 
 impl Resp {
@@ -153,12 +155,14 @@ impl TestApp {
             }
         }
         let (mut reader, _) = response.data.into_reader_and_size();
-        let mut body = String::new();
-        std::io::Read::read_to_string(&mut reader, &mut body).expect("utf-8 body");
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut reader, &mut bytes).expect("body");
+        let body = String::from_utf8_lossy(&bytes).into_owned();
         Resp {
             status,
             headers,
             body,
+            bytes,
         }
     }
 
@@ -186,6 +190,44 @@ impl TestApp {
             "application/x-www-form-urlencoded".to_string(),
         )];
         self.request("POST", path, headers, body.into_bytes())
+    }
+
+    /// POSTs a multipart form (with this browser's CSRF token unless `with_token` is false):
+    /// text `fields` and `files` as (field, filename, bytes).
+    pub fn post_multipart(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        files: &[(&str, &str, &[u8])],
+        with_token: bool,
+    ) -> Resp {
+        if !self.cookies.contains_key("pl_csrf") {
+            self.get("/login");
+        }
+        let boundary = "porchlightTestBoundary7MA4YWxk";
+        let mut body = Vec::new();
+        let token = porchlight::auth::csrf::token_for(&self.cookies["pl_csrf"]);
+        let mut all: Vec<(&str, &str)> = Vec::new();
+        if with_token {
+            all.push(("csrf_token", &token));
+        }
+        all.extend_from_slice(fields);
+        for (name, value) in all {
+            body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").as_bytes());
+        }
+        for (name, filename, bytes) in files {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes(),
+            );
+            body.extend_from_slice(bytes);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let headers = vec![(
+            "Content-Type".to_string(),
+            format!("multipart/form-data; boundary={boundary}"),
+        )];
+        self.request("POST", path, headers, body)
     }
 
     /// Creates a staff account directly and returns its password.

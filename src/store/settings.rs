@@ -13,6 +13,8 @@ pub struct Branding {
     pub agency_name: String,
     /// `#rrggbb`.
     pub accent_color: String,
+    /// The logo's file name, `{sha256}.{png|jpg|webp}`, served at `/brand/logo/{logo}`.
+    pub logo: Option<String>,
 }
 
 impl Default for Branding {
@@ -20,6 +22,7 @@ impl Default for Branding {
         Branding {
             agency_name: "Porchlight".into(),
             accent_color: "#b45309".into(),
+            logo: None,
         }
     }
 }
@@ -27,7 +30,7 @@ impl Default for Branding {
 pub fn branding(r: &impl Reader) -> Result<Branding> {
     let mut branding = Branding::default();
     let mut stmt = r.conn().prepare_cached(
-        "SELECT key, value FROM settings WHERE key IN ('agency_name', 'accent_color')",
+        "SELECT key, value FROM settings WHERE key IN ('agency_name', 'accent_color', 'logo')",
     )?;
     let mut rows = stmt.query([])?;
     while let Some(row) = rows.next()? {
@@ -35,6 +38,7 @@ pub fn branding(r: &impl Reader) -> Result<Branding> {
         match key.as_str() {
             "agency_name" => branding.agency_name = value,
             "accent_color" => branding.accent_color = value,
+            "logo" => branding.logo = Some(value),
             _ => {}
         }
     }
@@ -47,5 +51,11 @@ pub fn set_branding(tx: &Tx<'_>, branding: &Branding) -> Result<()> {
     )?;
     stmt.execute(params!["agency_name", branding.agency_name.trim()])?;
     stmt.execute(params!["accent_color", branding.accent_color])?;
+    match &branding.logo {
+        Some(logo) => stmt.execute(params!["logo", logo])?,
+        None => tx
+            .conn
+            .execute("DELETE FROM settings WHERE key = 'logo'", [])?,
+    };
     Ok(())
 }

@@ -115,3 +115,23 @@ pub fn brand_css(color: &str) -> Response {
     Response::from_data("text/css; charset=utf-8", css)
         .with_additional_header("Cache-Control", "public, max-age=31536000, immutable")
 }
+
+/// `/brand/logo/{sha256}.{ext}`: the agency's current logo — only the current one, so old and
+/// unrelated files under `data/files/` are never served from here. The type comes from the
+/// stored bytes, and `nosniff` (on every response) keeps browsers to it.
+pub fn brand_logo(ctx: &crate::web::Ctx<'_>, name: &str) -> crate::error::Result<Response> {
+    let not_found = || Response::text("Not found\n").with_status_code(404);
+    let branding = crate::store::settings::branding(ctx.db)?;
+    if branding.logo.as_deref() != Some(name) {
+        return Ok(not_found());
+    }
+    let hash = name.split('.').next().unwrap_or_default();
+    let Some(bytes) = crate::files::read(&ctx.app.config.data_dir, hash)? else {
+        return Ok(not_found());
+    };
+    let Some((_, content_type)) = crate::files::image_kind(&bytes) else {
+        return Ok(not_found());
+    };
+    Ok(Response::from_data(content_type, bytes)
+        .with_additional_header("Cache-Control", "public, max-age=31536000, immutable"))
+}

@@ -28,7 +28,7 @@ use forms::Form;
 /// The cookie holding the browser's CSRF secret (see `auth::csrf`).
 pub const CSRF_COOKIE: &str = "pl_csrf";
 
-/// Largest url-encoded form body accepted (uploads, later, are multipart with their own limit).
+/// Largest url-encoded form body accepted (files come multipart, up to `upload_limit_mb`).
 pub const FORM_LIMIT: usize = 1024 * 1024;
 
 /// Per-request context: what every handler can use.
@@ -39,6 +39,8 @@ pub struct Ctx<'a> {
     pub request_id: &'a str,
     /// The parsed body of a POST (CSRF-checked); empty for other methods.
     pub form: Form,
+    /// Files sent with a multipart POST.
+    pub uploads: Vec<forms::Upload>,
     /// The signed-in staff member, on staff routes.
     pub me: Option<Staff>,
     /// `Set-Cookie` values to add to the response.
@@ -136,6 +138,7 @@ pub fn route(app: &App, db: &Db, req: &Request, request_id: &str) -> Result<Resp
         req,
         request_id,
         form: Form::default(),
+        uploads: Vec::new(),
         me: None,
         cookies: RefCell::new(Vec::new()),
         csrf_anchor: RefCell::new(None),
@@ -143,8 +146,11 @@ pub fn route(app: &App, db: &Db, req: &Request, request_id: &str) -> Result<Resp
     *ctx.csrf_anchor.borrow_mut() = ctx.cookie(CSRF_COOKIE).filter(|v| !v.is_empty());
 
     if method == "POST" {
-        match Form::parse(req, FORM_LIMIT) {
-            Ok(form) => ctx.form = form,
+        match Form::parse(req, FORM_LIMIT, app.config.upload_limit_bytes()) {
+            Ok((form, uploads)) => {
+                ctx.form = form;
+                ctx.uploads = uploads;
+            }
             Err(forms::FormError::TooLarge) => return Ok(respond::payload_too_large(&ctx)),
             Err(forms::FormError::Malformed) => {
                 return Ok(respond::bad_request(&ctx, "The form could not be read."));
@@ -203,6 +209,7 @@ fn route_public(ctx: &Ctx<'_>) -> Result<Option<Response>> {
         (POST) ["/login"] => { staff::login::submit(ctx).map(Some) },
         (POST) ["/logout"] => { staff::login::logout(ctx).map(Some) },
         (GET) ["/setup/{token}", token: String] => { staff::setup::show(ctx, &token).map(Some) },
+        (GET) ["/brand/logo/{name}", name: String] => { assets::brand_logo(ctx, &name).map(Some) },
         (POST) ["/setup/{token}", token: String] => { staff::setup::submit(ctx, &token).map(Some) },
         // The shareable link: its own handlers check the token; no staff session is consulted.
         (GET) ["/s/{token}", token: String] => { share::show(ctx, &token).map(Some) },
