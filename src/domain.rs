@@ -154,6 +154,13 @@ pub fn plausible_email(email: &str) -> bool {
             .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | ',' | ';'))
 }
 
+/// A colour as `#rrggbb` (lower-case), or `None`.
+pub fn parse_hex_color(raw: &str) -> Option<String> {
+    let hex = raw.trim().strip_prefix('#').unwrap_or(raw.trim());
+    (hex.len() == 6 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+        .then(|| format!("#{}", hex.to_ascii_lowercase()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -176,6 +183,15 @@ mod tests {
         assert_eq!(Status::AwaitingReply.label(), "Awaiting Reply");
         assert_eq!(Priority::parse("urgent"), Some(Priority::Urgent));
         assert_eq!(Priority::parse("URGENT"), None);
+    }
+
+    #[test]
+    fn colours() {
+        assert_eq!(parse_hex_color("#B45309").as_deref(), Some("#b45309"));
+        assert_eq!(parse_hex_color("b45309").as_deref(), Some("#b45309"));
+        assert_eq!(parse_hex_color("#b4530"), None);
+        assert_eq!(parse_hex_color("red"), None);
+        assert_eq!(parse_hex_color("#b45309;}body{"), None);
     }
 
     #[test]

@@ -37,11 +37,6 @@ pub fn leaves_no_admin(
     is_active_admin && !stays_active_admin && active_admins <= 1
 }
 
-/// Whether `who` may manage staff accounts (add, change role, deactivate).
-pub fn may_manage_staff(who: &Staff) -> bool {
-    admin(who).is_some()
-}
-
 /// Whether `who` may turn a project's shareable link on or off, regenerate it, or change what
 /// visitors may do. Admins only: the link publishes a project's ticket titles to anyone holding
 /// it. Every staff member may still see and copy the link, and choose which tickets it shows.
@@ -113,7 +108,5 @@ mod tests {
         assert!(admin(&staff(Role::Admin, true)).is_some());
         assert!(admin(&staff(Role::Agent, true)).is_none());
         assert!(admin(&staff(Role::Admin, false)).is_none());
-        assert!(may_manage_staff(&staff(Role::Admin, true)));
-        assert!(!may_manage_staff(&staff(Role::Agent, true)));
     }
 }

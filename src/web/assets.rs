@@ -90,9 +90,7 @@ pub fn serve(app: &App, _req: &Request, rest: &str) -> Response {
 /// `style` attribute because the CSP forbids inline styles; the URL names the colour, so it is
 /// cached for good.
 pub fn brand_css(color: &str) -> Response {
-    let Some(hex) =
-        crate::web::staff::settings::parse_hex_color(color).filter(|h| h[1..] == *color)
-    else {
+    let Some(hex) = crate::domain::parse_hex_color(color).filter(|h| h[1..] == *color) else {
         return Response::text("Not found\n").with_status_code(404);
     };
     let channel = |i: usize| {

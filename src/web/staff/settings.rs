@@ -32,19 +32,12 @@ fn render(
     respond::page_with_status(ctx, status, "staff/settings.html", page_ctx)
 }
 
-/// A colour as `#rrggbb` (lower-case), or `None`.
-pub fn parse_hex_color(raw: &str) -> Option<String> {
-    let hex = raw.trim().strip_prefix('#').unwrap_or(raw.trim());
-    (hex.len() == 6 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
-        .then(|| format!("#{}", hex.to_ascii_lowercase()))
-}
-
 pub fn update(ctx: &Ctx<'_>, _admin: Admin<'_>) -> Result<Response> {
     let current = store::settings::branding(ctx.db)?;
     let mut errors = Errors::default();
     let name = ctx.form.trimmed("agency_name");
     errors.require("agency_name", name, "Agency name", 100);
-    let color = parse_hex_color(ctx.form.get("accent_color"));
+    let color = crate::domain::parse_hex_color(ctx.form.get("accent_color"));
     if color.is_none() {
         errors.add("accent_color", "Use a colour like #b45309.");
     }
@@ -107,18 +100,4 @@ pub fn update(ctx: &Ctx<'_>, _admin: Admin<'_>) -> Result<Response> {
         "/settings",
         "Settings saved.",
     ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_hex_color;
-
-    #[test]
-    fn colours() {
-        assert_eq!(parse_hex_color("#B45309").as_deref(), Some("#b45309"));
-        assert_eq!(parse_hex_color("b45309").as_deref(), Some("#b45309"));
-        assert_eq!(parse_hex_color("#b4530"), None);
-        assert_eq!(parse_hex_color("red"), None);
-        assert_eq!(parse_hex_color("#b45309;}body{"), None);
-    }
 }

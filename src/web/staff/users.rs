@@ -56,6 +56,29 @@ pub fn create(ctx: &Ctx<'_>, _admin: Admin<'_>) -> Result<Response> {
     }
 }
 
+const LAST_ADMIN: &str = "This is the only active admin. Make someone else an admin first.";
+
+/// Changes a role and/or the active flag, unless that would leave no active admin (judged on
+/// the account as it is inside the write). Deactivation ends the account's sessions. Returns
+/// whether the change was made.
+fn change(ctx: &Ctx<'_>, person: &Staff, role: Option<Role>, active: Option<bool>) -> Result<bool> {
+    ctx.db.write(|tx| {
+        let Some(now) = store::staff::get(tx, person.id)? else {
+            return Ok(false);
+        };
+        let (role, active) = (role.unwrap_or(now.role), active.unwrap_or(now.active));
+        if policy::leaves_no_admin(&now, role, active, store::staff::count_active_admins(tx)?) {
+            return Ok(false);
+        }
+        store::staff::update_role(tx, person.id, role)?;
+        store::staff::set_active(tx, person.id, active)?;
+        if !active {
+            store::sessions::delete_for_staff(tx, person.id)?;
+        }
+        Ok(true)
+    })
+}
+
 fn load(ctx: &Ctx<'_>, id: i64) -> Result<Option<Staff>> {
     store::staff::get(ctx.db, StaffId(id))
 }
@@ -95,26 +118,8 @@ pub fn update(ctx: &Ctx<'_>, _admin: Admin<'_>, id: i64) -> Result<Response> {
             errors,
         );
     };
-    let refused = ctx.db.write(|tx| {
-        let Some(now) = store::staff::get(tx, person.id)? else {
-            return Ok(true);
-        };
-        if policy::leaves_no_admin(
-            &now,
-            role,
-            now.active,
-            store::staff::count_active_admins(tx)?,
-        ) {
-            return Ok(true);
-        }
-        store::staff::update_role(tx, person.id, role)?;
-        Ok(false)
-    })?;
-    if refused {
-        errors.add(
-            "role",
-            "This is the only active admin. Make someone else an admin first.",
-        );
+    if !change(ctx, &person, Some(role), None)? {
+        errors.add("role", LAST_ADMIN);
         return render_edit(
             ctx,
             422,
@@ -148,30 +153,9 @@ pub fn set_active(ctx: &Ctx<'_>, admin: Admin<'_>, id: i64, active: bool) -> Res
         errors.add("_form", "You can't deactivate your own account.");
         return render_edit(ctx, 422, &person, view! { role => person.role }, errors);
     }
-    let refused = ctx.db.write(|tx| {
-        let Some(now) = store::staff::get(tx, person.id)? else {
-            return Ok(true);
-        };
-        if policy::leaves_no_admin(
-            &now,
-            now.role,
-            active,
-            store::staff::count_active_admins(tx)?,
-        ) {
-            return Ok(true);
-        }
-        store::staff::set_active(tx, person.id, active)?;
-        if !active {
-            store::sessions::delete_for_staff(tx, person.id)?;
-        }
-        Ok(false)
-    })?;
-    if refused {
+    if !change(ctx, &person, None, Some(active))? {
         let mut errors = Errors::default();
-        errors.add(
-            "_form",
-            "This is the only active admin. Make someone else an admin first.",
-        );
+        errors.add("_form", LAST_ADMIN);
         return render_edit(ctx, 422, &person, view! { role => person.role }, errors);
     }
     let message = if active {
