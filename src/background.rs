@@ -83,7 +83,7 @@ fn outbox_loop(app: &App, stop: &Stop) {
         }
     };
     loop {
-        match crate::mail::deliver_due(app, &db) {
+        match crate::mail::deliver_due(&app.mailer, &db) {
             Ok(0) => {}
             Ok(n) => log::info!("delivered {n} email(s)"),
             Err(e) => log::error!("outbox: {e}"),

@@ -317,7 +317,7 @@ impl Config {
             return bad("server.shutdown_grace_secs", "must be between 0 and 3600");
         }
         for proxy in &self.server.trusted_proxies {
-            if crate::server::Cidr::parse(proxy).is_none() {
+            if crate::net::Cidr::parse(proxy).is_none() {
                 return bad(
                     "server.trusted_proxies",
                     &format!(

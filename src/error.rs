@@ -11,8 +11,10 @@ use std::fmt;
 pub enum Error {
     /// The configuration file or an environment override is invalid; the message names the key.
     Config(String),
-    /// A SQLite call failed.
+    /// A SQLite call failed, with no more context than the call itself.
     Db(rusqlite::Error),
+    /// A store operation failed: what it was doing ("loading ticket ACME-12") and why.
+    Store(String, rusqlite::Error),
     /// A file or socket operation failed; the string says what we were doing.
     Io(String, std::io::Error),
     /// A template failed to render (a bug in a template, not user input).
@@ -29,6 +31,7 @@ impl fmt::Display for Error {
         match self {
             Error::Config(msg) => write!(f, "configuration error: {msg}"),
             Error::Db(e) => write!(f, "database error: {e}"),
+            Error::Store(what, e) => write!(f, "store: {what}: {e}"),
             Error::Io(what, e) => write!(f, "{what}: {e}"),
             Error::Template(e) => write!(f, "template error: {e:#}"),
             Error::Other(msg) => f.write_str(msg),
@@ -39,7 +42,7 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::Db(e) => Some(e),
+            Error::Db(e) | Error::Store(_, e) => Some(e),
             Error::Io(_, e) => Some(e),
             Error::Template(e) => Some(e),
             Error::Config(_) | Error::Other(_) => None,
@@ -50,6 +53,16 @@ impl std::error::Error for Error {
 impl From<rusqlite::Error> for Error {
     fn from(e: rusqlite::Error) -> Self {
         Error::Db(e)
+    }
+}
+
+impl Error {
+    /// The SQLite error underneath, if this is one.
+    pub fn sqlite(&self) -> Option<&rusqlite::Error> {
+        match self {
+            Error::Db(e) | Error::Store(_, e) => Some(e),
+            _ => None,
+        }
     }
 }
 

@@ -13,8 +13,8 @@ use std::path::PathBuf;
 use lettre::message::{Mailbox, MultiPart};
 use minijinja::Value;
 
-use crate::app::App;
 use crate::clock;
+use crate::config::Config;
 use crate::error::{Error, IoContext, Result};
 use crate::render::Templates;
 use crate::store::{self, Db, Tx};
@@ -60,13 +60,34 @@ pub fn queue(tx: &Tx<'_>, email: &Email) -> Result<()> {
     Ok(())
 }
 
+/// What delivery needs from the configuration: the sender and where the file transport writes.
+#[derive(Debug, Clone)]
+pub struct Mailer {
+    from: String,
+    dir: PathBuf,
+}
+
+impl Mailer {
+    pub fn new(config: &Config) -> Mailer {
+        Mailer {
+            from: config.mail.from.clone(),
+            dir: config.data_dir.join("mail"),
+        }
+    }
+
+    /// Where the file transport writes messages.
+    pub fn dir(&self) -> &std::path::Path {
+        &self.dir
+    }
+}
+
 /// Delivers the messages that are due; returns how many were delivered. Failures are recorded
 /// and retried later (1 min, 2, 4, … up to 1 h apart).
-pub fn deliver_due(app: &App, db: &Db) -> Result<usize> {
+pub fn deliver_due(mailer: &Mailer, db: &Db) -> Result<usize> {
     let due = store::outbox::due(db, clock::now(), BATCH)?;
     let mut delivered = 0;
     for message in due {
-        match deliver(app, &message) {
+        match deliver(mailer, &message) {
             Ok(()) => {
                 db.write(|tx| store::outbox::mark_sent(tx, message.id))?;
                 delivered += 1;
@@ -87,13 +108,8 @@ pub fn deliver_due(app: &App, db: &Db) -> Result<usize> {
     Ok(delivered)
 }
 
-fn deliver(app: &App, message: &store::outbox::Message) -> std::result::Result<(), String> {
-    let from: Mailbox = app
-        .config
-        .mail
-        .from
-        .parse()
-        .map_err(|e| format!("mail.from: {e}"))?;
+fn deliver(mailer: &Mailer, message: &store::outbox::Message) -> std::result::Result<(), String> {
+    let from: Mailbox = mailer.from.parse().map_err(|e| format!("mail.from: {e}"))?;
     let to: Mailbox = message
         .to_addr
         .parse()
@@ -107,14 +123,10 @@ fn deliver(app: &App, message: &store::outbox::Message) -> std::result::Result<(
             message.body_html.clone(),
         ))
         .map_err(|e| format!("building the message: {e}"))?;
-    let dir = mail_dir(app);
-    let path = dir.join(format!("{}-{}.eml", clock::now(), message.id));
+    let path = mailer
+        .dir
+        .join(format!("{}-{}.eml", clock::now(), message.id));
     write_file(&path, &email.formatted()).map_err(|e| e.to_string())
-}
-
-/// Where the file transport writes messages.
-pub fn mail_dir(app: &App) -> PathBuf {
-    app.config.data_dir.join("mail")
 }
 
 /// Writes via a temporary name and a rename, so a reader never sees half a message.

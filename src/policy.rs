@@ -1,12 +1,27 @@
 //! Who may do what. Every rule lives here; handlers ask, they never re-derive a rule.
 //!
-//! Permissions are values: an admin-only handler takes an [`Admin`], which only [`admin`] can
-//! make, and a share-link handler a [`ShareVisitor`], which only [`share_visitor`] can make — so
-//! code that skipped the check does not compile.
+//! Every request has one [`Actor`], resolved by the router tier that owns its route. Permissions
+//! are values: an admin-only handler takes an [`Admin`], which only [`admin`] can make, and a
+//! share-link handler a [`ShareVisitor`], which only [`share_visitor`] can make — so code that
+//! skipped the check does not compile.
 
 use crate::domain::Role;
 use crate::store::projects::Project;
 use crate::store::staff::Staff;
+
+/// Who is making a request. Each kind gets in its own way — staff with their own session
+/// cookie (`pl_staff`), share-link visitors by holding a live link — and is resolved once, by the
+/// router tier that owns the route, before any handler runs. Portal contacts (their own cookie)
+/// and staff viewing a portal as a customer join this list with the portals.
+#[derive(Debug)]
+pub enum Actor {
+    /// Nobody we know: public pages (sign-in, first-run setup, error pages).
+    Anonymous,
+    /// A signed-in, active staff member.
+    Staff(Staff),
+    /// Someone holding a project's live shareable link.
+    ShareVisitor(Project),
+}
 
 /// Proof that the signed-in staff member is an active admin.
 #[derive(Clone, Copy)]

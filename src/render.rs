@@ -1,5 +1,5 @@
-//! Templates and Markdown: the minijinja environment built from the embedded `assets/templates`,
-//! with the filters every page uses.
+//! Templates, static files and Markdown: the minijinja environment built from the embedded
+//! `assets/templates` with the filters every page uses, and the embedded `assets/static` files.
 //!
 //! Auto-escaping is on for every `*.html` template. The only `safe` strings are produced here:
 //! Markdown rendered by pulldown-cmark and then cleaned by ammonia.
@@ -11,6 +11,7 @@ use pulldown_cmark::{Options, Parser, html};
 use rust_embed::RustEmbed;
 use serde::Serialize;
 
+use crate::auth::{b64, sha256};
 use crate::clock;
 use crate::domain::{Priority, Source, Status};
 use crate::error::{Error, Result};
@@ -35,6 +36,67 @@ pub fn to_value<T: Serialize + ?Sized>(value: &T) -> Value {
 #[derive(RustEmbed)]
 #[folder = "assets/"]
 pub struct Assets;
+
+/// One embedded static file and its content hash.
+pub struct StaticFile {
+    pub bytes: Vec<u8>,
+    pub content_type: &'static str,
+    pub hash: String,
+}
+
+/// Every file under `assets/static/`, with its content hash (the versioned URL's first part).
+pub struct StaticFiles {
+    files: HashMap<String, StaticFile>,
+}
+
+impl StaticFiles {
+    pub fn load() -> StaticFiles {
+        let mut files = HashMap::new();
+        for path in Assets::iter() {
+            if let Some(name) = path.strip_prefix("static/") {
+                let bytes = Assets::get(&path)
+                    .expect("listed asset exists")
+                    .data
+                    .into_owned();
+                let hash = b64(&sha256(&bytes))[..12].replace(['-', '_'], "x");
+                files.insert(
+                    name.to_string(),
+                    StaticFile {
+                        content_type: content_type(name),
+                        hash,
+                        bytes,
+                    },
+                );
+            }
+        }
+        StaticFiles { files }
+    }
+
+    /// The file called `name` (`app.css`), if there is one.
+    pub fn get(&self, name: &str) -> Option<&StaticFile> {
+        self.files.get(name)
+    }
+
+    /// `app.css` → `/assets/Ab12Cd34Ef56/app.css`, for templates.
+    pub fn urls(&self) -> HashMap<String, String> {
+        self.files
+            .iter()
+            .map(|(name, f)| (name.clone(), format!("/assets/{}/{name}", f.hash)))
+            .collect()
+    }
+}
+
+fn content_type(name: &str) -> &'static str {
+    match name.rsplit('.').next() {
+        Some("css") => "text/css; charset=utf-8",
+        Some("js") => "text/javascript; charset=utf-8",
+        Some("svg") => "image/svg+xml",
+        Some("png") => "image/png",
+        Some("ico") => "image/x-icon",
+        Some("woff2") => "font/woff2",
+        _ => "application/octet-stream",
+    }
+}
 
 /// The template environment plus the cache-busting URLs of static files.
 pub struct Templates {

@@ -475,7 +475,10 @@ fn forms_are_limited_to_1_mib_and_uploads_to_the_upload_limit() {
     // A 2 MiB multipart body is within the 10 MiB upload limit: it is read and reaches the app
     // (which answers with an HTML page; the connection layer's refusals are plain text).
     let mut s = connect(addr);
-    let body = vec![b'x'; 2 << 20];
+    let mut body =
+        b"--zz\r\nContent-Disposition: form-data; name=\"f\"; filename=\"f.bin\"\r\n\r\n".to_vec();
+    body.extend(vec![b'x'; 2 << 20]);
+    body.extend_from_slice(b"\r\n--zz--\r\n");
     s.write_all(format!("POST /login HTTP/1.1\r\nHost: {addr}\r\nContent-Type: multipart/form-data; boundary=zz\r\nContent-Length: {}\r\n\r\n", body.len()).as_bytes()).unwrap();
     s.write_all(&body).unwrap();
     let (head, _) = read_response_from(&mut s, false).unwrap();

@@ -529,7 +529,7 @@ fn a_visitor_who_gives_an_email_gets_the_receipt_link_by_email() {
         "ana@example.com",
     );
     assert_eq!(porchlight::store::outbox::pending_count(&t.db).unwrap(), 1);
-    let delivered = porchlight::mail::deliver_due(&t.app, &t.db).unwrap();
+    let delivered = porchlight::mail::deliver_due(&t.app.mailer, &t.db).unwrap();
     assert_eq!(delivered, 1);
     assert_eq!(porchlight::store::outbox::pending_count(&t.db).unwrap(), 0);
     let dir = t.data_dir().join("mail");

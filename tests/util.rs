@@ -134,7 +134,7 @@ impl TestApp {
         headers.push(("Host".into(), "127.0.0.1:8080".into()));
         let addr: SocketAddr = format!("{}:40000", self.ip).parse().expect("ip");
         let req = Request::fake_http_from(addr, method, path, headers, body);
-        let response = self.app.handle(&self.db, &req);
+        let response = porchlight::web::handle(&self.app, &self.db, &req, None);
         let status = response.status_code;
         let headers: Vec<(String, String)> = response
             .headers

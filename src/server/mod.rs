@@ -26,11 +26,20 @@
 //! `idle_timeout_secs` is closed (idle keep-alive and slow-header clients alike), and so is one
 //! whose client stops reading our responses for as long (`timed_io`); a body must arrive within
 //! `body_timeout_secs` (else 408) and fit its limit — 1 MiB for forms, `upload_limit_mb` for
-//! multipart uploads (else 413, decided from `Content-Length` before anything is read); bodies
-//! held in memory at once share a budget, so many clients cannot add up to more than it; headers
+//! multipart uploads (else 413, decided from `Content-Length` before anything is read); headers
 //! over 16 KiB get 431; at most `max_connections` are open at once. SIGTERM/SIGINT stop
 //! accepting, let requests in flight finish for up to `shutdown_grace_secs`, then return; a
 //! second signal exits at once.
+//!
+//! Bodies (`crate::body`): a request holds memory only for what it has actually sent — never
+//! its declared length — from one budget shared by all; multipart file parts stream to
+//! temporary files under the data dir (a budget of their own), so memory holds only small forms
+//! and part headers. When a budget is used up the request gets 503 + `Retry-After` at once:
+//! nobody queues behind a client that sends slowly or not at all. A multipart body that is
+//! malformed or cut off before its closing boundary gets 400 and reaches no handler.
+//!
+//! Every answer this layer makes itself carries the security headers, and so do the few that
+//! hyper writes on its own (unparsable heads): `timed_io` adds them on the way out.
 
 mod timed_io;
 mod worker;
@@ -41,7 +50,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::header::{CONNECTION, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, TRANSFER_ENCODING};
 use hyper::server::conn::http1;
@@ -53,7 +62,9 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
 use crate::app::App;
+use crate::body::{self, BodyError};
 use crate::error::{Error, IoContext, Result};
+use crate::net::Cidr;
 use worker::{Job, Pool};
 
 /// Largest request head (request line + headers) accepted; more gets 431.
@@ -66,27 +77,37 @@ const WORKER_STOP_DEADLINE: Duration = Duration::from_secs(5);
 struct Limits {
     idle_timeout: Duration,
     body_timeout: Duration,
-    /// Multipart (upload) bodies.
-    upload_limit: usize,
-    /// Every other body: url-encoded forms are small.
-    form_limit: usize,
-    /// Request bodies held in memory at once, in KiB, across all connections.
-    body_budget: Arc<Semaphore>,
+    /// Form and upload sizes.
+    body: body::Limits,
+    /// Request body bytes held in memory at once, across all connections.
+    memory: body::Budget,
+    /// Bytes of uploads being received into temporary files, across all connections.
+    disk: body::Budget,
+    /// Where uploads are received.
+    tmp_dir: std::path::PathBuf,
     trusted_proxies: Vec<Cidr>,
 }
+
+/// How long a client told "busy" (503) should wait before trying again.
+const RETRY_AFTER_SECS: &str = "5";
 
 /// Serves `app` on `listener` until SIGTERM or SIGINT, then drains and returns.
 pub fn run(app: Arc<App>, listener: std::net::TcpListener) -> Result<()> {
     raise_fd_limit();
     let config = &app.config;
     let upload_limit = config.upload_limit_bytes();
-    let budget_kib = (4 * upload_limit).max(64 << 20) >> 10;
     let limits = Limits {
         idle_timeout: Duration::from_secs(config.server.idle_timeout_secs),
         body_timeout: Duration::from_secs(config.server.body_timeout_secs),
-        upload_limit,
-        form_limit: crate::web::FORM_LIMIT.min(upload_limit),
-        body_budget: Arc::new(Semaphore::new(budget_kib)),
+        body: body::Limits {
+            form: crate::web::FORM_LIMIT.min(upload_limit),
+            upload: upload_limit,
+        },
+        // Why these sizes: 64 forms of the largest kind at once in memory, and 32 uploads of
+        // the largest kind (at least 1 GiB) on disk, before anyone is told to come back.
+        memory: body::Budget::new(64 * crate::web::FORM_LIMIT),
+        disk: body::Budget::new((32 * upload_limit).max(1 << 30)),
+        tmp_dir: body::tmp_dir(&config.data_dir),
         trusted_proxies: config
             .server
             .trusted_proxies
@@ -216,7 +237,7 @@ async fn accept_loop(
         // when written, so there is nothing to coalesce: send at once.
         let _ = stream.set_nodelay(true);
         let jobs = jobs.clone();
-        let io = timed_io::TimedIo::new(stream, limits.idle_timeout);
+        let io = timed_io::TimedIo::new(stream, limits.idle_timeout, own_answer_header_lines());
         let limits = Arc::clone(&limits);
         let service = service_fn(move |req| handle(req, peer, jobs.clone(), Arc::clone(&limits)));
         let conn = graceful.watch(builder.serve_connection(TokioIo::new(io), service));
@@ -245,29 +266,26 @@ async fn accept_loop(
     Ok(())
 }
 
-/// One request: bound and collect its body, run it on a worker, convert the response.
+/// One request: read its body as it streams, run it on a worker, convert the response.
 async fn handle(
     req: Request<Incoming>,
     peer: SocketAddr,
     jobs: worker::Sender,
     limits: Arc<Limits>,
 ) -> std::result::Result<Response<Full<Bytes>>, Infallible> {
-    let too_large = || {
-        plain(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "Request body too large\n",
-            true,
-        )
-    };
-    let is_upload = req
+    let content_type = req
         .headers()
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"));
-    let limit = if is_upload {
-        limits.upload_limit
+        .unwrap_or("");
+    let boundary = match body::multipart_boundary(content_type).transpose() {
+        Ok(boundary) => boundary,
+        Err(_) => return Ok(refused(&BodyError::Malformed(String::new()))),
+    };
+    let limit = if boundary.is_some() {
+        limits.body.upload
     } else {
-        limits.form_limit
+        limits.body.form
     };
     let declared = req
         .headers()
@@ -276,43 +294,42 @@ async fn handle(
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > limit as u64) {
         // Decided before reading a byte of the body (no "100 Continue" is sent either).
-        return Ok(too_large());
+        return Ok(refused(&BodyError::TooLarge));
     }
     let client = client_addr(&req, peer, &limits.trusted_proxies);
-    let (parts, body) = req.into_parts();
+    let (parts, incoming) = req.into_parts();
     let has_body = declared.is_some_and(|n| n > 0) || parts.headers.contains_key(TRANSFER_ENCODING);
-    // Reserve the body's room in the shared budget (a chunked body reserves its limit) and keep
-    // it until the response exists: waiting here is how an overload queues instead of swapping.
-    let reserve_kib = if has_body {
-        (declared.map_or(limit, |n| n as usize).div_ceil(1024)).max(1)
-    } else {
-        0
-    };
-    let collect = async {
-        let permit = if reserve_kib > 0 {
-            Some(
-                Arc::clone(&limits.body_budget)
-                    .acquire_many_owned(reserve_kib as u32)
-                    .await
-                    .expect("never closed"),
+
+    // Read the body as it arrives. The hold keeps what the request has in memory counted until
+    // the response exists; uploads' temporary files go when `upload` is dropped.
+    let hold = limits.memory.hold();
+    let read = async {
+        match (&boundary, has_body) {
+            (Some(boundary), _) => body::read_multipart(
+                incoming,
+                boundary,
+                &limits.body,
+                &hold,
+                &limits.disk,
+                &limits.tmp_dir,
             )
-        } else {
-            None
-        };
-        let collected = Limited::new(body, limit).collect().await;
-        (permit, collected)
-    };
-    let (_body_permit, body) = match tokio::time::timeout(limits.body_timeout, collect).await {
-        Ok((permit, Ok(collected))) => (permit, Vec::from(collected.to_bytes())),
-        Ok((_, Err(e)))
-            if e.downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some() =>
-        {
-            return Ok(too_large());
+            .await
+            .map(|form| (Vec::new(), Some(form))),
+            (None, true) => body::read_form(incoming, limit, &hold)
+                .await
+                .map(|bytes| (bytes, None)),
+            (None, false) => Ok((Vec::new(), None)),
         }
-        Ok((_, Err(e))) => {
-            log::debug!("reading a request body from {peer}: {e}");
-            return Ok(plain(StatusCode::BAD_REQUEST, "Bad request body\n", true));
+    };
+    let (bytes, upload) = match tokio::time::timeout(limits.body_timeout, read).await {
+        Ok(Ok(read)) => read,
+        Ok(Err(e)) => {
+            if let BodyError::Io(why) = &e {
+                log::error!("receiving an upload from {peer}: {why}");
+            } else {
+                log::debug!("refused a request body from {peer}: {e}");
+            }
+            return Ok(refused(&e));
         }
         Err(_) => {
             return Ok(plain(
@@ -343,10 +360,15 @@ async fn handle(
                 .map(|v| (k.as_str().to_string(), v.to_string()))
         })
         .collect();
-    let request = rouille::Request::fake_http_from(client, method, url, headers, body);
+    let request = rouille::Request::fake_http_from(client, method, url, headers, bytes);
 
     let (reply, response) = tokio::sync::oneshot::channel();
-    if jobs.send(Job { request, reply }).await.is_err() {
+    let job = Job {
+        request,
+        upload,
+        reply,
+    };
+    if jobs.send(job).await.is_err() {
         return Ok(plain(
             StatusCode::SERVICE_UNAVAILABLE,
             "Shutting down\n",
@@ -360,6 +382,7 @@ async fn handle(
             true,
         ));
     };
+    drop(hold);
     let mut out = Response::new(Full::new(Bytes::from(prepared.body)));
     *out.status_mut() =
         StatusCode::from_u16(prepared.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
@@ -373,6 +396,34 @@ async fn handle(
         out.headers_mut().append(name, value);
     }
     Ok(out)
+}
+
+/// The plain answer to a body this layer refused; the connection is closed after it, since the
+/// rest of the body was not read.
+fn refused(e: &BodyError) -> Response<Full<Bytes>> {
+    match e {
+        BodyError::TooLarge => plain(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "Request body too large\n",
+            true,
+        ),
+        BodyError::Malformed(_) => plain(StatusCode::BAD_REQUEST, "Bad request body\n", true),
+        BodyError::Busy => {
+            let mut r = plain(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Busy: too many requests are sending data right now. Try again in a few seconds.\n",
+                true,
+            );
+            r.headers_mut()
+                .insert("retry-after", HeaderValue::from_static(RETRY_AFTER_SECS));
+            r
+        }
+        BodyError::Io(_) => plain(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Could not store the upload\n",
+            true,
+        ),
+    }
 }
 
 /// The client's address: the TCP peer, or — when the peer is a trusted reverse proxy — the last
@@ -395,49 +446,29 @@ fn client_addr<B>(req: &Request<B>, peer: SocketAddr, trusted_proxies: &[Cidr]) 
     peer
 }
 
-/// An address or network: `127.0.0.1`, `::1`, `172.16.0.0/12`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Cidr {
-    net: IpAddr,
-    prefix: u8,
+/// The headers on answers this layer (or hyper) makes without a handler: the security headers
+/// every response carries, and — the URL may hold a secret — no referrer and no caching.
+fn own_answer_headers() -> impl Iterator<Item = (&'static str, &'static str)> {
+    crate::web::respond::SECURITY_HEADERS
+        .iter()
+        .copied()
+        .chain([
+            ("Referrer-Policy", "no-referrer"),
+            ("Cache-Control", "no-store"),
+        ])
 }
 
-impl Cidr {
-    pub fn parse(s: &str) -> Option<Cidr> {
-        let (ip, prefix) = match s.trim().split_once('/') {
-            Some((ip, prefix)) => (ip.parse::<IpAddr>().ok()?, prefix.parse::<u8>().ok()?),
-            None => {
-                let ip = s.trim().parse::<IpAddr>().ok()?;
-                (ip, if ip.is_ipv4() { 32 } else { 128 })
-            }
-        };
-        let max = if ip.is_ipv4() { 32 } else { 128 };
-        (prefix <= max).then_some(Cidr { net: ip, prefix })
-    }
-
-    pub fn contains(&self, ip: IpAddr) -> bool {
-        let ip = match ip {
-            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
-            v4 => v4,
-        };
-        match (self.net, ip) {
-            (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                let mask = u32::MAX
-                    .checked_shl(32 - u32::from(self.prefix))
-                    .unwrap_or(0);
-                u32::from(net) & mask == u32::from(ip) & mask
-            }
-            (IpAddr::V6(net), IpAddr::V6(ip)) => {
-                let mask = u128::MAX
-                    .checked_shl(128 - u32::from(self.prefix))
-                    .unwrap_or(0);
-                u128::from(net) & mask == u128::from(ip) & mask
-            }
-            _ => false,
-        }
-    }
+/// [`own_answer_headers`] as header lines, for `timed_io` to add to hyper's own answers.
+fn own_answer_header_lines() -> &'static [u8] {
+    static LINES: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    LINES.get_or_init(|| {
+        own_answer_headers()
+            .flat_map(|(name, value)| format!("{name}: {value}\r\n").into_bytes())
+            .collect()
+    })
 }
 
+/// A short text answer made by this layer, with the headers every response carries.
 fn plain(status: StatusCode, text: &'static str, close: bool) -> Response<Full<Bytes>> {
     let mut r = Response::new(Full::new(Bytes::from_static(text.as_bytes())));
     *r.status_mut() = status;
@@ -445,6 +476,12 @@ fn plain(status: StatusCode, text: &'static str, close: bool) -> Response<Full<B
         "content-type",
         HeaderValue::from_static("text/plain; charset=utf-8"),
     );
+    for (name, value) in own_answer_headers() {
+        if let Ok(name) = hyper::header::HeaderName::from_bytes(name.as_bytes()) {
+            r.headers_mut()
+                .insert(name, HeaderValue::from_static(value));
+        }
+    }
     if close {
         r.headers_mut()
             .insert(CONNECTION, HeaderValue::from_static("close"));
@@ -474,30 +511,4 @@ pub fn raise_fd_limit() {
 /// Binds the listening socket (separate from `run` so the caller can print the address first).
 pub fn bind(addr: SocketAddr) -> Result<std::net::TcpListener> {
     std::net::TcpListener::bind(addr).map_err(|e| Error::Io(format!("listening on {addr}"), e))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::Cidr;
-
-    #[test]
-    fn networks() {
-        let local = Cidr::parse("127.0.0.1").unwrap();
-        assert!(local.contains("127.0.0.1".parse().unwrap()));
-        assert!(!local.contains("127.0.0.2".parse().unwrap()));
-        assert!(local.contains("::ffff:127.0.0.1".parse().unwrap()));
-        let docker = Cidr::parse("172.16.0.0/12").unwrap();
-        assert!(docker.contains("172.20.1.2".parse().unwrap()));
-        assert!(!docker.contains("172.32.0.1".parse().unwrap()));
-        let v6 = Cidr::parse("fd00::/8").unwrap();
-        assert!(v6.contains("fd12::1".parse().unwrap()));
-        assert!(!v6.contains("fe80::1".parse().unwrap()));
-        assert!(
-            Cidr::parse("0.0.0.0/0")
-                .unwrap()
-                .contains("8.8.8.8".parse().unwrap())
-        );
-        assert_eq!(Cidr::parse("10.0.0.0/33"), None);
-        assert_eq!(Cidr::parse("nonsense"), None);
-    }
 }

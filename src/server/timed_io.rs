@@ -1,9 +1,18 @@
-//! A socket wrapper that fails a write which makes no progress for too long.
+//! A socket wrapper that fails a write which makes no progress for too long, and adds the
+//! security headers to the answers hyper writes on its own.
 //!
-//! Why: hyper's timeouts cover reading a request head; nothing covers a client that stops
-//! reading responses (e.g. pipelines thousands of requests and never reads). Its socket buffer
-//! fills, hyper's write waits forever, and the connection holds one of `max_connections` slots.
-//! With this wrapper the stalled write errors after the idle timeout and the connection closes.
+//! Why the time-out: hyper's timeouts cover reading a request head; nothing covers a client that
+//! stops reading responses (e.g. pipelines thousands of requests and never reads). Its socket
+//! buffer fills, hyper's write waits forever, and the connection holds one of `max_connections`
+//! slots. With this wrapper the stalled write errors after the idle timeout and the connection
+//! closes.
+//!
+//! Why the headers: a request head hyper cannot parse (too large: 431, malformed: 400, URI too
+//! long: 414) is answered by hyper itself, before any service runs, and hyper offers no hook to
+//! add headers. Those answers have one fixed shape — status line, `connection: close`,
+//! `content-length: 0`, `date`, nothing else, written as one buffer and last on the connection —
+//! which none of ours can have (ours always carry `x-content-type-options`), so this wrapper
+//! recognises exactly that shape and writes it with our header lines added.
 
 use std::io;
 use std::pin::Pin;
@@ -18,14 +27,21 @@ pub struct TimedIo<T> {
     stall: Duration,
     /// Armed while a write is pending; cleared whenever a write makes progress.
     deadline: Option<Pin<Box<Sleep>>>,
+    /// Header lines to add to hyper's own answers.
+    extra_headers: &'static [u8],
+    /// One of hyper's answers, rewritten, being written: the bytes, how many are out, and how
+    /// many of hyper's bytes they stand for (reported once all are out).
+    rewritten: Option<(Vec<u8>, usize, usize)>,
 }
 
 impl<T> TimedIo<T> {
-    pub fn new(inner: T, stall: Duration) -> Self {
+    pub fn new(inner: T, stall: Duration, extra_headers: &'static [u8]) -> Self {
         TimedIo {
             inner,
             stall,
             deadline: None,
+            extra_headers,
+            rewritten: None,
         }
     }
 
@@ -66,12 +82,78 @@ impl<T: AsyncRead + Unpin> AsyncRead for TimedIo<T> {
     }
 }
 
+/// Whether `buf` is exactly one answer hyper wrote on its own (see the module comment).
+fn is_hyper_answer(buf: &[u8]) -> bool {
+    let Ok(text) = std::str::from_utf8(buf) else {
+        return false;
+    };
+    let Some(head) = text
+        .strip_prefix("HTTP/1.1 ")
+        .or_else(|| text.strip_prefix("HTTP/1.0 "))
+    else {
+        return false;
+    };
+    let status_is_error = head
+        .get(..3)
+        .and_then(|s| s.parse::<u16>().ok())
+        .is_some_and(|s| (400..600).contains(&s));
+    let mut lines = text.trim_end_matches("\r\n").split("\r\n").skip(1);
+    text.len() < 512
+        && status_is_error
+        && text.ends_with("\r\n\r\n")
+        && lines.all(|line| {
+            line == "connection: close" || line == "content-length: 0" || line.starts_with("date: ")
+        })
+}
+
+impl<T: AsyncWrite + Unpin> TimedIo<T> {
+    /// Writes out the rewritten answer; reports hyper's byte count once all of it is out.
+    fn poll_rewritten(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        loop {
+            let (bytes, written, stands_for) =
+                self.rewritten.as_mut().expect("a rewrite is pending");
+            if *written == bytes.len() {
+                let n = *stands_for;
+                self.rewritten = None;
+                return Poll::Ready(Ok(n));
+            }
+            let poll = Pin::new(&mut self.inner).poll_write(cx, &bytes[*written..]);
+            match self.check(cx, poll) {
+                Poll::Ready(Ok(0)) => {
+                    return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+                }
+                Poll::Ready(Ok(n)) => {
+                    if let Some((_, written, _)) = self.rewritten.as_mut() {
+                        *written += n;
+                    }
+                }
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    }
+
+    fn start_rewrite(&mut self, buf: &[u8]) {
+        let mut bytes = Vec::with_capacity(buf.len() + self.extra_headers.len());
+        bytes.extend_from_slice(&buf[..buf.len() - 2]);
+        bytes.extend_from_slice(self.extra_headers);
+        bytes.extend_from_slice(b"\r\n");
+        self.rewritten = Some((bytes, 0, buf.len()));
+    }
+}
+
 impl<T: AsyncWrite + Unpin> AsyncWrite for TimedIo<T> {
     fn poll_write(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
+        if self.rewritten.is_none() && is_hyper_answer(buf) {
+            self.start_rewrite(buf);
+        }
+        if self.rewritten.is_some() {
+            return self.poll_rewritten(cx);
+        }
         let poll = Pin::new(&mut self.inner).poll_write(cx, buf);
         self.check(cx, poll)
     }
@@ -81,6 +163,17 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for TimedIo<T> {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
+        if self.rewritten.is_none() {
+            let mut filled = bufs.iter().filter(|b| !b.is_empty());
+            if let (Some(only), None) = (filled.next(), filled.next())
+                && is_hyper_answer(only)
+            {
+                self.start_rewrite(only);
+            }
+        }
+        if self.rewritten.is_some() {
+            return self.poll_rewritten(cx);
+        }
         let poll = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
         self.check(cx, poll)
     }
@@ -97,5 +190,29 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for TimedIo<T> {
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let poll = Pin::new(&mut self.inner).poll_shutdown(cx);
         self.check(cx, poll)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_hyper_answer;
+
+    #[test]
+    fn recognises_only_hyper_s_own_answers() {
+        assert!(is_hyper_answer(
+            b"HTTP/1.1 431 Request Header Fields Too Large\r\nconnection: close\r\ncontent-length: 0\r\ndate: Mon, 30 Nov 2026 10:00:00 GMT\r\n\r\n"
+        ));
+        assert!(is_hyper_answer(
+            b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n"
+        ));
+        assert!(!is_hyper_answer(
+            b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n"
+        ));
+        assert!(!is_hyper_answer(
+            b"HTTP/1.1 413 Payload Too Large\r\nx-content-type-options: nosniff\r\ncontent-length: 0\r\n\r\n"
+        ));
+        assert!(!is_hyper_answer(
+            b"body bytes that happen to be written alone"
+        ));
     }
 }

@@ -1,4 +1,4 @@
-//! The worker pool: N threads, each owning one SQLite connection, running `App::handle` for
+//! The worker pool: N threads, each owning one SQLite connection, running `web::handle` for
 //! requests queued by the connection tasks.
 
 use std::io::Read;
@@ -11,6 +11,8 @@ use crate::error::{Error, Result};
 /// A request waiting for a worker, and where to send its response.
 pub struct Job {
     pub request: rouille::Request,
+    /// A multipart body already parsed while it streamed (its files removed after the job).
+    pub upload: Option<crate::body::Multipart>,
     pub reply: tokio::sync::oneshot::Sender<Prepared>,
 }
 
@@ -62,7 +64,7 @@ impl Pool {
                             // don't run work nobody will see — nor repeat it if they retry.
                             continue;
                         }
-                        let response = app.handle(&db, &job.request);
+                        let response = crate::web::handle(&app, &db, &job.request, job.upload);
                         let _ = job.reply.send(prepare(response));
                     }
                 })

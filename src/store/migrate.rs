@@ -16,6 +16,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0002_share_links",
         include_str!("migrations/0002_share_links.sql"),
     ),
+    (
+        "0003_hardening",
+        include_str!("migrations/0003_hardening.sql"),
+    ),
 ];
 
 /// Applies the migrations `db` lacks. Refuses a database newer than this binary.

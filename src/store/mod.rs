@@ -16,7 +16,12 @@
 //! commits and stays warm. Writes queued behind each other share one commit (`writer.rs`).
 //!
 //! Read functions take `&impl Reader` (a [`Db`] or a [`Tx`]); write functions take `&Tx`, so a
-//! write outside the lock does not compile.
+//! write outside the lock does not compile. The SQLite connection behind either is reachable
+//! only from inside this module (the `Reader` trait is sealed): code outside `store` cannot run
+//! SQL, however it tries.
+//!
+//! Errors leave this module with context: `store: loading ticket ACME-12: database is locked`
+//! tells a 500's log line what broke (see [`Context`]).
 
 pub mod migrate;
 pub mod outbox;
@@ -80,20 +85,71 @@ pub struct Tx<'a> {
 }
 
 /// Anything reads can run on: a plain connection or an open write transaction.
-pub trait Reader {
+pub trait Reader: sealed::Connected {}
+
+impl<T: sealed::Connected> Reader for T {}
+
+mod sealed {
+    use rusqlite::Connection;
+
+    /// Proof of being inside `store`: only `store` can make one.
+    pub struct Token(pub(super) ());
+
+    /// The connection behind a [`super::Reader`], handed out only for a [`Token`] — so even
+    /// generic code outside `store` that holds a `Reader` cannot reach SQL.
+    pub trait Connected {
+        fn connection(&self, token: Token) -> &Connection;
+    }
+
+    impl Connected for super::Db {
+        fn connection(&self, _: Token) -> &Connection {
+            &self.conn
+        }
+    }
+
+    impl Connected for super::Tx<'_> {
+        fn connection(&self, _: Token) -> &Connection {
+            self.conn
+        }
+    }
+}
+
+/// `r.conn()` for the store's own modules (this trait is private to `store`).
+trait Conn {
     fn conn(&self) -> &Connection;
 }
 
-impl Reader for Db {
+impl<T: sealed::Connected + ?Sized> Conn for T {
     fn conn(&self) -> &Connection {
-        &self.conn
+        self.connection(sealed::Token(()))
     }
 }
 
-impl Reader for Tx<'_> {
-    fn conn(&self) -> &Connection {
-        self.conn
+/// Adds what a store operation was doing to its error: `.context(|| format!("loading ticket
+/// {key}-{number}"))`. The first context added is kept (the innermost, most precise one).
+pub(crate) trait Context<T> {
+    fn context(self, what: impl FnOnce() -> String) -> Result<T>;
+}
+
+impl<T> Context<T> for rusqlite::Result<T> {
+    fn context(self, what: impl FnOnce() -> String) -> Result<T> {
+        self.map_err(|e| Error::Store(what(), e))
     }
+}
+
+impl<T> Context<T> for Result<T> {
+    fn context(self, what: impl FnOnce() -> String) -> Result<T> {
+        self.map_err(|e| match e {
+            Error::Db(e) => Error::Store(what(), e),
+            other => other,
+        })
+    }
+}
+
+/// Whether SQLite said the file is damaged or not a database at all.
+pub fn is_corruption(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _)
+        if matches!(f.code, rusqlite::ErrorCode::DatabaseCorrupt | rusqlite::ErrorCode::NotADatabase))
 }
 
 impl Tx<'_> {
@@ -103,21 +159,40 @@ impl Tx<'_> {
     }
 }
 
+/// How long the start-up integrity check may take before it is cut short (a very large
+/// database is then served unchecked, and the log says so).
+const QUICK_CHECK_BUDGET: Duration = Duration::from_secs(3);
+
 impl Store {
-    /// Opens (creating if needed) the database at `path` and applies pending migrations.
+    /// Opens (creating if needed) the database at `path`, checks it and applies pending
+    /// migrations. A file that is damaged, not a database or not writable is refused with a
+    /// message that names it and says what to do.
     pub fn open(path: &Path, synchronous: Synchronous) -> Result<Store> {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).io_context(|| format!("creating {}", dir.display()))?;
         }
-        let writer = open_connection(path, synchronous)?;
+        let named = |e: rusqlite::Error| explain_open_error(path, e);
+        let mut writer = open_connection(path, synchronous).map_err(|e| match e {
+            Error::Db(e) => named(e),
+            other => other,
+        })?;
+        if writer.is_readonly(rusqlite::MAIN_DB).map_err(named)? {
+            return Err(Error::Other(format!(
+                "{} is read-only: Porchlight must be able to write it (check the file's owner and permissions)",
+                path.display()
+            )));
+        }
         // WAL is a property of the file; set it once here rather than on every connection.
-        let mode: String = writer.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        let mode: String = writer
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(named)?;
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(Error::Other(format!(
                 "{}: could not switch to WAL (got {mode})",
                 path.display()
             )));
         }
+        quick_check(&mut writer, path)?;
         let store = Store {
             path: path.to_path_buf(),
             synchronous,
@@ -167,17 +242,75 @@ fn open_connection(path: &Path, synchronous: Synchronous) -> Result<Connection> 
     Ok(conn)
 }
 
+/// What SQLite said about opening `path`, in words that name the file and say what to do.
+fn explain_open_error(path: &Path, e: rusqlite::Error) -> Error {
+    let what = if is_corruption(&e) {
+        "is damaged or is not a Porchlight database; restore it from a backup (see \"Backups\" in the README)"
+    } else if matches!(&e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::ReadOnly)
+    {
+        "cannot be written (check the owner and permissions of the file and its directory)"
+    } else if matches!(&e, rusqlite::Error::SqliteFailure(f, _) if f.code == rusqlite::ErrorCode::CannotOpen)
+    {
+        "cannot be opened (check that its directory exists and is writable)"
+    } else {
+        "could not be opened"
+    };
+    Error::Other(format!("{} {what}: {e}", path.display()))
+}
+
+/// A bounded `PRAGMA quick_check` at start: a damaged database is refused before anything is
+/// served. Cut short after [`QUICK_CHECK_BUDGET`] on very large files.
+fn quick_check(conn: &mut Connection, path: &Path) -> Result<()> {
+    let started = std::time::Instant::now();
+    conn.progress_handler(10_000, Some(move || started.elapsed() > QUICK_CHECK_BUDGET))?;
+    let verdict = conn.query_row("PRAGMA quick_check(5)", [], |r| r.get::<_, String>(0));
+    conn.progress_handler(0, None::<fn() -> bool>)?;
+    match verdict {
+        Ok(v) if v == "ok" => Ok(()),
+        Ok(problems) => Err(Error::Other(format!(
+            "{} is damaged ({problems}). Porchlight will not serve it: restore the latest backup (see \"Backups\" in the README), or move the file aside to start empty",
+            path.display()
+        ))),
+        Err(rusqlite::Error::SqliteFailure(f, _))
+            if f.code == rusqlite::ErrorCode::OperationInterrupted =>
+        {
+            log::warn!(
+                "integrity check of {} cut short after {}s (large database); serving it unchecked",
+                path.display(),
+                QUICK_CHECK_BUDGET.as_secs()
+            );
+            Ok(())
+        }
+        Err(e) => Err(explain_open_error(path, e)),
+    }
+}
+
 impl Db {
     /// Runs `f` as one write transaction under the writer lock: durable when this returns `Ok`;
     /// rolled back (alone) when `f` returns `Err` or panics. Never call it from inside `f`.
     pub fn write<T>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
-        self.writer.write(f)
+        let result = self.writer.write(f);
+        if let Err(e) = &result
+            && e.sqlite().is_some_and(is_corruption)
+        {
+            self.writer.mark_corrupt();
+        }
+        result
     }
 
-    /// A cheap liveness probe for `/healthz`: the file is open and answers a query.
-    pub fn ping(&self) -> Result<()> {
-        self.conn.query_row("SELECT 1", [], |_| Ok(()))?;
-        Ok(())
+    /// The check behind `/healthz`: a real read of the schema and the newest ticket on this
+    /// connection, and no write has found the file damaged since start.
+    pub fn health(&self) -> Result<()> {
+        if self.writer.corrupt() {
+            return Err(Error::Other("a write found the database damaged".into()));
+        }
+        self.conn
+            .query_row(
+                "SELECT (SELECT COUNT(*) FROM sqlite_schema), (SELECT MAX(id) FROM tickets), (SELECT MAX(id) FROM staff)",
+                [],
+                |_| Ok(()),
+            )
+            .context(|| "health check read".to_string())
     }
 
     /// Copies the live database to `out` with SQLite's online backup API (consistent while
@@ -235,7 +368,7 @@ fn create_private_file(path: &Path) -> Result<()> {
 
 /// True when `e` is a UNIQUE constraint violation (e.g. a duplicate email or project key).
 pub fn is_unique_violation(e: &Error) -> bool {
-    matches!(e, Error::Db(rusqlite::Error::SqliteFailure(f, _))
+    matches!(e.sqlite(), Some(rusqlite::Error::SqliteFailure(f, _))
         if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE)
 }
 

@@ -4,7 +4,7 @@
 use rusqlite::params;
 
 use crate::error::Result;
-use crate::store::{Reader, Tx};
+use crate::store::{Conn, Reader, Tx};
 
 /// A message waiting for delivery.
 #[derive(Debug, Clone)]

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::domain::ProjectId;
 use crate::error::Result;
-use crate::store::{Reader, Tx};
+use crate::store::{Conn, Reader, Tx};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Project {
@@ -218,6 +218,13 @@ pub fn update_share_settings(
         ],
     )?;
     Ok(())
+}
+
+/// The number the project's next ticket will get (unless another takes it first).
+pub fn next_number(r: &impl Reader, id: ProjectId) -> Result<i64> {
+    Ok(r.conn()
+        .prepare_cached("SELECT next_number FROM projects WHERE id = ?1")?
+        .query_row([id.0], |row| row.get(0))?)
 }
 
 /// Hands out the next ticket number of a project (inside the ticket's insert transaction).

@@ -5,7 +5,7 @@ use rusqlite::{OptionalExtension, params};
 use crate::domain::StaffId;
 use crate::error::Result;
 use crate::store::staff::{self, Staff};
-use crate::store::{Reader, Tx};
+use crate::store::{Conn, Reader, Tx};
 
 /// A live session and its (active) staff member.
 pub struct SessionStaff {

@@ -5,7 +5,7 @@ use rusqlite::params;
 use serde::Serialize;
 
 use crate::error::Result;
-use crate::store::{Reader, Tx};
+use crate::store::{Conn, Reader, Tx};
 
 /// The agency's branding. Defaults apply until an admin saves the settings page.
 #[derive(Debug, Clone, Serialize)]

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::domain::{ProjectId, Status, TicketId};
 use crate::error::Result;
-use crate::store::{Reader, like_contains};
+use crate::store::{Conn, Reader, like_contains};
 
 /// One line of a project's public board.
 #[derive(Debug, Clone, Serialize)]

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::domain::{Role, StaffId};
 use crate::error::Result;
-use crate::store::{Reader, Tx};
+use crate::store::{Conn, Reader, Tx};
 
 /// A staff account. The password hash never leaves the store except for verification.
 #[derive(Debug, Clone, Serialize)]

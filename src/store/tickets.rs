@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::domain::{Priority, ProjectId, Source, StaffId, Status, TicketId};
 use crate::error::Result;
-use crate::store::{Reader, Tx, like_contains, projects, timeline};
+use crate::store::{Conn, Reader, Tx, like_contains, projects, timeline};
 
 /// A ticket as the inbox lists it. Labels and the formatted date ride along so the template
 /// needs no filter calls per row (the inbox renders 50 rows per view).

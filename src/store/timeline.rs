@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::domain::{StaffId, TicketId, Visibility};
 use crate::error::Result;
-use crate::store::{Reader, Tx};
+use crate::store::{Conn, Reader, Tx};
 
 /// Who did something: a staff member, or a named outsider (a share-link visitor, later a contact).
 pub struct Actor<'a> {

@@ -4,7 +4,7 @@
 use rusqlite::{OptionalExtension, params};
 
 use crate::error::Result;
-use crate::store::{Reader, Tx};
+use crate::store::{Conn, Reader, Tx};
 
 /// The first-run token that lets someone create the first admin.
 pub const KIND_SETUP: &str = "setup";

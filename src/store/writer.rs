@@ -13,7 +13,7 @@
 //! panicking closure rolls back its own savepoint only, never the rest of the group.
 
 use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 
 use rusqlite::Connection;
@@ -34,6 +34,8 @@ pub(crate) struct Writer {
     settled: Condvar,
     /// Threads waiting for `state`: a finished writer defers its commit while this is non-zero.
     queued: AtomicUsize,
+    /// Set when a write found the file damaged (reported by `/healthz`).
+    corrupt: AtomicBool,
 }
 
 struct State {
@@ -48,7 +50,16 @@ impl Writer {
             state: Mutex::new(State { conn, group: None }),
             settled: Condvar::new(),
             queued: AtomicUsize::new(0),
+            corrupt: AtomicBool::new(false),
         }
+    }
+
+    pub(crate) fn mark_corrupt(&self) {
+        self.corrupt.store(true, Ordering::Relaxed);
+    }
+
+    pub(crate) fn corrupt(&self) -> bool {
+        self.corrupt.load(Ordering::Relaxed)
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -148,6 +159,9 @@ impl Writer {
         let outcome = match result {
             Ok(_) => Ok(()),
             Err(e) => {
+                if crate::store::is_corruption(&e) {
+                    self.mark_corrupt();
+                }
                 log::error!("COMMIT failed, rolling back the group: {e}");
                 let _ = state.conn.execute_batch("ROLLBACK");
                 Err(e.to_string())
@@ -173,7 +187,7 @@ mod tests {
     use std::sync::Barrier;
 
     use crate::error::Error;
-    use crate::store::{Reader, Store, Synchronous};
+    use crate::store::{Conn, Store, Synchronous};
 
     fn store() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();

@@ -1,77 +1,19 @@
-//! Static files (CSS, icons) embedded in the binary, served at `/assets/{hash}/{name}`.
+//! Serving what is not a page: the embedded static files at `/assets/{hash}/{name}` (loaded by
+//! `render::StaticFiles`), the brand colour stylesheet and the agency's logos.
 //!
 //! The hash is of the file's content, so a URL names one version forever and browsers may cache
 //! it for a year; a new build changes the URL.
 
-use std::collections::HashMap;
-
 use rouille::{Request, Response};
 
 use crate::app::App;
-use crate::auth::{b64, sha256};
-use crate::render::Assets;
-
-struct StaticFile {
-    bytes: Vec<u8>,
-    content_type: &'static str,
-    hash: String,
-}
-
-/// Every file under `assets/static/`, with its content hash.
-pub struct StaticFiles {
-    files: HashMap<String, StaticFile>,
-}
-
-impl StaticFiles {
-    pub fn load() -> StaticFiles {
-        let mut files = HashMap::new();
-        for path in Assets::iter() {
-            if let Some(name) = path.strip_prefix("static/") {
-                let bytes = Assets::get(&path)
-                    .expect("listed asset exists")
-                    .data
-                    .into_owned();
-                let hash = b64(&sha256(&bytes))[..12].replace(['-', '_'], "x");
-                files.insert(
-                    name.to_string(),
-                    StaticFile {
-                        content_type: content_type(name),
-                        hash,
-                        bytes,
-                    },
-                );
-            }
-        }
-        StaticFiles { files }
-    }
-
-    /// `app.css` → `/assets/Ab12Cd34Ef56/app.css`, for templates.
-    pub fn urls(&self) -> HashMap<String, String> {
-        self.files
-            .iter()
-            .map(|(name, f)| (name.clone(), format!("/assets/{}/{name}", f.hash)))
-            .collect()
-    }
-}
-
-fn content_type(name: &str) -> &'static str {
-    match name.rsplit('.').next() {
-        Some("css") => "text/css; charset=utf-8",
-        Some("js") => "text/javascript; charset=utf-8",
-        Some("svg") => "image/svg+xml",
-        Some("png") => "image/png",
-        Some("ico") => "image/x-icon",
-        Some("woff2") => "font/woff2",
-        _ => "application/octet-stream",
-    }
-}
 
 /// Serves `{hash}/{name}`. A stale hash still gets the current file, but only briefly cached.
 pub fn serve(app: &App, _req: &Request, rest: &str) -> Response {
     let Some((hash, name)) = rest.split_once('/') else {
         return Response::text("Not found\n").with_status_code(404);
     };
-    match app.assets.files.get(name) {
+    match app.assets.get(name) {
         Some(file) => {
             let cache = if file.hash == hash {
                 "public, max-age=31536000, immutable"

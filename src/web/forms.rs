@@ -1,9 +1,12 @@
 //! Form bodies and validation errors.
 //!
-//! Bodies are url-encoded (most forms) or `multipart/form-data` (forms with a file). Multipart
-//! is read with rouille's parser, which rests on the unmaintained `multipart` crate: its input is
-//! bounded before it gets here (the connection layer's upload limit) and every field is read
-//! with a cap of its own.
+//! Bodies are url-encoded (most forms) or `multipart/form-data` (forms with a file). The
+//! connection layer reads both as they stream (`crate::body`): multipart is parsed there, its
+//! files written to temporary files, and a body cut off or malformed never reaches a handler.
+//!
+//! Every value is cleaned once, here: control characters other than tab and line breaks are
+//! dropped (a NUL byte must never reach a title), and [`Form::line`] gives a single-line field
+//! with its line breaks and tabs turned into spaces.
 //!
 //! A form that fails validation is shown again with every field as typed and each error beside
 //! its field: handlers collect errors in [`Errors`] and pass both to the template.
@@ -13,20 +16,9 @@ use std::io::Read;
 
 use rouille::Request;
 
+use crate::app::App;
+use crate::body::{self, BodyError, Multipart, Upload};
 pub use crate::validation::Errors;
-
-/// Reads at most `limit` bytes; more is `TooLarge`.
-fn read_capped(source: &mut impl Read, limit: usize) -> Result<Vec<u8>, FormError> {
-    let mut bytes = Vec::new();
-    source
-        .take(limit as u64 + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|_| FormError::Malformed)?;
-    if bytes.len() > limit {
-        return Err(FormError::TooLarge);
-    }
-    Ok(bytes)
-}
 
 /// A parsed form body: its text fields.
 #[derive(Debug, Default, Clone)]
@@ -34,77 +26,54 @@ pub struct Form {
     fields: Vec<(String, String)>,
 }
 
-/// A file sent with a multipart form.
-#[derive(Debug, Clone)]
-pub struct Upload {
-    /// The form field's name.
-    pub field: String,
-    /// The bytes, at most the upload limit.
-    pub bytes: Vec<u8>,
-}
-
-/// Longest text field accepted in a multipart form.
-const MULTIPART_TEXT_LIMIT: usize = 64 * 1024;
-
-#[derive(Debug, PartialEq, Eq)]
-pub enum FormError {
-    TooLarge,
-    Malformed,
-}
-
 impl Form {
-    /// Reads and parses the request body: url-encoded up to `form_limit` bytes, or multipart
-    /// with files up to `upload_limit` bytes each.
+    /// The request's form: from `upload` when the connection layer already parsed a multipart
+    /// body, else read from the request (url-encoded up to `web::FORM_LIMIT`; multipart made
+    /// in-process is parsed here by the same rules).
     pub fn parse(
+        app: &App,
         req: &Request,
-        form_limit: usize,
-        upload_limit: usize,
-    ) -> Result<(Form, Vec<Upload>), FormError> {
-        let content_type = req
-            .header("Content-Type")
-            .unwrap_or("")
-            .to_ascii_lowercase();
-        if content_type.starts_with("multipart/form-data") {
-            return Self::parse_multipart(req, upload_limit);
-        }
-        let Some(mut body) = req.data() else {
-            return Ok((Form::default(), Vec::new()));
+        upload: Option<Multipart>,
+    ) -> Result<(Form, Vec<Upload>), BodyError> {
+        let limits = body::Limits {
+            form: crate::web::FORM_LIMIT,
+            upload: app.config.upload_limit_bytes(),
         };
-        let bytes = read_capped(&mut body, form_limit)?;
-        if !content_type.is_empty()
-            && !content_type.starts_with("application/x-www-form-urlencoded")
-        {
-            return Err(FormError::Malformed);
-        }
-        Ok((Form::from_urlencoded(&bytes), Vec::new()))
-    }
-
-    fn parse_multipart(
-        req: &Request,
-        upload_limit: usize,
-    ) -> Result<(Form, Vec<Upload>), FormError> {
-        let mut parts = rouille::input::multipart::get_multipart_input(req)
-            .map_err(|_| FormError::Malformed)?;
-        let (mut fields, mut uploads) = (Vec::new(), Vec::new());
-        while let Some(mut part) = parts.next() {
-            let name = part.headers.name.to_string();
-            if part.headers.filename.is_some() {
-                let bytes = read_capped(&mut part.data, upload_limit)?;
-                uploads.push(Upload { field: name, bytes });
-            } else {
-                let bytes = read_capped(&mut part.data, MULTIPART_TEXT_LIMIT)?;
-                fields.push((
-                    name,
-                    String::from_utf8(bytes).map_err(|_| FormError::Malformed)?,
-                ));
+        let content_type = req.header("Content-Type").unwrap_or("");
+        let multipart = match (upload, body::multipart_boundary(content_type)) {
+            (Some(parsed), _) => parsed,
+            (None, Some(boundary)) => {
+                let bytes = read_capped(req, limits.upload)?;
+                let tmp = body::tmp_dir(&app.config.data_dir);
+                body::read_multipart_blocking(bytes, &boundary?, &limits, &tmp)?
             }
-        }
-        Ok((Form { fields }, uploads))
+            (None, None) => {
+                let bytes = read_capped(req, limits.form)?;
+                let lowered = content_type.to_ascii_lowercase();
+                if !bytes.is_empty()
+                    && !lowered.is_empty()
+                    && !lowered.starts_with("application/x-www-form-urlencoded")
+                {
+                    return Err(BodyError::Malformed(format!(
+                        "unexpected content type {content_type:?}"
+                    )));
+                }
+                return Ok((Form::from_urlencoded(&bytes), Vec::new()));
+            }
+        };
+        let fields = multipart
+            .fields
+            .into_iter()
+            .map(|(k, v)| (k, clean(&v)))
+            .collect();
+        Ok((Form { fields }, multipart.uploads))
     }
 
     pub fn from_urlencoded(bytes: &[u8]) -> Form {
         Form {
-            fields: form_urlencoded::parse(bytes).into_owned().collect(),
+            fields: form_urlencoded::parse(bytes)
+                .map(|(k, v)| (k.into_owned(), clean(&v)))
+                .collect(),
         }
     }
 
@@ -127,6 +96,17 @@ impl Form {
         self.get(name).trim()
     }
 
+    /// A single-line field (a title, a name, an email): trimmed, with any line break or tab
+    /// turned into a space.
+    pub fn line(&self, name: &str) -> String {
+        let value = self.trimmed(name);
+        if value.contains(['\n', '\r', '\t']) {
+            value.replace(['\n', '\r', '\t'], " ")
+        } else {
+            value.to_string()
+        }
+    }
+
     /// Whether a checkbox named `name` was ticked.
     pub fn checked(&self, name: &str) -> bool {
         self.fields
@@ -145,6 +125,34 @@ impl Form {
     }
 }
 
+/// Reads the request's body, refusing more than `limit` bytes.
+fn read_capped(req: &Request, limit: usize) -> Result<Vec<u8>, BodyError> {
+    let Some(data) = req.data() else {
+        return Ok(Vec::new());
+    };
+    let mut bytes = Vec::new();
+    data.take(limit as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| BodyError::Malformed(e.to_string()))?;
+    if bytes.len() > limit {
+        return Err(BodyError::TooLarge);
+    }
+    Ok(bytes)
+}
+
+/// Drops control characters but tab, line feed and carriage return.
+fn clean(value: &str) -> String {
+    if value.chars().any(unwanted) {
+        value.chars().filter(|c| !unwanted(*c)).collect()
+    } else {
+        value.to_string()
+    }
+}
+
+fn unwanted(c: char) -> bool {
+    c.is_control() && !matches!(c, '\t' | '\n' | '\r')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,5 +168,14 @@ mod tests {
         assert!(
             !v.contains_key("password") && !v.contains_key("csrf_token") && v.contains_key("a")
         );
+    }
+
+    /// #12: a NUL byte was stored in a title.
+    #[test]
+    fn control_characters_are_dropped_and_lines_are_single() {
+        let f = Form::from_urlencoded(b"t=Hello%00%07+world%0D%0Anext&b=line1%0Aline2%09x%1B");
+        assert_eq!(f.get("t"), "Hello world\r\nnext");
+        assert_eq!(f.line("t"), "Hello world  next");
+        assert_eq!(f.get("b"), "line1\nline2\tx");
     }
 }

@@ -1,11 +1,12 @@
-//! `/healthz`: 200 and a small JSON document when the database answers, 503 when it does not.
+//! `/healthz`: 200 and a small JSON document when the database answers a real read, 503 when it
+//! does not (or a write has found the file damaged since start).
 
 use rouille::Response;
 
 use crate::store::Db;
 
 pub fn show(db: &Db) -> Response {
-    let (status, database) = match db.ping() {
+    let (status, database) = match db.health() {
         Ok(()) => (200, "ok"),
         Err(e) => {
             log::error!("health check: {e}");

@@ -1,9 +1,13 @@
-//! The web layer: the route table, request context, forms, CSRF, rendering.
+//! The web layer: the entry point from a request to a response, the route table, request
+//! context, forms, CSRF and rendering.
 //!
-//! The route table doubles as the permission table. Public routes come first; only with a live
-//! staff session is the second table reached, whose handlers take the signed-in `Staff` (or a
-//! `policy::Admin`) as an argument — a staff route cannot run without one. Every POST passes the
-//! CSRF check in [`route`] before any handler sees it.
+//! The route table doubles as the permission table, in tiers that each resolve the request's
+//! [`Actor`] once, from what that tier owns: public routes first; then the shareable link
+//! (`/s/{token}…`), whose tier resolves the token to a [`policy::ShareVisitor`] before any handler
+//! runs; everything else needs a live staff session (its own cookie, `pl_staff`; portal contacts
+//! will get theirs), and its handlers take the signed-in `Staff` (or a `policy::Admin`) as an
+//! argument — a staff route cannot run without one. Every POST passes the CSRF check in
+//! [`route`] before any handler sees it.
 
 pub mod assets;
 pub mod forms;
@@ -14,13 +18,16 @@ pub mod share;
 pub mod staff;
 
 use std::cell::RefCell;
+use std::panic::AssertUnwindSafe;
+use std::time::Instant;
 
 use rouille::{Request, Response, router};
 
 use crate::app::App;
 use crate::auth::{self, Secret, csrf};
+use crate::body::Multipart;
 use crate::error::Result;
-use crate::policy;
+use crate::policy::{self, Actor};
 use crate::store::Db;
 use crate::store::staff::Staff;
 use forms::Form;
@@ -31,18 +38,66 @@ pub const CSRF_COOKIE: &str = "pl_csrf";
 /// Largest url-encoded form body accepted (files come multipart, up to `upload_limit_mb`).
 pub const FORM_LIMIT: usize = 1024 * 1024;
 
+/// Every route whose URL carries a secret (a capability: whoever holds the URL may use it).
+/// `{secret}` marks a secret segment, `*` any other. Such pages get `Referrer-Policy:
+/// no-referrer`, `no-store` and `noindex`, accept `Origin: null` on their forms (what browsers
+/// send under `no-referrer`), and their secrets never reach the log — all from this one list.
+/// A pattern also covers every path below it (`/s/{secret}` covers a mistyped `/s/…/x`).
+pub const SECRET_ROUTES: &[&str] = &[
+    "/s/{secret}/t/{secret}",
+    "/s/{secret}",
+    "/setup/{secret}",
+    "/portal/*/magic/{secret}",
+    "/portal/*/invite/{secret}",
+];
+
+/// The entry in [`SECRET_ROUTES`] that `path` falls under, if any.
+fn secret_route(path: &str) -> Option<&'static str> {
+    let segments: Vec<&str> = path.split('/').collect();
+    SECRET_ROUTES.iter().copied().find(|pattern| {
+        let pattern: Vec<&str> = pattern.split('/').collect();
+        pattern.len() <= segments.len()
+            && pattern.iter().zip(&segments).all(|(p, s)| match *p {
+                "*" | "{secret}" => !s.is_empty(),
+                literal => literal == *s,
+            })
+    })
+}
+
+/// Whether a path carries a secret (see [`SECRET_ROUTES`]).
+pub fn has_secret_in_path(url: &str) -> bool {
+    secret_route(url.split(['?', '#']).next().unwrap_or("")).is_some()
+}
+
+/// The path for logs: no query string, and every secret segment (see [`SECRET_ROUTES`])
+/// replaced by `***`.
+pub fn redact_path(url: &str) -> String {
+    let path = url.split(['?', '#']).next().unwrap_or("");
+    let Some(pattern) = secret_route(path) else {
+        return path.to_string();
+    };
+    let mut pattern = pattern.split('/');
+    path.split('/')
+        .map(|segment| match pattern.next() {
+            Some("{secret}") => "***",
+            _ => segment,
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 /// Per-request context: what every handler can use.
 pub struct Ctx<'a> {
     pub app: &'a App,
     pub db: &'a Db,
     pub req: &'a Request,
     pub request_id: &'a str,
+    /// Who is asking, as resolved by the router tier that owns the route.
+    pub actor: Actor,
     /// The parsed body of a POST (CSRF-checked); empty for other methods.
     pub form: Form,
-    /// Files sent with a multipart POST.
-    pub uploads: Vec<forms::Upload>,
-    /// The signed-in staff member, on staff routes.
-    pub me: Option<Staff>,
+    /// Files sent with a multipart POST (removed from disk when the request ends).
+    pub uploads: Vec<crate::body::Upload>,
     /// `Set-Cookie` values to add to the response.
     cookies: RefCell<Vec<String>>,
     /// The browser's CSRF secret, created on first need.
@@ -50,7 +105,14 @@ pub struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    /// A request cookie's value.
+    /// The signed-in staff member, on staff routes (for the layout's navigation).
+    pub fn staff(&self) -> Option<&Staff> {
+        match &self.actor {
+            Actor::Staff(staff) => Some(staff),
+            _ => None,
+        }
+    }
+
     /// A request cookie's value, by its plain name (the `__Host-` prefix is added under https).
     pub fn cookie(&self, name: &str) -> Option<String> {
         let name = auth::sessions::cookie_name(&self.app.config, name);
@@ -108,8 +170,63 @@ impl Ctx<'_> {
     }
 }
 
-/// Routes one request. Errors become a 500 page in `App::handle`.
-pub fn route(app: &App, db: &Db, req: &Request, request_id: &str) -> Result<Response> {
+/// Answers one request using `db`, the calling thread's own connection. `upload` is a
+/// multipart body the connection layer already parsed while it streamed (the request's own
+/// body is then empty); in-process callers pass `None` and the body is parsed here.
+///
+/// Adds what every response needs: a request id, security headers, the access-log line (with
+/// secrets in paths redacted), and a plain 500 page carrying only the request id when a handler
+/// fails or panics.
+pub fn handle(app: &App, db: &Db, req: &Request, upload: Option<Multipart>) -> Response {
+    let started = Instant::now();
+    let request_id = app.next_request_id();
+    let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        route(app, db, req, &request_id, upload)
+    }));
+    let mut response = match outcome {
+        Ok(Ok(response)) => response,
+        Ok(Err(e)) => {
+            log::error!(
+                "request {request_id}: {} {}: {e}",
+                req.method(),
+                redact_path(&req.url())
+            );
+            respond::server_error(app, &request_id)
+        }
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            log::error!(
+                "request {request_id}: {} {}: panic: {what}",
+                req.method(),
+                redact_path(&req.url())
+            );
+            respond::server_error(app, &request_id)
+        }
+    };
+    respond::add_security_headers(&mut response, req);
+    log::info!(
+        target: "porchlight::access",
+        "{} {} {} {:.1}ms",
+        req.method(),
+        redact_path(&req.url()),
+        response.status_code,
+        started.elapsed().as_secs_f64() * 1000.0
+    );
+    response
+}
+
+/// Routes one request. Errors become a 500 page in [`handle`].
+fn route(
+    app: &App,
+    db: &Db,
+    req: &Request,
+    request_id: &str,
+    upload: Option<Multipart>,
+) -> Result<Response> {
     let method = req.method();
     let is_get = method == "GET" || method == "HEAD";
     if !is_get && method != "POST" {
@@ -137,24 +254,21 @@ pub fn route(app: &App, db: &Db, req: &Request, request_id: &str) -> Result<Resp
         db,
         req,
         request_id,
+        actor: Actor::Anonymous,
         form: Form::default(),
         uploads: Vec::new(),
-        me: None,
         cookies: RefCell::new(Vec::new()),
         csrf_anchor: RefCell::new(None),
     };
     *ctx.csrf_anchor.borrow_mut() = ctx.cookie(CSRF_COOKIE).filter(|v| !v.is_empty());
 
     if method == "POST" {
-        match Form::parse(req, FORM_LIMIT, app.config.upload_limit_bytes()) {
+        match Form::parse(app, req, upload) {
             Ok((form, uploads)) => {
                 ctx.form = form;
                 ctx.uploads = uploads;
             }
-            Err(forms::FormError::TooLarge) => return Ok(respond::payload_too_large(&ctx)),
-            Err(forms::FormError::Malformed) => {
-                return Ok(respond::bad_request(&ctx, "The form could not be read."));
-            }
+            Err(e) => return Ok(respond::body_refused(&ctx, &e)),
         }
         if !csrf_ok(&ctx) {
             log::warn!(
@@ -165,20 +279,28 @@ pub fn route(app: &App, db: &Db, req: &Request, request_id: &str) -> Result<Resp
         }
     }
 
-    let response = match route_public(&ctx)? {
-        Some(response) => response,
-        None => {
-            // Everything else needs a signed-in staff member.
-            let staff = match ctx.cookie(auth::sessions::STAFF_COOKIE) {
-                Some(value) => auth::sessions::resolve(db, &app.config, &value)?,
-                None => None,
-            };
-            match staff {
-                Some(staff) => {
-                    ctx.me = Some(staff.clone());
-                    route_staff(&ctx, &staff)?
+    let response = if req.url().starts_with("/s/") {
+        // The shareable link: its tier resolves the token; no staff session is consulted.
+        share::route(&mut ctx)?
+    } else {
+        match route_public(&ctx)? {
+            Some(response) => response,
+            None => {
+                // Everything else needs a signed-in staff member.
+                let staff = match ctx.cookie(auth::sessions::STAFF_COOKIE) {
+                    Some(value) => auth::sessions::resolve(db, &app.config, &value)?,
+                    None => None,
+                };
+                match staff {
+                    Some(staff) => {
+                        ctx.actor = Actor::Staff(staff);
+                        let Actor::Staff(me) = &ctx.actor else {
+                            unreachable!("set above")
+                        };
+                        route_staff(&ctx, me)?
+                    }
+                    None => respond::to_login(&ctx),
                 }
-                None => respond::to_login(&ctx),
             }
         }
     };
@@ -186,7 +308,7 @@ pub fn route(app: &App, db: &Db, req: &Request, request_id: &str) -> Result<Resp
 }
 
 fn csrf_ok(ctx: &Ctx<'_>) -> bool {
-    let null_expected = respond::has_secret_in_path(&ctx.req.url());
+    let null_expected = has_secret_in_path(&ctx.req.url());
     let origin_ok = csrf::origin_allowed(
         ctx.req.header("Origin"),
         ctx.req.header("Host"),
@@ -204,24 +326,15 @@ fn csrf_ok(ctx: &Ctx<'_>) -> bool {
 /// Routes anyone may reach. `None` means "not a public route".
 fn route_public(ctx: &Ctx<'_>) -> Result<Option<Response>> {
     let req = ctx.req;
-    let routed = router!(req,
+    router!(req,
         (GET) ["/login"] => { staff::login::show(ctx).map(Some) },
         (POST) ["/login"] => { staff::login::submit(ctx).map(Some) },
         (POST) ["/logout"] => { staff::login::logout(ctx).map(Some) },
         (GET) ["/setup/{token}", token: String] => { staff::setup::show(ctx, &token).map(Some) },
         (GET) ["/brand/logo/{name}", name: String] => { assets::brand_logo(ctx, &name).map(Some) },
         (POST) ["/setup/{token}", token: String] => { staff::setup::submit(ctx, &token).map(Some) },
-        // The shareable link: its own handlers check the token; no staff session is consulted.
-        (GET) ["/s/{token}", token: String] => { share::show(ctx, &token).map(Some) },
-        (POST) ["/s/{token}", token: String] => { share::submit(ctx, &token).map(Some) },
-        (GET) ["/s/{token}/t/{receipt}", token: String, receipt: String] => { share::receipt(ctx, &token, &receipt).map(Some) },
         _ => Ok(None)
-    );
-    // Anything else under /s/ is a dead link like any other: the same 404, never a sign-in page.
-    match routed? {
-        None if req.url().starts_with("/s/") => Ok(Some(respond::not_found(ctx))),
-        other => Ok(other),
-    }
+    )
 }
 
 /// Routes for signed-in staff. Each line says who may use it: `me` is any active staff member;
@@ -278,30 +391,26 @@ fn with_admin<'a>(
     }
 }
 
-/// The path for logs: no query string, and the secret segment after `/s/`, `/t/`, `/setup/`,
-/// `/magic/` or `/invite/` replaced by `***`.
-pub fn redact_path(url: &str) -> String {
-    let path = url.split(['?', '#']).next().unwrap_or("");
-    let mut out = Vec::new();
-    let mut hide_next = false;
-    for segment in path.split('/') {
-        if hide_next && !segment.is_empty() {
-            out.push("***");
-            hide_next = false;
-            continue;
-        }
-        hide_next = matches!(segment, "s" | "t" | "setup" | "magic" | "invite");
-        out.push(segment);
-    }
-    out.join("/")
-}
-
 #[cfg(test)]
 mod tests {
-    use super::redact_path;
+    use super::{has_secret_in_path, redact_path};
 
     #[test]
     fn secrets_in_paths_are_redacted() {
+        assert_eq!(redact_path("/s/abc/whatever/else"), "/s/***/whatever/else");
+        assert_eq!(
+            redact_path("/portal/acme/invite/tok"),
+            "/portal/acme/invite/***"
+        );
+        assert_eq!(
+            redact_path("/portal/acme/tickets/A-1"),
+            "/portal/acme/tickets/A-1"
+        );
+        assert_eq!(redact_path("/setup"), "/setup");
+        assert!(has_secret_in_path("/s/abc?q=1"));
+        assert!(has_secret_in_path("/portal/acme/magic/tok"));
+        assert!(!has_secret_in_path("/portal/acme/magic"));
+        assert!(!has_secret_in_path("/settings"));
         assert_eq!(
             redact_path("/s/abcDEF123/t/xyz?status=open"),
             "/s/***/t/***"

@@ -6,12 +6,13 @@ use rouille::Response;
 
 use crate::app::App;
 use crate::auth::sessions::cookie;
+use crate::body::BodyError;
 use crate::error::Result;
 use crate::render::to_value;
 use crate::view;
 use crate::web::Ctx;
 
-/// A one-time message shown on the next page ("Reply sent to the client.").
+/// A one-time message shown on the next page ("Project saved.").
 const FLASH_COOKIE: &str = "pl_flash";
 
 /// Renders `template` inside the layout: adds the signed-in user, the CSRF token and any flash
@@ -33,7 +34,7 @@ pub fn page_with_status(
 fn render_page(ctx: &Ctx<'_>, template: &str, page_ctx: Value) -> Result<String> {
     let flash = take_flash(ctx);
     let full = context! {
-        me => to_value(&ctx.me),
+        me => to_value(&ctx.staff()),
         csrf_token => ctx.csrf_token(),
         flash => flash,
         ..page_ctx
@@ -113,13 +114,40 @@ pub fn bad_request(ctx: &Ctx<'_>, message: &str) -> Response {
     error_page(ctx, 400, "Bad request", message)
 }
 
-pub fn payload_too_large(ctx: &Ctx<'_>) -> Response {
-    error_page(
-        ctx,
-        413,
-        "Too much data",
-        "What you sent is larger than this form accepts. Shorten it and try again.",
-    )
+/// A request body that could not be used: too large, malformed or cut off, or not storable.
+/// Nothing of it was kept.
+pub fn body_refused(ctx: &Ctx<'_>, e: &BodyError) -> Response {
+    match e {
+        BodyError::TooLarge => error_page(
+            ctx,
+            413,
+            "Too much data",
+            "What you sent is larger than this form accepts. Shorten it (or choose a smaller file) and try again. Nothing was saved.",
+        ),
+        BodyError::Busy => error_page(
+            ctx,
+            503,
+            "Busy",
+            "The server is busy receiving other uploads. Wait a few seconds and send the form again. Nothing was saved.",
+        )
+        .with_additional_header("Retry-After", "5"),
+        BodyError::Malformed(why) => {
+            log::info!("request {}: refused body: {why}", ctx.request_id);
+            bad_request(
+                ctx,
+                "The form arrived incomplete or could not be read, so nothing was saved. Send it again.",
+            )
+        }
+        BodyError::Io(why) => {
+            log::error!("request {}: {e}: {why}", ctx.request_id);
+            error_page(
+                ctx,
+                500,
+                "Something went wrong",
+                "Your upload could not be stored on our side, so nothing was saved. Try again later.",
+            )
+        }
+    }
 }
 
 pub fn method_not_allowed() -> Response {
@@ -131,8 +159,10 @@ pub fn method_not_allowed() -> Response {
 fn error_page(ctx: &Ctx<'_>, status: u16, title: &str, message: &str) -> Response {
     // The layout needs what every page has: a signed-in user gets their navigation and a
     // working sign-out button on error pages too.
-    let csrf_token = ctx.me.as_ref().map(|_| ctx.csrf_token());
-    let page_ctx = view! { status, title, message, me => ctx.me, csrf_token, nav => "", kept => kept_text(ctx) };
+    let me = ctx.staff();
+    let csrf_token = me.map(|_| ctx.csrf_token());
+    let page_ctx =
+        view! { status, title, message, me, csrf_token, nav => "", kept => kept_text(ctx) };
     match ctx.app.templates.render("error.html", page_ctx) {
         Ok(html) => Response::html(html).with_status_code(status),
         Err(e) => {
@@ -171,16 +201,22 @@ pub fn server_error(app: &App, request_id: &str) -> Response {
     }
 }
 
-/// Whether a path carries a secret (a share-link, receipt or setup token): such pages are
-/// served with `Referrer-Policy: no-referrer`.
-pub fn has_secret_in_path(path: &str) -> bool {
-    path.starts_with("/s/") || path.starts_with("/setup/")
-}
+/// Headers every response carries, whoever makes it: the connection layer's own answers (400,
+/// 408, 413, 431, 503) add them too.
+pub const SECURITY_HEADERS: &[(&str, &str)] = &[
+    (
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    ),
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+];
 
-/// Headers on every response. Pages under `/s/` and `/setup/` carry a secret in their URL:
-/// they also get `Referrer-Policy: no-referrer`, `noindex` and `no-store`.
+/// Headers on every response: [`SECURITY_HEADERS`], `no-store`, and a referrer policy. Pages
+/// whose URL carries a secret (`web::SECRET_ROUTES`) get `no-referrer` and `noindex`.
 pub fn add_security_headers(response: &mut Response, req: &rouille::Request) {
-    let secret_url = has_secret_in_path(&req.url());
+    let secret_url = crate::web::has_secret_in_path(&req.url());
     let has =
         |r: &Response, name: &str| r.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(name));
     let mut add = |name: &'static str, value: &'static str| {
@@ -188,13 +224,9 @@ pub fn add_security_headers(response: &mut Response, req: &rouille::Request) {
             response.headers.push((name.into(), value.into()));
         }
     };
-    add(
-        "Content-Security-Policy",
-        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
-    );
-    add("X-Content-Type-Options", "nosniff");
-    add("X-Frame-Options", "DENY");
-    add("Cross-Origin-Opener-Policy", "same-origin");
+    for (name, value) in SECURITY_HEADERS {
+        add(name, value);
+    }
     if secret_url {
         add("Referrer-Policy", "no-referrer");
         add("X-Robots-Tag", "noindex, nofollow");

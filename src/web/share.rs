@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use minijinja::Value;
 use minijinja::value::Object;
-use rouille::Response;
+use rouille::{Response, router};
 
 use crate::auth::Secret;
 use crate::auth::throttle::{self, Limit};
@@ -19,7 +19,7 @@ use crate::clock;
 use crate::domain::{Priority, Source, Status, plausible_email};
 use crate::error::Result;
 use crate::mail;
-use crate::policy::{self, ShareVisitor};
+use crate::policy::{self, Actor, ShareVisitor};
 use crate::store::share::{BoardFilter, BoardRow};
 use crate::store::tickets::NewTicket;
 use crate::store::{self, projects::Project};
@@ -37,7 +37,34 @@ const NAME_MAX: usize = 100;
 /// The honeypot field: hidden from people, filled in by naive bots.
 const HONEYPOT: &str = "website";
 
-/// Resolves the link, or `None` for every kind of dead link alike.
+/// The shareable link's router tier: resolves the token in the URL to its project once (every
+/// kind of dead link — unknown, off, replaced, project archived — gets the same 404), makes the
+/// request's actor that project's [`ShareVisitor`], and only then dispatches.
+pub fn route(ctx: &mut Ctx<'_>) -> Result<Response> {
+    let url = ctx.req.url();
+    let mut segments = url.trim_start_matches("/s/").split('/');
+    let token = segments.next().unwrap_or_default();
+    let Some(project) = project_for(ctx, token)? else {
+        return Ok(respond::not_found(ctx));
+    };
+    ctx.actor = Actor::ShareVisitor(project);
+    let ctx = &*ctx;
+    let Actor::ShareVisitor(project) = &ctx.actor else {
+        unreachable!("set above")
+    };
+    let Some(visitor) = policy::share_visitor(project) else {
+        return Ok(respond::not_found(ctx));
+    };
+    let req = ctx.req;
+    router!(req,
+        (GET) ["/s/{_t}", _t: String] => { show(ctx, visitor) },
+        (POST) ["/s/{_t}", _t: String] => { submit(ctx, visitor) },
+        (GET) ["/s/{_t}/t/{r}", _t: String, r: String] => { receipt(ctx, visitor, &r) },
+        _ => Ok(respond::not_found(ctx))
+    )
+}
+
+/// The project whose live link is `token`, or `None` for every kind of dead link alike.
 fn project_for(ctx: &Ctx<'_>, token: &str) -> Result<Option<Project>> {
     // Tokens are URL-safe base64 of 32 bytes; anything else cannot match, so skip the query.
     if token.len() != 43
@@ -50,13 +77,7 @@ fn project_for(ctx: &Ctx<'_>, token: &str) -> Result<Option<Project>> {
     store::projects::get_by_share_token(ctx.db, token)
 }
 
-pub fn show(ctx: &Ctx<'_>, token: &str) -> Result<Response> {
-    let Some(project) = project_for(ctx, token)? else {
-        return Ok(respond::not_found(ctx));
-    };
-    let Some(visitor) = policy::share_visitor(&project) else {
-        return Ok(respond::not_found(ctx));
-    };
+fn show(ctx: &Ctx<'_>, visitor: ShareVisitor<'_>) -> Result<Response> {
     render_board(ctx, visitor, 200, view! {}, Errors::default())
 }
 
@@ -154,13 +175,9 @@ fn render_board(
     respond::page_with_status(ctx, status, "share/board.html", page_ctx)
 }
 
-pub fn submit(ctx: &Ctx<'_>, token: &str) -> Result<Response> {
-    let Some(project) = project_for(ctx, token)? else {
-        return Ok(respond::not_found(ctx));
-    };
-    let Some(visitor) = policy::share_visitor(&project) else {
-        return Ok(respond::not_found(ctx));
-    };
+fn submit(ctx: &Ctx<'_>, visitor: ShareVisitor<'_>) -> Result<Response> {
+    let project = visitor.project();
+    let token = project.share.token.as_deref().unwrap_or_default();
     let form = &ctx.form;
     let values = crate::render::to_value(&form.values());
     if !visitor.may_submit() {
@@ -174,13 +191,14 @@ pub fn submit(ctx: &Ctx<'_>, token: &str) -> Result<Response> {
         return Ok(respond::redirect(&format!("/s/{token}")));
     }
 
-    let (title, description) = (form.get("title"), form.get("description"));
-    let (name, email) = (form.trimmed("name"), form.trimmed("email"));
+    let title = form.line("title");
+    let description = form.get("description");
+    let (name, email) = (form.line("name"), form.line("email"));
     let mut errors = Errors::default();
-    errors.require("title", title, "Title", TITLE_MAX);
+    errors.require("title", &title, "Title", TITLE_MAX);
     errors.require("description", description, "Description", DESCRIPTION_MAX);
-    errors.max_len("name", name, "Name", NAME_MAX);
-    if !email.is_empty() && !plausible_email(email) {
+    errors.max_len("name", &name, "Name", NAME_MAX);
+    if !email.is_empty() && !plausible_email(&email) {
         errors.add(
             "email",
             "Enter an email address such as ana@example.com, or leave it empty.",
@@ -200,7 +218,52 @@ pub fn submit(ctx: &Ctx<'_>, token: &str) -> Result<Response> {
         max: config.share.submissions_per_hour,
         window_secs: 3600,
     };
-    if let Some(wait) = throttle::blocked_for(ctx.db, &scope, limit, clock::now())? {
+    let receipt = Secret::generate();
+    let receipt_url = format!("{}/s/{token}/t/{}", config.base_url(), receipt.expose());
+    let new = NewTicket {
+        project_id: project.id,
+        subject: &title,
+        body: description,
+        priority: Priority::Normal,
+        assignee_id: None,
+        source: Source::Share,
+        requester_name: Some(name.as_str()).filter(|n| !n.is_empty()),
+        requester_email: Some(email.as_str()).filter(|e| !e.is_empty()),
+        created_by: None,
+        shared: visitor.submission_shown_at_once(),
+        receipt_hash: Some(&receipt.hash()),
+    };
+    // The receipt email is rendered before the write (nothing slow under the writer lock), for
+    // the number the ticket will most likely get; only if another submission takes that number
+    // first is it rendered again inside.
+    let branding = store::settings::branding(ctx.db)?;
+    let render_receipt = |number: i64| -> Result<Option<mail::Email>> {
+        if email.is_empty() {
+            return Ok(None);
+        }
+        let reference = format!("{}-{number}", project.key);
+        let message_ctx =
+            view! { branding, project_name => project.name, reference, title, receipt_url };
+        mail::render(&ctx.app.templates, "share_receipt", &email, message_ctx).map(Some)
+    };
+    let expected = store::projects::next_number(ctx.db, project.id)?;
+    let mut message = render_receipt(expected)?;
+    let outcome = ctx.db.write(|tx| {
+        // Checked and counted in the same write: simultaneous submissions cannot all slip
+        // under the limit.
+        if let Err(wait) = throttle::check_and_record(tx, &scope, limit)? {
+            return Ok(Err(wait));
+        }
+        let (_, number) = store::tickets::insert(tx, &new)?;
+        if number != expected {
+            message = render_receipt(number)?;
+        }
+        if let Some(message) = &message {
+            mail::queue(tx, message)?;
+        }
+        Ok(Ok(()))
+    })?;
+    if let Err(wait) = outcome {
         errors.add(
             "_form",
             format!(
@@ -210,33 +273,6 @@ pub fn submit(ctx: &Ctx<'_>, token: &str) -> Result<Response> {
         );
         return render_board(ctx, visitor, 429, values, errors);
     }
-
-    let receipt = Secret::generate();
-    let receipt_url = format!("{}/s/{token}/t/{}", config.base_url(), receipt.expose());
-    let new = NewTicket {
-        project_id: project.id,
-        subject: title,
-        body: description,
-        priority: Priority::Normal,
-        assignee_id: None,
-        source: Source::Share,
-        requester_name: Some(name).filter(|n| !n.is_empty()),
-        requester_email: Some(email).filter(|e| !e.is_empty()),
-        created_by: None,
-        shared: visitor.submission_shown_at_once(),
-        receipt_hash: Some(&receipt.hash()),
-    };
-    let branding = store::settings::branding(ctx.db)?;
-    ctx.db.write(|tx| {
-        let (_, number) = store::tickets::insert(tx, &new)?;
-        throttle::record(tx, &scope)?;
-        if !email.is_empty() {
-            let reference = format!("{}-{number}", project.key);
-            let message_ctx = view! { branding, project_name => project.name, reference, title => title.trim(), receipt_url };
-            mail::queue(tx, &mail::render(&ctx.app.templates, "share_receipt", email, message_ctx)?)?;
-        }
-        Ok(())
-    })?;
     let thanks = if email.is_empty() {
         "Thank you — we have your feedback. Bookmark this page to check back."
     } else {
@@ -249,13 +285,9 @@ pub fn submit(ctx: &Ctx<'_>, token: &str) -> Result<Response> {
     ))
 }
 
-pub fn receipt(ctx: &Ctx<'_>, token: &str, receipt: &str) -> Result<Response> {
-    let Some(project) = project_for(ctx, token)? else {
-        return Ok(respond::not_found(ctx));
-    };
-    let Some(visitor) = policy::share_visitor(&project) else {
-        return Ok(respond::not_found(ctx));
-    };
+fn receipt(ctx: &Ctx<'_>, visitor: ShareVisitor<'_>, receipt: &str) -> Result<Response> {
+    let project = visitor.project();
+    let token = project.share.token.as_deref().unwrap_or_default();
     let hash = Secret::from_untrusted(receipt).hash();
     let Some(ticket) = store::share::receipt(ctx.db, visitor.project().id, &hash)? else {
         return Ok(respond::not_found(ctx));

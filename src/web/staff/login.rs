@@ -65,13 +65,14 @@ pub fn submit(ctx: &Ctx<'_>) -> Result<Response> {
     // before the slow password check: concurrent guesses cannot all slip under the limits. A
     // successful sign-in takes its counts back.
     let attempt = ctx.db.write(|tx| {
-        let by_ip = throttle::blocked_for(tx, &ip_scope, by_ip, tx.now())?;
-        if let Some(wait) = by_ip.max(throttle::blocked_for(tx, &email_scope, by_email, tx.now())?)
+        let ip_wait = throttle::blocked_for(tx, &ip_scope, by_ip, tx.now())?;
+        if let Some(wait) =
+            ip_wait.max(throttle::blocked_for(tx, &email_scope, by_email, tx.now())?)
         {
             return Ok(Err(wait));
         }
-        let ip_event = throttle::record(tx, &ip_scope)?;
-        throttle::record(tx, &email_scope)?;
+        let ip_event = throttle::record(tx, &ip_scope, by_ip)?;
+        throttle::record(tx, &email_scope, by_email)?;
         Ok(Ok(ip_event))
     })?;
     let ip_event = match attempt {
@@ -111,8 +112,8 @@ pub fn submit(ctx: &Ctx<'_>) -> Result<Response> {
     };
 
     ctx.db.write(|tx| {
-        store::throttle::delete(tx, ip_event)?;
-        store::throttle::clear(tx, &email_scope)
+        throttle::take_back(tx, &ip_scope, ip_event)?;
+        throttle::clear(tx, &email_scope)
     })?;
     sign_in(ctx, staff.id)?;
     log::info!("staff {} signed in", staff.id);

@@ -3,7 +3,7 @@
 
 use rouille::Response;
 
-use crate::error::Result;
+use crate::error::{IoContext, Result};
 use crate::files;
 use crate::policy::Admin;
 use crate::store::{self, settings::Branding};
@@ -42,29 +42,27 @@ pub fn update(ctx: &Ctx<'_>, _admin: Admin<'_>) -> Result<Response> {
         errors.add("accent_color", "Use a colour like #b45309.");
     }
     // A new logo, checked by its bytes; an empty file input means "keep the current one".
-    let upload = ctx
-        .uploads
-        .iter()
-        .find(|u| u.field == "logo" && !u.bytes.is_empty());
-    let new_logo = upload.and_then(|u| {
-        if u.bytes.len() > LOGO_MAX_BYTES {
+    let upload = ctx.uploads.iter().find(|u| u.field == "logo" && u.size > 0);
+    let mut new_logo = None;
+    if let Some(u) = upload {
+        if u.size > LOGO_MAX_BYTES as u64 {
             errors.add(
                 "logo",
                 format!(
                     "This image is {} KB; use one up to 512 KB.",
-                    u.bytes.len().div_ceil(1024)
+                    u.size.div_ceil(1024)
                 ),
             );
-            return None;
-        }
-        match files::image_kind(&u.bytes) {
-            Some((ext, _)) => Some((&u.bytes, ext)),
-            None => {
-                errors.add("logo", "Upload a PNG, JPEG or WebP image.");
-                None
+        } else {
+            let bytes = u
+                .bytes()
+                .io_context(|| format!("reading the uploaded logo {}", u.path().display()))?;
+            match files::image_kind(&bytes) {
+                Some((ext, _)) => new_logo = Some((bytes, ext)),
+                None => errors.add("logo", "Upload a PNG, JPEG or WebP image."),
             }
         }
-    });
+    }
     let (Some(color), true) = (color, errors.is_empty()) else {
         if upload.is_some() {
             errors.add(
@@ -83,7 +81,7 @@ pub fn update(ctx: &Ctx<'_>, _admin: Admin<'_>) -> Result<Response> {
     let logo = match new_logo {
         Some((bytes, ext)) => Some(format!(
             "{}.{ext}",
-            files::store(&ctx.app.config.data_dir, bytes)?
+            files::store(&ctx.app.config.data_dir, &bytes)?
         )),
         None if ctx.form.checked("remove_logo") => None,
         None => current.logo.clone(),
