@@ -6,7 +6,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::config::Config;
-use crate::error::{Error, IoContext, Result};
+use crate::error::{Error, Result};
 use crate::mail::Mailer;
 use crate::render::{StaticFiles, Templates};
 use crate::store::{Store, Synchronous};
@@ -23,17 +23,11 @@ pub struct App {
 }
 
 impl App {
-    /// Creates the data directory, opens (and migrates) the database, loads the templates.
+    /// Prepares the data directory, opens (and checks and migrates) the database, loads the
+    /// templates. The caller holds the data directory's lock when serving (`datadir::Lock`).
     pub fn new(config: Config) -> Result<App> {
+        crate::datadir::prepare(&config.data_dir)?;
         let tmp = crate::body::tmp_dir(&config.data_dir);
-        for dir in [
-            config.data_dir.clone(),
-            config.data_dir.join("files"),
-            config.data_dir.join("mail"),
-            tmp.clone(),
-        ] {
-            std::fs::create_dir_all(&dir).io_context(|| format!("creating {}", dir.display()))?;
-        }
         // Uploads a crash interrupted: nothing refers to them.
         match crate::body::sweep_tmp(&tmp) {
             Ok(0) => {}

@@ -4,7 +4,6 @@
 //! usage mistake, as clap does).
 
 use std::io::{BufRead, IsTerminal, Write};
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -18,7 +17,7 @@ use crate::config::{self, Config};
 use crate::domain::Role;
 use crate::error::{Error, IoContext, Result};
 use crate::store::{self, Store, Synchronous};
-use crate::{auth, demo, logging, server};
+use crate::{auth, datadir, demo, logging, server};
 
 /// The default config file, read when present and no --config is given.
 const DEFAULT_CONFIG: &str = "porchlight.toml";
@@ -62,9 +61,9 @@ enum Command {
         /// Directory for the demo's data (default: a new temporary directory).
         #[arg(long, value_name = "DIR")]
         data_dir: Option<PathBuf>,
-        /// Address to listen on.
+        /// Address to listen on (host:port).
         #[arg(long, value_name = "ADDR")]
-        listen: Option<SocketAddr>,
+        listen: Option<String>,
         /// How many tickets to create across the demo projects.
         #[arg(long, default_value_t = 60, value_name = "N")]
         tickets: usize,
@@ -73,9 +72,9 @@ enum Command {
 
 #[derive(Args)]
 struct ServeArgs {
-    /// Address to listen on (overrides `listen`).
+    /// Address to listen on, host:port (overrides `listen`).
     #[arg(long, value_name = "ADDR")]
-    listen: Option<SocketAddr>,
+    listen: Option<String>,
     #[command(flatten)]
     location: DataDirArg,
 }
@@ -145,7 +144,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Serve(args) => {
             let mut config = load(&args.location.data_dir)?;
             if let Some(listen) = args.listen {
-                config.listen = listen.to_string();
+                config.listen = listen;
             }
             serve(config, None)
         }
@@ -172,29 +171,47 @@ fn run(cli: Cli) -> Result<()> {
             tickets,
         } => {
             let mut config = load(&None)?;
-            config.data_dir = match data_dir {
-                Some(dir) => dir,
-                None => demo::fresh_data_dir()?,
-            };
             if let Some(listen) = listen {
-                config.listen = listen.to_string();
+                config.listen = listen;
             }
-            serve(config, Some(tickets))
+            match data_dir {
+                Some(dir) => {
+                    config.data_dir = dir;
+                    serve(config, Some(tickets))
+                }
+                None => {
+                    // A demo in a directory of its own: removed again when the demo fails (it
+                    // holds nothing but demo data); kept after a normal stop, as the guide says.
+                    let dir = demo::fresh_data_dir()?;
+                    config.data_dir = dir.clone();
+                    let outcome = serve(config, Some(tickets));
+                    if outcome.is_err() {
+                        let _ = std::fs::remove_dir_all(&dir);
+                    }
+                    outcome
+                }
+            }
         }
     }
 }
 
 /// Runs the server; with `demo_tickets`, seeds a demo workspace first (when the data directory
 /// holds none yet) and prints how to look around.
+///
+/// Everything that can be wrong with the data directory or the database is found before the
+/// "listening" line: a server that says it listens is one that can serve.
 fn serve(mut config: Config, demo_tickets: Option<usize>) -> Result<()> {
     logging::init(&config.log_level);
-    let listener = server::bind(config.listen_addr())?;
+    datadir::prepare(&config.data_dir)?;
+    let lock = datadir::Lock::acquire(&config.data_dir)?;
+    let listener = server::bind(config.listen_addr()?)?;
     // With port 0 the OS picks one: links and the banner must show the real address.
     let bound = listener
         .local_addr()
         .io_context(|| "reading the bound address")?;
     config.listen = bound.to_string();
     let app = Arc::new(App::new(config)?);
+    log::debug!("holding {}", lock.path().display());
     let base = app.config.base_url();
     let db = app.store.connect()?;
     if let Some(tickets) = demo_tickets {
@@ -221,9 +238,13 @@ fn serve(mut config: Config, demo_tickets: Option<usize>) -> Result<()> {
         log::warn!("final WAL checkpoint: {e}");
     }
     log::info!("stopped");
+    drop(lock);
     outcome
 }
 
+/// Writes the commented config file and creates the data directory and database. Everything
+/// that can fail is done before the config file is written, so a failed `init` leaves nothing
+/// half-done behind (run it again once the cause is fixed).
 fn init(path: &Path) -> Result<()> {
     if path.exists() {
         return Err(Error::Other(format!(
@@ -231,6 +252,10 @@ fn init(path: &Path) -> Result<()> {
             path.display()
         )));
     }
+    let config = Config::parse(config::EXAMPLE, None, std::env::vars())?;
+    datadir::prepare(&config.data_dir)?;
+    let existed = config.db_path().exists();
+    open_store(&config)?;
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -238,14 +263,15 @@ fn init(path: &Path) -> Result<()> {
         .io_context(|| format!("creating {}", path.display()))?;
     file.write_all(config::EXAMPLE.as_bytes())
         .io_context(|| format!("writing {}", path.display()))?;
-    let config = Config::load(Some(path), std::env::vars())?;
-    std::fs::create_dir_all(config.data_dir.join("files"))
-        .io_context(|| "creating the data directory")?;
-    std::fs::create_dir_all(config.data_dir.join("mail"))
-        .io_context(|| "creating the data directory")?;
-    open_store(&config)?;
     println!("Wrote {}", path.display());
-    println!("Created the database {}", config.db_path().display());
+    if existed {
+        println!(
+            "Using the existing database {} (left as it was, migrated if needed)",
+            config.db_path().display()
+        );
+    } else {
+        println!("Created the database {}", config.db_path().display());
+    }
     println!("Next: `porchlight serve --config {}`", path.display());
     Ok(())
 }

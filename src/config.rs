@@ -89,6 +89,9 @@ pub struct ServerConfig {
     /// Reverse proxies (addresses or networks) whose `X-Forwarded-For` is believed: requests
     /// from them are attributed to the client address the proxy appended.
     pub trusted_proxies: Vec<String>,
+    /// Request bodies held in memory at once, across all clients, in MiB; beyond it, a request
+    /// that sends more gets 503 with Retry-After at once (files of uploads go to disk instead).
+    pub body_memory_mb: u64,
 }
 
 /// The shareable no-account link.
@@ -154,6 +157,7 @@ impl Default for ServerConfig {
             body_timeout_secs: 30,
             shutdown_grace_secs: 10,
             trusted_proxies: Vec::new(),
+            body_memory_mb: 64,
         }
     }
 }
@@ -181,49 +185,75 @@ impl Config {
         path: Option<&Path>,
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Config> {
-        let config = match path {
+        match path {
             Some(path) => {
                 let text = std::fs::read_to_string(path)
                     .io_context(|| format!("reading config file {}", path.display()))?;
-                toml::from_str::<Config>(&text).map_err(|e| {
-                    Error::Config(format!("{}: {}", path.display(), e.to_string().trim_end()))
-                })?
+                Config::parse(&text, Some(path), env)
             }
-            None => Config::default(),
-        };
-        let config = config.with_env(env)?;
-        config.validate()?;
+            None => Config::parse("", None, env),
+        }
+    }
+
+    /// Parses `text` (read from `path`, which error messages name), applies `PORCHLIGHT_*`
+    /// variables from `env`, and validates the result.
+    pub fn parse(
+        text: &str,
+        path: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config> {
+        let config = toml::from_str::<Config>(text).map_err(|e| {
+            let origin = path.map_or("configuration".into(), |p| p.display().to_string());
+            Error::Config(format!("{origin}: {}", e.to_string().trim_end()))
+        })?;
+        let (config, from_env) = config.with_env(env)?;
+        config.validate().map_err(|(key, why)| {
+            // Say where the bad value came from: the variable that set it, or the file.
+            let source = from_env
+                .iter()
+                .find(|(_, k)| *k == key)
+                .map(|(var, _)| format!("{var} ({key})"))
+                .or_else(|| path.map(|p| format!("{}: {key}", p.display())))
+                .unwrap_or_else(|| key.to_string());
+            Error::Config(format!("{source}: {why}"))
+        })?;
         Ok(config)
     }
 
     /// Applies environment overrides. The variable name is the key path upper-cased with `_`
     /// for both separators: `server.idle_timeout_secs` ← `PORCHLIGHT_SERVER_IDLE_TIMEOUT_SECS`.
-    fn with_env(self, env: impl IntoIterator<Item = (String, String)>) -> Result<Config> {
+    /// Also returns which variable set which key (`PORCHLIGHT_LISTEN`, `listen`).
+    fn with_env(
+        self,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<(Config, Vec<(String, String)>)> {
         let mut overrides: Vec<(String, String)> = env
             .into_iter()
             .filter(|(k, _)| k.starts_with(ENV_PREFIX) && !ENV_NOT_KEYS.contains(&k.as_str()))
             .collect();
         if overrides.is_empty() {
-            return Ok(self);
+            return Ok((self, Vec::new()));
         }
         overrides.sort();
         let mut table = toml::Table::try_from(&self)
             .map_err(|e| Error::Other(format!("serialising the configuration: {e}")))?;
+        let mut from_env = Vec::new();
         for (var, raw) in overrides {
             let path = key_path_for_env(&table, &var[ENV_PREFIX.len()..])
                 .ok_or_else(|| Error::Config(format!("{var}: not a configuration key")))?;
             set_from_env(&mut table, &path, &var, &raw)?;
+            from_env.push((var, path.join(".")));
         }
-        Config::deserialize(table).map_err(|e| Error::Config(format!("environment: {e}")))
+        let config =
+            Config::deserialize(table).map_err(|e| Error::Config(format!("environment: {e}")))?;
+        Ok((config, from_env))
     }
 
-    fn validate(&self) -> Result<()> {
-        let bad = |key: &str, why: &str| Err(Error::Config(format!("{key}: {why}")));
-        if self.listen.parse::<SocketAddr>().is_err() {
-            return bad(
-                "listen",
-                "must be an address and port such as 127.0.0.1:8080",
-            );
+    /// `Err((key, why))` for the first bad value.
+    fn validate(&self) -> std::result::Result<(), (&'static str, String)> {
+        let bad = |key: &'static str, why: &str| Err((key, why.to_string()));
+        if let Err(why) = resolve_listen(&self.listen) {
+            return bad("listen", &why);
         }
         if !self.base_url.is_empty() {
             let rest = self
@@ -326,6 +356,9 @@ impl Config {
                 );
             }
         }
+        if !(1..=4096).contains(&self.server.body_memory_mb) {
+            return bad("server.body_memory_mb", "must be between 1 and 4096");
+        }
         if self.server.workers > 1024 {
             return bad("server.workers", "must be between 0 (automatic) and 1024");
         }
@@ -356,9 +389,9 @@ impl Config {
         self.base_url().starts_with("https://")
     }
 
-    /// The parsed listen address (validated in `load`).
-    pub fn listen_addr(&self) -> SocketAddr {
-        self.listen.parse().expect("listen is validated at load")
+    /// The address to listen on: `listen` itself, or what its host name resolves to first.
+    pub fn listen_addr(&self) -> Result<SocketAddr> {
+        resolve_listen(&self.listen).map_err(|why| Error::Config(format!("listen: {why}")))
     }
 
     /// Path of the SQLite database file.
@@ -397,6 +430,35 @@ impl Config {
         table.insert("base_url".into(), toml::Value::String(self.base_url()));
         mask_secrets(&mut table);
         toml::to_string(&table).expect("table serialises")
+    }
+}
+
+/// `127.0.0.1:8080`, `[::1]:8080` or `localhost:8080` → a socket address.
+fn resolve_listen(listen: &str) -> std::result::Result<SocketAddr, String> {
+    use std::net::ToSocketAddrs;
+    const SHAPE: &str =
+        "must be a host and port such as 127.0.0.1:8080, [::]:8080 or localhost:8080";
+    if let Ok(addr) = listen.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    let Some((host, port)) = listen.rsplit_once(':') else {
+        return Err(format!("{SHAPE} (got {listen:?})"));
+    };
+    if host.is_empty() || port.parse::<u16>().is_err() {
+        return Err(format!("{SHAPE} (got {listen:?})"));
+    }
+    match listen.to_socket_addrs() {
+        // Prefer IPv4 for names like localhost: what people expect to reach at 127.0.0.1.
+        Ok(addrs) => {
+            let addrs: Vec<SocketAddr> = addrs.collect();
+            addrs
+                .iter()
+                .find(|a| a.is_ipv4())
+                .or(addrs.first())
+                .copied()
+                .ok_or_else(|| format!("{host:?} resolves to no address"))
+        }
+        Err(e) => Err(format!("cannot resolve {host:?}: {e}")),
     }
 }
 

@@ -12,6 +12,7 @@ pub mod body;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod datadir;
 pub mod demo;
 pub mod domain;
 pub mod error;

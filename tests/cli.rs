@@ -253,3 +253,247 @@ fn serve_prints_a_one_time_setup_link() {
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("Create the first admin"));
 }
+
+/// Runs `porchlight serve` on `data_dir` until it prints "listening" or exits; returns whether
+/// it exited and everything it printed.
+fn serve_outcome(data_dir: &std::path::Path, env: &[(&str, &str)]) -> (Option<i32>, String) {
+    let mut cmd = Command::new(binary());
+    cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir)
+        .env_remove("PORCHLIGHT_CONFIG")
+        .env("PORCHLIGHT_LOG_LEVEL", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let child = cmd.spawn().unwrap();
+    let output = child.wait_with_output().unwrap();
+    (output.status.code(), text(&output))
+}
+
+/// #12: a second server on one data directory is refused, naming the first; the read-only CLI
+/// commands keep working beside it.
+#[test]
+fn a_second_server_on_one_data_directory_is_refused() {
+    let server = Server::start(&[]);
+    let (code, printed) = serve_outcome(&server.dir, &[]);
+    assert_ne!(code, Some(0), "{printed}");
+    assert!(
+        printed.contains(&format!("pid {}", server.child.id())),
+        "names the holder: {printed}"
+    );
+    assert!(!printed.contains("listening"), "{printed}");
+    let data_dir = server.dir.to_str().unwrap();
+    let list = run(&["staff", "list", "--data-dir", data_dir], "", &server.dir);
+    assert!(list.status.success(), "{}", text(&list));
+    let out = server.dir.join("beside.sqlite3");
+    let backup = run(
+        &[
+            "backup",
+            "--out",
+            out.to_str().unwrap(),
+            "--data-dir",
+            data_dir,
+        ],
+        "",
+        &server.dir,
+    );
+    assert!(backup.status.success(), "{}", text(&backup));
+    // The first server still answers.
+    let (status, _) = crate::util::http_get(&crate::util::http_agent(), &server.url("/healthz"));
+    assert_eq!(status, 200);
+}
+
+/// #12: a damaged database was served, and `/healthz` said "ok".
+#[test]
+fn a_damaged_database_is_refused_at_start_with_what_to_do() {
+    // Make a database with some rows, then overwrite pages in its middle.
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::spawn(
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+            dir.path().to_str().unwrap(),
+        ],
+        &[],
+        dir.path().to_path_buf(),
+    );
+    drop(server);
+    let db_path = dir.path().join("porchlight.sqlite3");
+    {
+        let conn = rusqlite::Connection::open(&db_path).unwrap();
+        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); CREATE TABLE filler (x BLOB); ")
+            .unwrap();
+        for _ in 0..200 {
+            conn.execute("INSERT INTO filler VALUES (randomblob(3000))", [])
+                .unwrap();
+        }
+        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+            .unwrap();
+    }
+    let mut bytes = std::fs::read(&db_path).unwrap();
+    let page = 4096;
+    for p in 3..(bytes.len() / page - 2) {
+        if p % 3 == 0 {
+            bytes[p * page..p * page + 512].fill(0xA5);
+        }
+    }
+    std::fs::write(&db_path, &bytes).unwrap();
+    let (code, printed) = serve_outcome(dir.path(), &[]);
+    assert_ne!(code, Some(0), "{printed}");
+    assert!(
+        printed.contains("porchlight.sqlite3"),
+        "names the file: {printed}"
+    );
+    assert!(printed.contains("backup"), "says what to do: {printed}");
+    assert!(!printed.contains("listening"), "{printed}");
+
+    // A file that is no database at all is named too.
+    bytes[..100].fill(b'x');
+    std::fs::write(&db_path, &bytes).unwrap();
+    let (code, printed) = serve_outcome(dir.path(), &[]);
+    assert_ne!(code, Some(0), "{printed}");
+    assert!(
+        printed.contains(&db_path.display().to_string()),
+        "{printed}"
+    );
+}
+
+/// #12: errors about the data directory say which directory and what to fix, before
+/// "listening" is ever printed.
+#[test]
+fn unusable_data_directories_are_explained() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("afile");
+    std::fs::write(&file, b"not a directory").unwrap();
+    let (code, printed) = serve_outcome(&file, &[]);
+    assert_ne!(code, Some(0));
+    assert!(
+        printed.contains("afile") && printed.contains("not a directory"),
+        "{printed}"
+    );
+
+    // A directory the server's user may not write (run as `nobody`; root could write anyway).
+    let locked = dir.path().join("locked");
+    std::fs::create_dir(&locked).unwrap();
+    let setpriv = std::path::Path::new("/usr/bin/setpriv");
+    let is_root = unsafe { libc::geteuid() } == 0;
+    if is_root && setpriv.exists() {
+        let output = Command::new(setpriv)
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+            .arg(binary())
+            .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(&locked)
+            .env_remove("PORCHLIGHT_CONFIG")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let printed = text(&output);
+        assert!(!output.status.success(), "{printed}");
+        assert!(
+            printed.contains("locked") && printed.contains("not writable"),
+            "{printed}"
+        );
+        assert!(!printed.contains("listening"), "{printed}");
+    }
+}
+
+/// #12: a bad value names where it came from — the variable or the file — and host names are
+/// accepted for `listen`.
+#[test]
+fn bad_values_name_their_source_and_listen_takes_host_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = Command::new(binary())
+        .args(["check-config"])
+        .current_dir(dir.path())
+        .env_remove("PORCHLIGHT_CONFIG")
+        .env("PORCHLIGHT_BCRYPT_COST", "99")
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("PORCHLIGHT_BCRYPT_COST (bcrypt_cost)"),
+        "{}",
+        text(&o)
+    );
+    std::fs::write(dir.path().join("porchlight.toml"), "upload_limit_mb = 0\n").unwrap();
+    let o = run(&["check-config"], "", dir.path());
+    assert!(!o.status.success());
+    assert!(
+        text(&o).contains("porchlight.toml: upload_limit_mb"),
+        "{}",
+        text(&o)
+    );
+    std::fs::remove_file(dir.path().join("porchlight.toml")).unwrap();
+
+    let server = Server::start(&[("PORCHLIGHT_LISTEN", "localhost:0")]);
+    let (status, _) = crate::util::http_get(&crate::util::http_agent(), &server.url("/healthz"));
+    assert_eq!(status, 200);
+    let o = Command::new(binary())
+        .args(["check-config"])
+        .current_dir(dir.path())
+        .env_remove("PORCHLIGHT_CONFIG")
+        .env("PORCHLIGHT_LISTEN", "localhost:8080")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+}
+
+/// #12: `init` said "Created the database" for one that existed, and a failure left a config
+/// file behind that made the next `init` refuse.
+#[test]
+fn init_says_what_it_did_and_leaves_nothing_half_done() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("data"), b"a file where the data dir goes").unwrap();
+    let o = run(&["init"], "", dir.path());
+    assert!(!o.status.success());
+    assert!(text(&o).contains("not a directory"), "{}", text(&o));
+    assert!(
+        !dir.path().join("porchlight.toml").exists(),
+        "no config file is left behind"
+    );
+    std::fs::remove_file(dir.path().join("data")).unwrap();
+    std::fs::create_dir(dir.path().join("data")).unwrap();
+    let first = run(&["init"], "", dir.path());
+    assert!(
+        text(&first).contains("Created the database"),
+        "{}",
+        text(&first)
+    );
+    std::fs::remove_file(dir.path().join("porchlight.toml")).unwrap();
+    let again = run(&["init"], "", dir.path());
+    assert!(again.status.success(), "{}", text(&again));
+    assert!(
+        text(&again).contains("Using the existing database"),
+        "{}",
+        text(&again)
+    );
+}
+
+/// #12: a demo that cannot start leaves no temporary directory behind.
+#[test]
+fn a_failed_demo_cleans_up_after_itself() {
+    let tmp = tempfile::tempdir().unwrap();
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let o = Command::new(binary())
+        .args(["demo", "--tickets", "3", "--listen", &addr])
+        .env("TMPDIR", tmp.path())
+        .env_remove("PORCHLIGHT_CONFIG")
+        .env("PORCHLIGHT_BCRYPT_COST", "4")
+        .current_dir(tmp.path())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains(&addr), "{}", text(&o));
+    let left: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}

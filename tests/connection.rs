@@ -600,3 +600,114 @@ fn trusted_proxies_alone_may_name_the_client() {
         );
     }
 }
+
+/// Whether a raw response head carries the security headers every response must have.
+fn has_security_headers(head: &str) -> bool {
+    let head = head.to_ascii_lowercase();
+    head.contains("x-content-type-options: nosniff")
+        && head.contains("content-security-policy: default-src 'self'")
+        && head.contains("x-frame-options: deny")
+}
+
+/// #12: seven idle connections that declared 10 MiB uploads made every POST on the server wait
+/// for the body timeout. A sender holds only what it has sent; nobody queues behind it.
+#[test]
+fn idle_uploads_do_not_stall_anyone_else() {
+    let server = Server::start(&[]);
+    let addr = server.addr;
+    let idle: Vec<TcpStream> = (0..8)
+        .map(|_| {
+            let mut s = connect(addr);
+            s.write_all(format!("POST /s/{} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: multipart/form-data; boundary=x\r\nContent-Length: 10485760\r\n\r\n", "a".repeat(43)).as_bytes()).unwrap();
+            s
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let (cookie, token) = sign_in_form(addr);
+    let body = format!("csrf_token={token}&email=nobody%40example.com&password=wrong");
+    let started = Instant::now();
+    let mut s = connect(addr);
+    s.write_all(format!("POST /login HTTP/1.1\r\nHost: {addr}\r\nCookie: {cookie}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}", body.len()).as_bytes()).unwrap();
+    let (head, _) = read_response_from(&mut s, false).expect("a sign-in answer");
+    assert!(head.starts_with("HTTP/1.1 401"), "{head}");
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "sign-in waited {:?} behind idle uploads",
+        started.elapsed()
+    );
+    drop(idle);
+}
+
+/// #12: when the memory for request bodies is used up, a request is told at once to come back
+/// (503 + Retry-After) rather than queued; the memory returns when the senders leave.
+#[test]
+fn a_used_up_body_budget_answers_503_at_once() {
+    let server = Server::start(&[("PORCHLIGHT_SERVER_BODY_MEMORY_MB", "1")]);
+    let addr = server.addr;
+    let partial = |n: usize| {
+        let mut s = connect(addr);
+        s.write_all(format!("POST /login HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000000\r\n\r\n").as_bytes()).unwrap();
+        s.write_all(&vec![b'a'; n]).unwrap();
+        s
+    };
+    let holders = vec![partial(450_000), partial(450_000)];
+    std::thread::sleep(Duration::from_millis(300));
+    let started = Instant::now();
+    let mut third = partial(300_000);
+    let (head, _) = read_response_from(&mut third, false).expect("an answer, not a wait");
+    assert!(head.starts_with("HTTP/1.1 503"), "{head}");
+    assert!(
+        head.to_ascii_lowercase().contains("retry-after: "),
+        "{head}"
+    );
+    assert!(has_security_headers(&head), "{head}");
+    assert!(started.elapsed() < Duration::from_secs(2));
+    drop(holders);
+    std::thread::sleep(Duration::from_millis(300));
+    let mut fourth = partial(10);
+    fourth.shutdown(Shutdown::Write).unwrap();
+    let (head, _) = read_response_from(&mut fourth, false).unwrap();
+    assert!(
+        !head.starts_with("HTTP/1.1 503"),
+        "the budget came back: {head}"
+    );
+}
+
+/// #12: the connection layer's own answers, and hyper's, lacked the security headers.
+#[test]
+fn every_answer_of_the_connection_layer_has_the_security_headers() {
+    let server = Server::start(&[
+        ("PORCHLIGHT_UPLOAD_LIMIT_MB", "1"),
+        ("PORCHLIGHT_SERVER_BODY_TIMEOUT_SECS", "1"),
+    ]);
+    let addr = server.addr;
+    let ask = |raw: Vec<u8>| {
+        let mut s = connect(addr);
+        let _ = s.write_all(&raw);
+        read_response_from(&mut s, false).expect("an answer").0
+    };
+    let cases = [
+        (
+            "431",
+            format!("GET /login HTTP/1.1\r\nHost: {addr}\r\nX-Big: {}\r\n\r\n", "a".repeat(20 * 1024)).into_bytes(),
+        ),
+        ("400", b"NOT A REQUEST\r\n\r\n".to_vec()),
+        (
+            "413",
+            format!("POST /login HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 5000000\r\n\r\n").into_bytes(),
+        ),
+        (
+            "400",
+            format!("POST /login HTTP/1.1\r\nHost: {addr}\r\nContent-Type: multipart/form-data\r\nContent-Length: 4\r\n\r\nabcd").into_bytes(),
+        ),
+        (
+            "408",
+            format!("POST /login HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 100\r\n\r\nabc").into_bytes(),
+        ),
+    ];
+    for (status, raw) in cases {
+        let head = ask(raw);
+        assert!(head.starts_with(&format!("HTTP/1.1 {status}")), "{head}");
+        assert!(has_security_headers(&head), "{status} lacks them: {head}");
+    }
+}

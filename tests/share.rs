@@ -989,3 +989,114 @@ fn only_admins_change_the_logo() {
             .is_none()
     );
 }
+
+/// #12: the limit was checked on a read connection and counted in the write, so 40 submissions
+/// at once against a limit of 10 got 10–16 through. Exactly 10 may.
+#[test]
+fn simultaneous_submissions_cannot_exceed_the_limit() {
+    let mut t = TestApp::with_config(|c| c.share.submissions_per_hour = 10);
+    t.sign_in_as("admin@example.com", Role::Admin);
+    t.create_project("ACME", "Acme");
+    let link = format!("/s/{}", enable_link(&mut t, "ACME"));
+    let staff = std::mem::take(&mut t.cookies);
+    t.get(&link);
+    let requests: Vec<_> = (0..40)
+        .map(|i| {
+            let title = format!("Burst {i}");
+            t.build_post(&link, &[("title", &title), ("description", "x")])
+        })
+        .collect();
+    let barrier = std::sync::Barrier::new(requests.len());
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let handles: Vec<_> = requests
+            .iter()
+            .map(|req| {
+                let (app, barrier) = (&t.app, &barrier);
+                scope.spawn(move || {
+                    let db = app.store.connect().unwrap();
+                    barrier.wait();
+                    crate::util::answer(app, &db, req).status
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 303).count(),
+        10,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 429).count(),
+        30,
+        "{statuses:?}"
+    );
+    t.cookies = staff;
+    let board = t.get("/?project=ACME");
+    assert_eq!(board.body.matches("Burst ").count(), 10);
+}
+
+/// #12: a multipart body cut before its closing boundary stored a ticket with the cut-off text.
+#[test]
+fn a_truncated_submission_is_refused_and_stores_nothing() {
+    let (mut t, link) = shared_project();
+    let staff = std::mem::take(&mut t.cookies);
+    t.get(&link);
+    let token = porchlight::auth::csrf::token_for(&t.cookies["pl_csrf"]);
+    let mut body = String::new();
+    for (name, value) in [
+        ("csrf_token", token.as_str()),
+        ("title", "Cut short"),
+        ("description", "The whole description would go on"),
+    ] {
+        body.push_str(&format!(
+            "--B\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+        ));
+    }
+    let cut = body.len() - 12;
+    let headers = vec![(
+        "Content-Type".to_string(),
+        "multipart/form-data; boundary=B".to_string(),
+    )];
+    let r = t.request(
+        "POST",
+        &link,
+        headers.clone(),
+        body.as_bytes()[..cut].to_vec(),
+    );
+    r.assert_status(400).assert_contains("nothing was saved");
+    assert!(
+        r.header("X-Content-Type-Options").is_some(),
+        "an error page like any other"
+    );
+    // The same form, complete, goes through: the refusal was about the cut.
+    body.push_str("--B--\r\n");
+    t.request("POST", &link, headers, body.into_bytes())
+        .assert_status(303);
+    t.cookies = staff;
+    let inbox = t.get("/?project=ACME");
+    assert_eq!(inbox.body.matches("Cut short").count(), 1);
+}
+
+/// #12: control characters never reach a title or a name.
+#[test]
+fn control_characters_are_kept_out_of_single_line_fields() {
+    let (mut t, link) = shared_project();
+    let receipt = submit(
+        &mut t,
+        &link,
+        "Null\0byte\u{7}title\r\nsecond line",
+        "Body\0 text\nkeeps its lines",
+        "Ana\u{1b}[31m",
+        "",
+    );
+    let page = visit(&mut t, &receipt);
+    page.assert_contains("Nullbytetitle  second line")
+        .assert_lacks("\0");
+    let ticket = t.get("/?project=ACME");
+    ticket.assert_contains("Nullbytetitle  second line");
+    let r = ticket_ref(&page);
+    t.get(&format!("/tickets/{r}"))
+        .assert_contains("Ana[31m")
+        .assert_lacks("\u{1b}");
+}

@@ -114,13 +114,14 @@ impl TestApp {
         self.cookies.clear();
     }
 
-    pub fn request(
-        &mut self,
+    /// Builds a request as this browser would send it (its cookies, from its address).
+    pub fn build_request(
+        &self,
         method: &str,
         path: &str,
         headers: Vec<(String, String)>,
         body: Vec<u8>,
-    ) -> Resp {
+    ) -> Request {
         let mut headers = headers;
         if !self.cookies.is_empty() {
             let cookie = self
@@ -133,15 +134,39 @@ impl TestApp {
         }
         headers.push(("Host".into(), "127.0.0.1:8080".into()));
         let addr: SocketAddr = format!("{}:40000", self.ip).parse().expect("ip");
-        let req = Request::fake_http_from(addr, method, path, headers, body);
-        let response = porchlight::web::handle(&self.app, &self.db, &req, None);
-        let status = response.status_code;
-        let headers: Vec<(String, String)> = response
-            .headers
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        for (k, v) in &headers {
+        Request::fake_http_from(addr, method, path, headers, body)
+    }
+
+    /// A url-encoded POST of `fields` with this browser's CSRF token, not yet sent.
+    pub fn build_post(&mut self, path: &str, fields: &[(&str, &str)]) -> Request {
+        if !self.cookies.contains_key("pl_csrf") {
+            self.get("/login");
+        }
+        let token = porchlight::auth::csrf::token_for(&self.cookies["pl_csrf"]);
+        let mut all: Vec<(&str, &str)> = vec![("csrf_token", &token)];
+        all.extend_from_slice(fields);
+        let headers = vec![(
+            "Content-Type".to_string(),
+            "application/x-www-form-urlencoded".to_string(),
+        )];
+        self.build_request("POST", path, headers, form_body(&all).into_bytes())
+    }
+
+    /// Answers `req` on this app's connection, without touching this browser's cookies.
+    pub fn answer(&self, req: &Request) -> Resp {
+        answer(&self.app, &self.db, req)
+    }
+
+    pub fn request(
+        &mut self,
+        method: &str,
+        path: &str,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+    ) -> Resp {
+        let req = self.build_request(method, path, headers, body);
+        let resp = self.answer(&req);
+        for (k, v) in &resp.headers {
             if k.eq_ignore_ascii_case("Set-Cookie") {
                 let pair = v.split(';').next().unwrap_or("");
                 if let Some((name, value)) = pair.split_once('=') {
@@ -154,16 +179,7 @@ impl TestApp {
                 }
             }
         }
-        let (mut reader, _) = response.data.into_reader_and_size();
-        let mut bytes = Vec::new();
-        std::io::Read::read_to_end(&mut reader, &mut bytes).expect("body");
-        let body = String::from_utf8_lossy(&bytes).into_owned();
-        Resp {
-            status,
-            headers,
-            body,
-            bytes,
-        }
+        resp
     }
 
     pub fn get(&mut self, path: &str) -> Resp {
@@ -287,6 +303,27 @@ impl TestApp {
 
     pub fn data_dir(&self) -> PathBuf {
         self.app.config.data_dir.clone()
+    }
+}
+
+/// Answers `req` with `app` on the connection `db` (a thread's own, in concurrency tests).
+pub fn answer(app: &App, db: &Db, req: &Request) -> Resp {
+    let response = porchlight::web::handle(app, db, req, None);
+    let status = response.status_code;
+    let headers: Vec<(String, String)> = response
+        .headers
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let (mut reader, _) = response.data.into_reader_and_size();
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut reader, &mut bytes).expect("body");
+    let body = String::from_utf8_lossy(&bytes).into_owned();
+    Resp {
+        status,
+        headers,
+        body,
+        bytes,
     }
 }
 

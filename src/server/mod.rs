@@ -103,9 +103,9 @@ pub fn run(app: Arc<App>, listener: std::net::TcpListener) -> Result<()> {
             form: crate::web::FORM_LIMIT.min(upload_limit),
             upload: upload_limit,
         },
-        // Why these sizes: 64 forms of the largest kind at once in memory, and 32 uploads of
-        // the largest kind (at least 1 GiB) on disk, before anyone is told to come back.
-        memory: body::Budget::new(64 * crate::web::FORM_LIMIT),
+        // Why this disk size: 32 uploads of the largest kind (at least 1 GiB) being received at
+        // once before anyone is told to come back.
+        memory: body::Budget::new((config.server.body_memory_mb as usize) << 20),
         disk: body::Budget::new((32 * upload_limit).max(1 << 30)),
         tmp_dir: body::tmp_dir(&config.data_dir),
         trusted_proxies: config

@@ -7,7 +7,7 @@
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::store::Db;
+use crate::store::{Context, Db};
 
 /// Every migration, in order. `user_version` = how many of these a database has applied.
 pub const MIGRATIONS: &[(&str, &str)] = &[
@@ -25,8 +25,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
 /// Applies the migrations `db` lacks. Refuses a database newer than this binary.
 pub fn run(db: &Db, path: &Path) -> Result<()> {
     let conn = &db.conn;
-    let current: usize =
-        conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))? as usize;
+    let current: usize = conn
+        .query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))
+        .context(|| format!("reading the schema version of {}", path.display()))?
+        as usize;
     if current > MIGRATIONS.len() {
         return Err(Error::Other(format!(
             "{} has schema version {current}, but this Porchlight knows only {}: use a newer binary",

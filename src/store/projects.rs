@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::domain::ProjectId;
 use crate::error::Result;
-use crate::store::{Conn, Reader, Tx};
+use crate::store::{Conn, Context, Reader, Tx};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Project {
@@ -89,18 +89,18 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Project> {
 
 pub fn get(r: &impl Reader, id: ProjectId) -> Result<Option<Project>> {
     let sql = format!("SELECT {COLUMNS} FROM projects p WHERE p.id = ?1");
-    Ok(r.conn()
-        .prepare_cached(&sql)?
-        .query_row([id.0], from_row)
-        .optional()?)
+    r.conn()
+        .prepare_cached(&sql)
+        .and_then(|mut s| s.query_row([id.0], from_row).optional())
+        .context(|| format!("loading project {id}"))
 }
 
 pub fn get_by_key(r: &impl Reader, key: &str) -> Result<Option<Project>> {
     let sql = format!("SELECT {COLUMNS} FROM projects p WHERE p.key = ?1");
-    Ok(r.conn()
-        .prepare_cached(&sql)?
-        .query_row([key], from_row)
-        .optional()?)
+    r.conn()
+        .prepare_cached(&sql)
+        .and_then(|mut s| s.query_row([key], from_row).optional())
+        .context(|| format!("loading project {key}"))
 }
 
 /// Projects by name; archived ones only when asked for.
@@ -108,11 +108,19 @@ pub fn list(r: &impl Reader, include_archived: bool) -> Result<Vec<Project>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM projects p WHERE p.archived = 0 OR ?1 ORDER BY p.archived, p.name COLLATE NOCASE"
     );
-    let mut stmt = r.conn().prepare_cached(&sql)?;
-    let rows = stmt
-        .query_map([include_archived], from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
+    let run = || -> rusqlite::Result<Vec<Project>> {
+        r.conn()
+            .prepare_cached(&sql)?
+            .query_map([include_archived], from_row)?
+            .collect()
+    };
+    run().context(|| {
+        if include_archived {
+            "listing projects, archived included".to_string()
+        } else {
+            "listing active projects".to_string()
+        }
+    })
 }
 
 /// Every project with its open and total ticket counts, active projects first.
@@ -123,41 +131,52 @@ pub fn list_with_counts(r: &impl Reader) -> Result<Vec<ProjectSummary>> {
             (SELECT COALESCE(SUM(n), 0) FROM ticket_counts c WHERE c.project_id = p.id)
          FROM projects p ORDER BY p.archived, p.name COLLATE NOCASE"
     );
-    let mut stmt = r.conn().prepare_cached(&sql)?;
-    let rows = stmt
-        .query_map([], |row| {
-            Ok(ProjectSummary {
-                project: from_row(row)?,
-                open_tickets: row.get(COLUMN_COUNT)?,
-                total_tickets: row.get(COLUMN_COUNT + 1)?,
-            })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
+    let run = || -> rusqlite::Result<Vec<ProjectSummary>> {
+        r.conn()
+            .prepare_cached(&sql)?
+            .query_map([], |row| {
+                Ok(ProjectSummary {
+                    project: from_row(row)?,
+                    open_tickets: row.get(COLUMN_COUNT)?,
+                    total_tickets: row.get(COLUMN_COUNT + 1)?,
+                })
+            })?
+            .collect()
+    };
+    run().context(|| "listing projects with their ticket counts".to_string())
 }
 
 /// Inserts a project; a duplicate key is a unique violation.
 pub fn insert(tx: &Tx<'_>, new: &NewProject<'_>) -> Result<ProjectId> {
-    tx.conn.execute(
-        "INSERT INTO projects (key, name, description, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)",
-        params![new.key, new.name.trim(), new.description.trim(), tx.now],
-    )?;
+    tx.conn
+        .execute(
+            "INSERT INTO projects (key, name, description, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?4)",
+            params![new.key, new.name.trim(), new.description.trim(), tx.now],
+        )
+        .context(|| format!("inserting project {}", new.key))?;
     Ok(ProjectId(tx.conn.last_insert_rowid()))
 }
 
 pub fn update(tx: &Tx<'_>, id: ProjectId, u: &ProjectUpdate<'_>) -> Result<()> {
-    tx.conn.execute(
-        "UPDATE projects SET name = ?2, description = ?3, updated_at = ?4 WHERE id = ?1",
-        params![id.0, u.name.trim(), u.description.trim(), tx.now],
-    )?;
+    tx.conn
+        .execute(
+            "UPDATE projects SET name = ?2, description = ?3, updated_at = ?4 WHERE id = ?1",
+            params![id.0, u.name.trim(), u.description.trim(), tx.now],
+        )
+        .context(|| format!("updating project {id}"))?;
     Ok(())
 }
 
 pub fn set_archived(tx: &Tx<'_>, id: ProjectId, archived: bool) -> Result<()> {
-    tx.conn.execute(
-        "UPDATE projects SET archived = ?2, updated_at = ?3 WHERE id = ?1",
-        params![id.0, archived, tx.now],
-    )?;
+    tx.conn
+        .execute(
+            "UPDATE projects SET archived = ?2, updated_at = ?3 WHERE id = ?1",
+            params![id.0, archived, tx.now],
+        )
+        .context(|| {
+            let what = if archived { "archiving" } else { "unarchiving" };
+            format!("{what} project {id}")
+        })?;
     Ok(())
 }
 
@@ -167,36 +186,43 @@ pub fn get_by_share_token(r: &impl Reader, token: &str) -> Result<Option<Project
     let sql = format!(
         "SELECT {COLUMNS} FROM projects p WHERE p.share_token = ?1 AND p.share_enabled = 1 AND p.archived = 0"
     );
-    Ok(r.conn()
-        .prepare_cached(&sql)?
-        .query_row([token], from_row)
-        .optional()?)
+    // The token is a secret: the context names no token.
+    r.conn()
+        .prepare_cached(&sql)
+        .and_then(|mut s| s.query_row([token], from_row).optional())
+        .context(|| "loading the project of a share link".to_string())
 }
 
 /// Turns the link on, creating its token the first time (`fresh_token` is used only then).
 pub fn enable_share(tx: &Tx<'_>, id: ProjectId, fresh_token: &str) -> Result<()> {
-    tx.conn.execute(
-        "UPDATE projects SET share_enabled = 1, share_token = COALESCE(share_token, ?2), updated_at = ?3 WHERE id = ?1",
-        params![id.0, fresh_token, tx.now],
-    )?;
+    tx.conn
+        .execute(
+            "UPDATE projects SET share_enabled = 1, share_token = COALESCE(share_token, ?2), updated_at = ?3 WHERE id = ?1",
+            params![id.0, fresh_token, tx.now],
+        )
+        .context(|| format!("enabling the share link of project {id}"))?;
     Ok(())
 }
 
 /// Turns the link off; the same URL works again if it is re-enabled.
 pub fn disable_share(tx: &Tx<'_>, id: ProjectId) -> Result<()> {
-    tx.conn.execute(
-        "UPDATE projects SET share_enabled = 0, updated_at = ?2 WHERE id = ?1",
-        params![id.0, tx.now],
-    )?;
+    tx.conn
+        .execute(
+            "UPDATE projects SET share_enabled = 0, updated_at = ?2 WHERE id = ?1",
+            params![id.0, tx.now],
+        )
+        .context(|| format!("disabling the share link of project {id}"))?;
     Ok(())
 }
 
 /// Replaces the token: the old URL stops working at once.
 pub fn regenerate_share_token(tx: &Tx<'_>, id: ProjectId, fresh_token: &str) -> Result<()> {
-    tx.conn.execute(
-        "UPDATE projects SET share_token = ?2, updated_at = ?3 WHERE id = ?1",
-        params![id.0, fresh_token, tx.now],
-    )?;
+    tx.conn
+        .execute(
+            "UPDATE projects SET share_token = ?2, updated_at = ?3 WHERE id = ?1",
+            params![id.0, fresh_token, tx.now],
+        )
+        .context(|| format!("replacing the share token of project {id}"))?;
     Ok(())
 }
 
@@ -205,32 +231,37 @@ pub fn update_share_settings(
     id: ProjectId,
     u: &ShareSettingsUpdate<'_>,
 ) -> Result<()> {
-    tx.conn.execute(
-        "UPDATE projects SET share_submissions = ?2, share_auto_publish = ?3, share_welcome = ?4,
-                share_response_time = ?5, updated_at = ?6 WHERE id = ?1",
-        params![
-            id.0,
-            u.submissions,
-            u.auto_publish,
-            u.welcome.trim(),
-            u.response_time.trim(),
-            tx.now
-        ],
-    )?;
+    tx.conn
+        .execute(
+            "UPDATE projects SET share_submissions = ?2, share_auto_publish = ?3, share_welcome = ?4,
+                    share_response_time = ?5, updated_at = ?6 WHERE id = ?1",
+            params![
+                id.0,
+                u.submissions,
+                u.auto_publish,
+                u.welcome.trim(),
+                u.response_time.trim(),
+                tx.now
+            ],
+        )
+        .context(|| format!("updating the share settings of project {id}"))?;
     Ok(())
 }
 
 /// The number the project's next ticket will get (unless another takes it first).
 pub fn next_number(r: &impl Reader, id: ProjectId) -> Result<i64> {
-    Ok(r.conn()
-        .prepare_cached("SELECT next_number FROM projects WHERE id = ?1")?
-        .query_row([id.0], |row| row.get(0))?)
+    r.conn()
+        .prepare_cached("SELECT next_number FROM projects WHERE id = ?1")
+        .and_then(|mut s| s.query_row([id.0], |row| row.get(0)))
+        .context(|| format!("reading the next ticket number of project {id}"))
 }
 
 /// Hands out the next ticket number of a project (inside the ticket's insert transaction).
 pub(super) fn take_next_number(tx: &Tx<'_>, id: ProjectId) -> Result<i64> {
-    let mut stmt = tx.conn.prepare_cached(
-        "UPDATE projects SET next_number = next_number + 1 WHERE id = ?1 RETURNING next_number - 1",
-    )?;
-    Ok(stmt.query_row([id.0], |row| row.get(0))?)
+    tx.conn
+        .prepare_cached(
+            "UPDATE projects SET next_number = next_number + 1 WHERE id = ?1 RETURNING next_number - 1",
+        )
+        .and_then(|mut s| s.query_row([id.0], |row| row.get(0)))
+        .context(|| format!("taking the next ticket number of project {id}"))
 }

@@ -5,7 +5,7 @@ use rusqlite::params;
 use serde::Serialize;
 
 use crate::error::Result;
-use crate::store::{Conn, Reader, Tx};
+use crate::store::{Conn, Context, Reader, Tx};
 
 /// The agency's branding. Defaults apply until an admin saves the settings page.
 #[derive(Debug, Clone, Serialize)]
@@ -28,34 +28,40 @@ impl Default for Branding {
 }
 
 pub fn branding(r: &impl Reader) -> Result<Branding> {
-    let mut branding = Branding::default();
-    let mut stmt = r.conn().prepare_cached(
-        "SELECT key, value FROM settings WHERE key IN ('agency_name', 'accent_color', 'logo')",
-    )?;
-    let mut rows = stmt.query([])?;
-    while let Some(row) = rows.next()? {
-        let (key, value): (String, String) = (row.get(0)?, row.get(1)?);
-        match key.as_str() {
-            "agency_name" => branding.agency_name = value,
-            "accent_color" => branding.accent_color = value,
-            "logo" => branding.logo = Some(value),
-            _ => {}
+    let run = || -> rusqlite::Result<Branding> {
+        let mut branding = Branding::default();
+        let mut stmt = r.conn().prepare_cached(
+            "SELECT key, value FROM settings WHERE key IN ('agency_name', 'accent_color', 'logo')",
+        )?;
+        let mut rows = stmt.query([])?;
+        while let Some(row) = rows.next()? {
+            let (key, value): (String, String) = (row.get(0)?, row.get(1)?);
+            match key.as_str() {
+                "agency_name" => branding.agency_name = value,
+                "accent_color" => branding.accent_color = value,
+                "logo" => branding.logo = Some(value),
+                _ => {}
+            }
         }
-    }
-    Ok(branding)
+        Ok(branding)
+    };
+    run().context(|| "loading the branding settings".to_string())
 }
 
 pub fn set_branding(tx: &Tx<'_>, branding: &Branding) -> Result<()> {
-    let mut stmt = tx.conn.prepare_cached(
-        "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-    )?;
-    stmt.execute(params!["agency_name", branding.agency_name.trim()])?;
-    stmt.execute(params!["accent_color", branding.accent_color])?;
-    match &branding.logo {
-        Some(logo) => stmt.execute(params!["logo", logo])?,
-        None => tx
-            .conn
-            .execute("DELETE FROM settings WHERE key = 'logo'", [])?,
+    let run = || -> rusqlite::Result<()> {
+        let mut stmt = tx.conn.prepare_cached(
+            "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )?;
+        stmt.execute(params!["agency_name", branding.agency_name.trim()])?;
+        stmt.execute(params!["accent_color", branding.accent_color])?;
+        match &branding.logo {
+            Some(logo) => stmt.execute(params!["logo", logo])?,
+            None => tx
+                .conn
+                .execute("DELETE FROM settings WHERE key = 'logo'", [])?,
+        };
+        Ok(())
     };
-    Ok(())
+    run().context(|| "saving the branding settings".to_string())
 }

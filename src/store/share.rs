@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::domain::{ProjectId, Status, TicketId};
 use crate::error::Result;
-use crate::store::{Conn, Reader, like_contains};
+use crate::store::{Conn, Context, Reader, like_contains};
 
 /// One line of a project's public board.
 #[derive(Debug, Clone, Serialize)]
@@ -84,20 +84,22 @@ pub fn board(
          WHERE {clause} ORDER BY t.public_updated_at DESC, t.id DESC LIMIT ?{} OFFSET ?{n}",
         n - 1
     );
-    let mut stmt = r.conn().prepare_cached(&sql)?;
-    let rows = stmt
-        .query_map(params_from_iter(args), |row| {
-            Ok(BoardRow {
-                reference: row.get(0)?,
-                title: row.get(1)?,
-                status: Status::parse(row.get_ref(2)?.as_str()?).unwrap_or(Status::Open),
-                expected_by: row.get(3)?,
-                created_at: row.get(4)?,
-                updated_at: row.get(5)?,
-            })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
+    let run = || -> rusqlite::Result<Vec<BoardRow>> {
+        r.conn()
+            .prepare_cached(&sql)?
+            .query_map(params_from_iter(args), |row| {
+                Ok(BoardRow {
+                    reference: row.get(0)?,
+                    title: row.get(1)?,
+                    status: Status::parse(row.get_ref(2)?.as_str()?).unwrap_or(Status::Open),
+                    expected_by: row.get(3)?,
+                    created_at: row.get(4)?,
+                    updated_at: row.get(5)?,
+                })
+            })?
+            .collect()
+    };
+    run().context(|| format!("listing the shared board of project {project}"))
 }
 
 /// Shared tickets per status under the search filter, in `Status::ALL` order. Without a search
@@ -123,15 +125,20 @@ pub fn board_counts(
             vec![Value::Integer(project.0)],
         )
     };
-    let mut stmt = r.conn().prepare_cached(&sql)?;
-    let found = stmt
-        .query_map(params_from_iter(args), |row| {
-            Ok((
-                Status::parse(row.get_ref(0)?.as_str()?).unwrap_or(Status::Open),
-                row.get::<_, i64>(1)?,
-            ))
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let run = || -> rusqlite::Result<Vec<(Status, i64)>> {
+        r.conn()
+            .prepare_cached(&sql)?
+            .query_map(params_from_iter(args), |row| {
+                Ok((
+                    Status::parse(row.get_ref(0)?.as_str()?).unwrap_or(Status::Open),
+                    row.get::<_, i64>(1)?,
+                ))
+            })?
+            .collect()
+    };
+    let found = run().context(|| {
+        format!("counting the shared board's tickets by status in project {project}")
+    })?;
     Ok(Status::ALL
         .iter()
         .map(|s| {
@@ -150,23 +157,26 @@ pub fn receipt(
     project: ProjectId,
     receipt_hash: &[u8],
 ) -> Result<Option<Receipt>> {
-    let mut stmt = r.conn().prepare_cached(
-        "SELECT t.id, p.key || '-' || t.number, t.subject, t.body, t.status, t.expected_by, t.created_at
-         FROM tickets t JOIN projects p ON p.id = t.project_id
-         WHERE t.project_id = ?1 AND t.receipt_hash = ?2",
-    )?;
-    let receipt = stmt
-        .query_row(params![project.0, receipt_hash], |row| {
-            Ok(Receipt {
-                id: TicketId(row.get(0)?),
-                reference: row.get(1)?,
-                subject: row.get(2)?,
-                body: row.get(3)?,
-                status: Status::parse(row.get_ref(4)?.as_str()?).unwrap_or(Status::Open),
-                expected_by: row.get(5)?,
-                created_at: row.get(6)?,
+    let run = || -> rusqlite::Result<Option<Receipt>> {
+        r.conn()
+            .prepare_cached(
+                "SELECT t.id, p.key || '-' || t.number, t.subject, t.body, t.status, t.expected_by, t.created_at
+                 FROM tickets t JOIN projects p ON p.id = t.project_id
+                 WHERE t.project_id = ?1 AND t.receipt_hash = ?2",
+            )?
+            .query_row(params![project.0, receipt_hash], |row| {
+                Ok(Receipt {
+                    id: TicketId(row.get(0)?),
+                    reference: row.get(1)?,
+                    subject: row.get(2)?,
+                    body: row.get(3)?,
+                    status: Status::parse(row.get_ref(4)?.as_str()?).unwrap_or(Status::Open),
+                    expected_by: row.get(5)?,
+                    created_at: row.get(6)?,
+                })
             })
-        })
-        .optional()?;
-    Ok(receipt)
+            .optional()
+    };
+    // The receipt token (and its hash) is a secret: the context names only the project.
+    run().context(|| format!("loading a submitter's receipt in project {project}"))
 }

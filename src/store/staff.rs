@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::domain::{Role, StaffId};
 use crate::error::Result;
-use crate::store::{Conn, Reader, Tx};
+use crate::store::{Conn, Context, Reader, Tx};
 
 /// A staff account. The password hash never leaves the store except for verification.
 #[derive(Debug, Clone, Serialize)]
@@ -45,43 +45,49 @@ pub(super) fn from_row(row: &Row<'_>) -> rusqlite::Result<Staff> {
 
 /// How many staff accounts exist, active or not (0 means "first run: offer setup").
 pub fn count(r: &impl Reader) -> Result<i64> {
-    Ok(r.conn()
-        .query_row("SELECT COUNT(*) FROM staff", [], |row| row.get(0))?)
+    r.conn()
+        .query_row("SELECT COUNT(*) FROM staff", [], |row| row.get(0))
+        .context(|| "counting staff accounts".to_string())
 }
 
 pub fn count_active_admins(r: &impl Reader) -> Result<i64> {
-    Ok(r.conn().query_row(
-        "SELECT COUNT(*) FROM staff WHERE role = 'admin' AND active = 1",
-        [],
-        |row| row.get(0),
-    )?)
+    r.conn()
+        .query_row(
+            "SELECT COUNT(*) FROM staff WHERE role = 'admin' AND active = 1",
+            [],
+            |row| row.get(0),
+        )
+        .context(|| "counting active admins".to_string())
 }
 
 pub fn get(r: &impl Reader, id: StaffId) -> Result<Option<Staff>> {
     let sql = format!("SELECT {COLUMNS} FROM staff WHERE id = ?1");
-    Ok(r.conn()
-        .prepare_cached(&sql)?
-        .query_row([id.0], from_row)
-        .optional()?)
+    r.conn()
+        .prepare_cached(&sql)
+        .and_then(|mut s| s.query_row([id.0], from_row).optional())
+        .context(|| format!("loading staff account {id}"))
 }
 
 /// Looks an account up by email, case-insensitively.
 pub fn get_by_email(r: &impl Reader, email: &str) -> Result<Option<Staff>> {
     let sql = format!("SELECT {COLUMNS} FROM staff WHERE email = ?1");
-    Ok(r.conn()
-        .prepare_cached(&sql)?
-        .query_row([email.trim()], from_row)
-        .optional()?)
+    let email = email.trim();
+    r.conn()
+        .prepare_cached(&sql)
+        .and_then(|mut s| s.query_row([email], from_row).optional())
+        .context(|| format!("loading the staff account {email}"))
 }
 
 /// Every account, active first, then by name.
 pub fn list(r: &impl Reader) -> Result<Vec<Staff>> {
     let sql = format!("SELECT {COLUMNS} FROM staff ORDER BY active DESC, name COLLATE NOCASE, id");
-    let mut stmt = r.conn().prepare_cached(&sql)?;
-    let rows = stmt
-        .query_map([], from_row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
+    let run = || -> rusqlite::Result<Vec<Staff>> {
+        r.conn()
+            .prepare_cached(&sql)?
+            .query_map([], from_row)?
+            .collect()
+    };
+    run().context(|| "listing staff accounts".to_string())
 }
 
 /// Active accounts only: who tickets can be assigned to.
@@ -91,40 +97,55 @@ pub fn list_active(r: &impl Reader) -> Result<Vec<Staff>> {
 
 /// Inserts an account; a duplicate email is a unique violation (see `store::is_unique_violation`).
 pub fn insert(tx: &Tx<'_>, new: &NewStaff<'_>) -> Result<StaffId> {
-    tx.conn.execute(
-        "INSERT INTO staff (email, name, password_hash, role, active, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, 1, ?5, ?5)",
-        params![
-            new.email.trim(),
-            new.name.trim(),
-            new.password_hash,
-            new.role.key(),
-            tx.now
-        ],
-    )?;
+    tx.conn
+        .execute(
+            "INSERT INTO staff (email, name, password_hash, role, active, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, 1, ?5, ?5)",
+            params![
+                new.email.trim(),
+                new.name.trim(),
+                new.password_hash,
+                new.role.key(),
+                tx.now
+            ],
+        )
+        .context(|| format!("inserting the staff account {}", new.email.trim()))?;
     Ok(StaffId(tx.conn.last_insert_rowid()))
 }
 
 pub fn update_role(tx: &Tx<'_>, id: StaffId, role: Role) -> Result<()> {
-    tx.conn.execute(
-        "UPDATE staff SET role = ?2, updated_at = ?3 WHERE id = ?1",
-        params![id.0, role.key(), tx.now],
-    )?;
+    tx.conn
+        .execute(
+            "UPDATE staff SET role = ?2, updated_at = ?3 WHERE id = ?1",
+            params![id.0, role.key(), tx.now],
+        )
+        .context(|| format!("changing the role of staff account {id} to {}", role.key()))?;
     Ok(())
 }
 
 pub fn set_active(tx: &Tx<'_>, id: StaffId, active: bool) -> Result<()> {
-    tx.conn.execute(
-        "UPDATE staff SET active = ?2, updated_at = ?3 WHERE id = ?1",
-        params![id.0, active, tx.now],
-    )?;
+    tx.conn
+        .execute(
+            "UPDATE staff SET active = ?2, updated_at = ?3 WHERE id = ?1",
+            params![id.0, active, tx.now],
+        )
+        .context(|| {
+            let what = if active {
+                "reactivating"
+            } else {
+                "deactivating"
+            };
+            format!("{what} staff account {id}")
+        })?;
     Ok(())
 }
 
 pub fn set_password(tx: &Tx<'_>, id: StaffId, password_hash: &str) -> Result<()> {
-    tx.conn.execute(
-        "UPDATE staff SET password_hash = ?2, updated_at = ?3 WHERE id = ?1",
-        params![id.0, password_hash, tx.now],
-    )?;
+    tx.conn
+        .execute(
+            "UPDATE staff SET password_hash = ?2, updated_at = ?3 WHERE id = ?1",
+            params![id.0, password_hash, tx.now],
+        )
+        .context(|| format!("setting the password of staff account {id}"))?;
     Ok(())
 }

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::domain::{Priority, ProjectId, Source, StaffId, Status, TicketId};
 use crate::error::Result;
-use crate::store::{Conn, Reader, Tx, like_contains, projects, timeline};
+use crate::store::{Conn, Context, Reader, Tx, like_contains, projects, timeline};
 
 /// A ticket as the inbox lists it. Labels and the formatted date ride along so the template
 /// needs no filter calls per row (the inbox renders 50 rows per view).
@@ -206,11 +206,13 @@ pub fn list(
         "SELECT {ROW_COLUMNS} {FROM} {clause} ORDER BY t.updated_at DESC, t.id DESC LIMIT ?{} OFFSET ?{n}",
         n - 1
     );
-    let mut stmt = r.conn().prepare_cached(&sql)?;
-    let rows = stmt
-        .query_map(params_from_iter(args), row_from)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
+    let run = || -> rusqlite::Result<Vec<TicketRow>> {
+        r.conn()
+            .prepare_cached(&sql)?
+            .query_map(params_from_iter(args), row_from)?
+            .collect()
+    };
+    run().context(|| "listing the inbox".to_string())
 }
 
 /// Ticket counts per status under every filter but the status one, in `Status::ALL` order.
@@ -234,12 +236,15 @@ pub fn status_counts(r: &impl Reader, filter: &TicketFilter) -> Result<Vec<(Stat
             args,
         )
     };
-    let mut stmt = r.conn().prepare_cached(&sql)?;
-    let found = stmt
-        .query_map(params_from_iter(args), |row| {
-            Ok((status(row, 0)?, row.get::<_, i64>(1)?))
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let run = || -> rusqlite::Result<Vec<(Status, i64)>> {
+        r.conn()
+            .prepare_cached(&sql)?
+            .query_map(params_from_iter(args), |row| {
+                Ok((status(row, 0)?, row.get::<_, i64>(1)?))
+            })?
+            .collect()
+    };
+    let found = run().context(|| "counting tickets by status".to_string())?;
     Ok(Status::ALL
         .iter()
         .map(|s| {
@@ -259,34 +264,36 @@ pub fn get_by_ref(r: &impl Reader, key: &str, number: i64) -> Result<Option<Tick
                 t.expected_by, t.created_at, t.updated_at, t.shared, t.public_title
          {FROM} WHERE p.key = ?1 AND t.number = ?2"
     );
-    let mut stmt = r.conn().prepare_cached(&sql)?;
-    let ticket = stmt
-        .query_row(params![key, number], |row| {
-            Ok(Ticket {
-                id: TicketId(row.get(0)?),
-                reference: row.get(1)?,
-                project_id: ProjectId(row.get(2)?),
-                project_key: row.get(3)?,
-                project_name: row.get(4)?,
-                number: row.get(5)?,
-                subject: row.get(6)?,
-                body: row.get(7)?,
-                status: status(row, 8)?,
-                priority: priority(row, 9)?,
-                source: source(row, 10)?,
-                requester_name: row.get(11)?,
-                requester_email: row.get(12)?,
-                assignee_id: row.get::<_, Option<i64>>(13)?.map(StaffId),
-                assignee_name: row.get(14)?,
-                expected_by: row.get(15)?,
-                shared: row.get(18)?,
-                public_title: row.get(19)?,
-                created_at: row.get(16)?,
-                updated_at: row.get(17)?,
+    let run = || -> rusqlite::Result<Option<Ticket>> {
+        r.conn()
+            .prepare_cached(&sql)?
+            .query_row(params![key, number], |row| {
+                Ok(Ticket {
+                    id: TicketId(row.get(0)?),
+                    reference: row.get(1)?,
+                    project_id: ProjectId(row.get(2)?),
+                    project_key: row.get(3)?,
+                    project_name: row.get(4)?,
+                    number: row.get(5)?,
+                    subject: row.get(6)?,
+                    body: row.get(7)?,
+                    status: status(row, 8)?,
+                    priority: priority(row, 9)?,
+                    source: source(row, 10)?,
+                    requester_name: row.get(11)?,
+                    requester_email: row.get(12)?,
+                    assignee_id: row.get::<_, Option<i64>>(13)?.map(StaffId),
+                    assignee_name: row.get(14)?,
+                    expected_by: row.get(15)?,
+                    shared: row.get(18)?,
+                    public_title: row.get(19)?,
+                    created_at: row.get(16)?,
+                    updated_at: row.get(17)?,
+                })
             })
-        })
-        .optional()?;
-    Ok(ticket)
+            .optional()
+    };
+    run().context(|| format!("loading ticket {key}-{number}"))
 }
 
 /// Inserts a ticket with the project's next number; returns its id and number.
@@ -298,22 +305,25 @@ pub fn insert(tx: &Tx<'_>, new: &NewTicket<'_>) -> Result<(TicketId, i64)> {
                                   requester_name, requester_email, created_by, shared, receipt_hash,
                                   created_at, updated_at, public_updated_at)
              VALUES (?1, ?2, ?3, ?4, 'open', ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?13)",
-        )?
-        .execute(params![
-            new.project_id.0,
-            number,
-            new.subject.trim(),
-            new.body,
-            new.priority.key(),
-            new.assignee_id.map(|a| a.0),
-            new.source.key(),
-            new.requester_name,
-            new.requester_email,
-            new.created_by.map(|a| a.0),
-            new.shared,
-            new.receipt_hash,
-            tx.now,
-        ])?;
+        )
+        .and_then(|mut s| {
+            s.execute(params![
+                new.project_id.0,
+                number,
+                new.subject.trim(),
+                new.body,
+                new.priority.key(),
+                new.assignee_id.map(|a| a.0),
+                new.source.key(),
+                new.requester_name,
+                new.requester_email,
+                new.created_by.map(|a| a.0),
+                new.shared,
+                new.receipt_hash,
+                tx.now,
+            ])
+        })
+        .context(|| format!("inserting ticket {number} in project {}", new.project_id))?;
     Ok((TicketId(tx.conn.last_insert_rowid()), number))
 }
 
@@ -324,8 +334,9 @@ pub fn touch(tx: &Tx<'_>, id: TicketId, public: bool) -> Result<()> {
         .prepare_cached(
             "UPDATE tickets SET updated_at = ?2, public_updated_at = CASE WHEN ?3 THEN ?2 ELSE public_updated_at END
              WHERE id = ?1",
-        )?
-        .execute(params![id.0, tx.now, public])?;
+        )
+        .and_then(|mut s| s.execute(params![id.0, tx.now, public]))
+        .context(|| format!("marking ticket id {id} updated"))?;
     Ok(())
 }
 
@@ -360,10 +371,12 @@ pub fn set_sharing(
         changed += 1;
     }
     if changed > 0 {
-        tx.conn.execute(
-            "UPDATE tickets SET shared = ?2, public_title = ?3, updated_at = ?4, public_updated_at = ?4 WHERE id = ?1",
-            params![ticket.id.0, shared, public_title, tx.now],
-        )?;
+        tx.conn
+            .execute(
+                "UPDATE tickets SET shared = ?2, public_title = ?3, updated_at = ?4, public_updated_at = ?4 WHERE id = ?1",
+                params![ticket.id.0, shared, public_title, tx.now],
+            )
+            .context(|| format!("updating the sharing of ticket {}", ticket.reference))?;
     }
     Ok(changed)
 }
@@ -410,20 +423,22 @@ pub fn update(
     }
     // Status and the expected-by date are on the board; priority and assignee are not.
     let visible = update.status != ticket.status || update.expected_by != ticket.expected_by;
-    tx.conn.execute(
-        "UPDATE tickets SET status = ?2, priority = ?3, assignee_id = ?4, expected_by = ?5, updated_at = ?6,
-                public_updated_at = CASE WHEN ?7 THEN ?6 ELSE public_updated_at END
-         WHERE id = ?1",
-        params![
-            ticket.id.0,
-            update.status.key(),
-            update.priority.key(),
-            update.assignee_id.map(|a| a.0),
-            update.expected_by,
-            tx.now,
-            visible
-        ],
-    )?;
+    tx.conn
+        .execute(
+            "UPDATE tickets SET status = ?2, priority = ?3, assignee_id = ?4, expected_by = ?5, updated_at = ?6,
+                    public_updated_at = CASE WHEN ?7 THEN ?6 ELSE public_updated_at END
+             WHERE id = ?1",
+            params![
+                ticket.id.0,
+                update.status.key(),
+                update.priority.key(),
+                update.assignee_id.map(|a| a.0),
+                update.expected_by,
+                tx.now,
+                visible
+            ],
+        )
+        .context(|| format!("updating ticket {}", ticket.reference))?;
     for (field, old, new) in &changes {
         timeline::insert_event(tx, ticket.id, actor, field, old.as_deref(), new.as_deref())?;
     }
@@ -439,13 +454,16 @@ pub fn backdate(
     updated_at: i64,
     status: Status,
 ) -> Result<()> {
-    tx.conn
-        .prepare_cached(
-            "UPDATE tickets SET created_at = ?2, updated_at = ?3, public_updated_at = ?3, status = ?4 WHERE id = ?1",
-        )?
-        .execute(params![id.0, created_at, updated_at, status.key()])?;
-    tx.conn
-        .prepare_cached("UPDATE comments SET created_at = ?2 + (id % 60) WHERE ticket_id = ?1")?
-        .execute(params![id.0, created_at + (updated_at - created_at) / 2])?;
-    Ok(())
+    let run = || -> rusqlite::Result<()> {
+        tx.conn
+            .prepare_cached(
+                "UPDATE tickets SET created_at = ?2, updated_at = ?3, public_updated_at = ?3, status = ?4 WHERE id = ?1",
+            )?
+            .execute(params![id.0, created_at, updated_at, status.key()])?;
+        tx.conn
+            .prepare_cached("UPDATE comments SET created_at = ?2 + (id % 60) WHERE ticket_id = ?1")?
+            .execute(params![id.0, created_at + (updated_at - created_at) / 2])?;
+        Ok(())
+    };
+    run().context(|| format!("backdating ticket id {id}"))
 }

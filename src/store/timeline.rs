@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::domain::{StaffId, TicketId, Visibility};
 use crate::error::Result;
-use crate::store::{Conn, Reader, Tx};
+use crate::store::{Conn, Context, Reader, Tx};
 
 /// Who did something: a staff member, or a named outsider (a share-link visitor, later a contact).
 pub struct Actor<'a> {
@@ -43,8 +43,9 @@ pub fn insert_comment(
         .prepare_cached(
             "INSERT INTO comments (ticket_id, author_staff_id, author_name, body, visibility, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        )?
-        .execute(params![ticket.0, author.staff_id.map(|s| s.0), author.name, body, visibility.key(), tx.now])?;
+        )
+        .and_then(|mut s| s.execute(params![ticket.0, author.staff_id.map(|s| s.0), author.name, body, visibility.key(), tx.now]))
+        .context(|| format!("adding a {} comment to ticket id {ticket}", visibility.key()))?;
     Ok(tx.conn.last_insert_rowid())
 }
 
@@ -60,27 +61,34 @@ pub fn insert_event(
         .prepare_cached(
             "INSERT INTO ticket_events (ticket_id, actor_staff_id, actor_name, field, old_value, new_value, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        )?
-        .execute(params![ticket.0, actor.staff_id.map(|s| s.0), actor.name, field, old, new, tx.now])?;
+        )
+        .and_then(|mut s| s.execute(params![ticket.0, actor.staff_id.map(|s| s.0), actor.name, field, old, new, tx.now]))
+        .context(|| format!("recording a change of {field} on ticket id {ticket}"))?;
     Ok(())
 }
 
 /// Every comment of a ticket, oldest first — internal notes included: staff pages only.
 pub fn comments(r: &impl Reader, ticket: TicketId) -> Result<Vec<Comment>> {
     comments_where(r, ticket, false)
+        .context(|| format!("loading the comments of ticket id {ticket}"))
 }
 
 /// Public replies only, oldest first: what a client may read.
 pub fn public_comments(r: &impl Reader, ticket: TicketId) -> Result<Vec<Comment>> {
     comments_where(r, ticket, true)
+        .context(|| format!("loading the public comments of ticket id {ticket}"))
 }
 
-fn comments_where(r: &impl Reader, ticket: TicketId, public_only: bool) -> Result<Vec<Comment>> {
-    let mut stmt = r.conn().prepare_cached(
-        "SELECT id, author_name, author_staff_id IS NOT NULL, body, visibility, created_at FROM comments
-         WHERE ticket_id = ?1 AND (?2 = 0 OR visibility = 'public') ORDER BY created_at, id",
-    )?;
-    let rows = stmt
+fn comments_where(
+    r: &impl Reader,
+    ticket: TicketId,
+    public_only: bool,
+) -> rusqlite::Result<Vec<Comment>> {
+    r.conn()
+        .prepare_cached(
+            "SELECT id, author_name, author_staff_id IS NOT NULL, body, visibility, created_at FROM comments
+             WHERE ticket_id = ?1 AND (?2 = 0 OR visibility = 'public') ORDER BY created_at, id",
+        )?
         .query_map(params![ticket.0, public_only], |row| {
             Ok(Comment {
                 id: row.get(0)?,
@@ -92,26 +100,27 @@ fn comments_where(r: &impl Reader, ticket: TicketId, public_only: bool) -> Resul
                 created_at: row.get(5)?,
             })
         })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
+        .collect()
 }
 
 /// Every field change of a ticket, oldest first.
 pub fn events(r: &impl Reader, ticket: TicketId) -> Result<Vec<Event>> {
-    let mut stmt = r.conn().prepare_cached(
-        "SELECT actor_name, field, old_value, new_value, created_at FROM ticket_events
-         WHERE ticket_id = ?1 ORDER BY created_at, id",
-    )?;
-    let rows = stmt
-        .query_map([ticket.0], |row| {
-            Ok(Event {
-                actor_name: row.get(0)?,
-                field: row.get(1)?,
-                old_value: row.get(2)?,
-                new_value: row.get(3)?,
-                created_at: row.get(4)?,
-            })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
-    Ok(rows)
+    let run = || -> rusqlite::Result<Vec<Event>> {
+        r.conn()
+            .prepare_cached(
+                "SELECT actor_name, field, old_value, new_value, created_at FROM ticket_events
+                 WHERE ticket_id = ?1 ORDER BY created_at, id",
+            )?
+            .query_map([ticket.0], |row| {
+                Ok(Event {
+                    actor_name: row.get(0)?,
+                    field: row.get(1)?,
+                    old_value: row.get(2)?,
+                    new_value: row.get(3)?,
+                    created_at: row.get(4)?,
+                })
+            })?
+            .collect()
+    };
+    run().context(|| format!("loading the field changes of ticket id {ticket}"))
 }

@@ -4,7 +4,7 @@
 use rusqlite::{OptionalExtension, params};
 
 use crate::error::Result;
-use crate::store::{Conn, Reader, Tx};
+use crate::store::{Conn, Context, Reader, Tx};
 
 /// The first-run token that lets someone create the first admin.
 pub const KIND_SETUP: &str = "setup";
@@ -16,10 +16,12 @@ pub fn insert(
     subject_id: Option<i64>,
     expires_at: Option<i64>,
 ) -> Result<()> {
-    tx.conn.execute(
-        "INSERT INTO tokens (hash, kind, subject_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![hash, kind, subject_id, tx.now, expires_at],
-    )?;
+    tx.conn
+        .execute(
+            "INSERT INTO tokens (hash, kind, subject_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![hash, kind, subject_id, tx.now, expires_at],
+        )
+        .context(|| format!("storing a {kind} token"))?;
     Ok(())
 }
 
@@ -27,9 +29,9 @@ pub fn insert(
 pub fn is_valid(r: &impl Reader, hash: &[u8], kind: &str, now: i64) -> Result<bool> {
     let found = r
         .conn()
-        .prepare_cached("SELECT 1 FROM tokens WHERE hash = ?1 AND kind = ?2 AND (expires_at IS NULL OR expires_at > ?3)")?
-        .query_row(params![hash, kind, now], |_| Ok(()))
-        .optional()?;
+        .prepare_cached("SELECT 1 FROM tokens WHERE hash = ?1 AND kind = ?2 AND (expires_at IS NULL OR expires_at > ?3)")
+        .and_then(|mut s| s.query_row(params![hash, kind, now], |_| Ok(())).optional())
+        .context(|| format!("checking a {kind} token"))?;
     Ok(found.is_some())
 }
 
@@ -43,13 +45,14 @@ pub fn take(tx: &Tx<'_>, hash: &[u8], kind: &str) -> Result<Option<Option<i64>>>
             params![hash, kind, tx.now],
             |row| row.get::<_, Option<i64>>(0),
         )
-        .optional()?;
+        .optional()
+        .context(|| format!("consuming a {kind} token"))?;
     Ok(subject)
 }
 
 /// Removes every token of one kind (e.g. all setup tokens once an admin exists).
 pub fn delete_kind(tx: &Tx<'_>, kind: &str) -> Result<usize> {
-    Ok(tx
-        .conn
-        .execute("DELETE FROM tokens WHERE kind = ?1", [kind])?)
+    tx.conn
+        .execute("DELETE FROM tokens WHERE kind = ?1", [kind])
+        .context(|| format!("deleting the {kind} tokens"))
 }
