@@ -59,6 +59,28 @@ pub fn may_manage_share_link(who: &Staff) -> Option<Admin<'_>> {
     admin(who)
 }
 
+/// What archiving `project` means for `who`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Archiving {
+    /// Allowed as it is: the project has no live shareable link.
+    Allowed,
+    /// Allowed after a confirmation that says the shareable link goes dark (admins).
+    AfterConfirming,
+    /// Refused: archiving would take a live shareable link offline, and only admins may turn a
+    /// link off (agents).
+    Refused,
+}
+
+/// Whether `who` may archive `project`. Archiving takes a project's shareable link offline, so
+/// while the link is on it is an admin's decision, made knowingly.
+pub fn archiving(who: &Staff, project: &Project) -> Archiving {
+    match (project.share.enabled, may_manage_share_link(who).is_some()) {
+        (false, _) => Archiving::Allowed,
+        (true, true) => Archiving::AfterConfirming,
+        (true, false) => Archiving::Refused,
+    }
+}
+
 /// Someone holding a project's shareable link: they may read the project's shared board and,
 /// when the project allows it, submit feedback — nothing else, and never another project.
 #[derive(Clone, Copy)]
@@ -116,6 +138,33 @@ mod tests {
             false,
             1
         ));
+    }
+
+    #[test]
+    fn archiving_a_project_with_a_live_link_is_an_admin_decision() {
+        let mut project = crate::store::projects::Project {
+            id: crate::domain::ProjectId(1),
+            key: "ACME".into(),
+            name: "Acme".into(),
+            description: String::new(),
+            archived: false,
+            created_at: 0,
+            updated_at: 0,
+            share: crate::store::projects::ShareSettings {
+                token: Some("t".into()),
+                enabled: true,
+                submissions: true,
+                auto_publish: true,
+                welcome: String::new(),
+                response_time: String::new(),
+            },
+        };
+        let (admin, agent) = (staff(Role::Admin, true), staff(Role::Agent, true));
+        assert_eq!(archiving(&admin, &project), Archiving::AfterConfirming);
+        assert_eq!(archiving(&agent, &project), Archiving::Refused);
+        project.share.enabled = false;
+        assert_eq!(archiving(&agent, &project), Archiving::Allowed);
+        assert_eq!(archiving(&admin, &project), Archiving::Allowed);
     }
 
     #[test]

@@ -702,7 +702,7 @@ fn branding_settings_show_on_share_pages() {
 fn tokens_stay_out_of_the_log_and_the_outbox_thread_delivers() {
     use crate::util::{Server, csrf_from, http_agent, http_get, http_post};
     let server = Server::start(&[("PORCHLIGHT_LOG_LEVEL", "info")]);
-    crate::browser::add_staff(&server, "ada@example.com", "admin", "correct horse");
+    crate::util::add_staff_cli(&server, "ada@example.com", "admin", "correct horse");
     let agent = http_agent();
     let (_, page) = http_get(&agent, &server.url("/login"));
     let token = csrf_from(&page);
@@ -792,94 +792,6 @@ fn tokens_stay_out_of_the_log_and_the_outbox_thread_delivers() {
             "a token reached the log:\n{log}"
         );
     }
-}
-
-/// The whole story in a real browser: a visitor submits through the link and lands on the
-/// receipt; the ticket is on the board as Open; staff change the status, reply and add an
-/// internal note; the visitor's receipt shows the new status and the reply, never the note.
-#[test]
-fn browser_visitor_submits_and_follows_the_ticket() {
-    use crate::browser::{Browser, add_staff};
-    let Some(b) = Browser::start() else { return };
-    let server = crate::util::Server::start(&[]);
-    add_staff(&server, "ada@example.com", "admin", "correct horse");
-
-    // Staff: sign in, create a project, turn its link on.
-    b.sign_in(&server, "ada@example.com", "correct horse");
-    b.goto(&server.url("/projects/new"));
-    b.fill("#f-name", "Acme website");
-    b.fill("#f-key", "ACME");
-    b.click("form.form button[type=submit]");
-    b.wait_for_text(".flash", "Project ACME created");
-    b.click("form[action='/projects/ACME/share/enable'] button");
-    b.wait_for_text(".flash", "The shareable link is on");
-    let share_url = b.value("#share-url");
-    assert!(share_url.starts_with(&server.url("/s/")), "{share_url}");
-    b.screenshot("share-panel");
-    b.click("form[action='/logout'] button");
-    b.wait_for("form[action='/login']");
-
-    // Visitor: open the link, submit, land on the receipt.
-    b.goto(&share_url);
-    b.wait_for("#submit-heading");
-    b.fill("#f-title", "The checkout button does nothing");
-    b.fill(
-        "#f-description",
-        "Tapping it on my phone does nothing at all.",
-    );
-    b.fill("#f-name", "Ana");
-    b.click(".share-form button[type=submit]");
-    b.wait_for(".bookmark");
-    let receipt_url = b.current_url();
-    assert!(receipt_url.contains("/t/"), "{receipt_url}");
-    let receipt = b.source();
-    assert!(receipt.contains("The checkout button does nothing") && receipt.contains("Open"));
-    b.screenshot("share-receipt");
-    b.click(".crumbs a");
-    let board = b.wait_for(".board-table");
-    assert!(
-        board.contains("ACME-1")
-            && board.contains("The checkout button does nothing")
-            && board.contains("Open"),
-        "{board}"
-    );
-    b.screenshot("share-board");
-
-    // Staff: status change, public reply, internal note.
-    b.sign_in(&server, "ada@example.com", "correct horse");
-    b.goto(&server.url("/tickets/ACME-1"));
-    b.wait_for("#reply");
-    b.select("#f-status", "pending");
-    b.click("form[action$='/update'] button[type=submit]");
-    b.wait_for_text(".flash", "Ticket updated");
-    b.fill(
-        "#f-reply",
-        "Thanks Ana, we found the cause and a fix ships today.",
-    );
-    b.click("#reply button[type=submit]");
-    b.wait_for_text(".flash", "Reply sent to the client");
-    b.fill(
-        "#f-note",
-        "Root cause: the payment script fails on Safari 16.",
-    );
-    b.click("#note button[type=submit]");
-    b.wait_for_text(".flash", "Internal note added");
-    b.screenshot("staff-ticket");
-
-    // Visitor: the receipt shows the new status and the reply, not the note.
-    b.goto(&receipt_url);
-    b.wait_for(".bookmark");
-    let receipt = b.source();
-    assert!(receipt.contains("Pending"), "status on the receipt");
-    assert!(
-        receipt.contains("we found the cause and a fix ships today"),
-        "public reply on the receipt"
-    );
-    assert!(
-        !receipt.contains("Safari 16"),
-        "the internal note leaked to the receipt"
-    );
-    assert!(!receipt.contains("Ada"), "staff names stay internal");
 }
 
 /// A tiny valid PNG (1×1 pixel).
@@ -1099,4 +1011,49 @@ fn control_characters_are_kept_out_of_single_line_fields() {
     t.get(&format!("/tickets/{r}"))
         .assert_contains("Ana[31m")
         .assert_lacks("\u{1b}");
+}
+
+/// #12: an agent could take a share link offline by archiving its project, although only
+/// admins may turn a link off. Now: agents are refused while the link is on; admins confirm.
+#[test]
+fn archiving_a_project_with_a_live_link_is_an_admin_decision() {
+    let (mut t, link) = shared_project();
+    let admin = std::mem::take(&mut t.cookies);
+    t.sign_in_as("agent@example.com", Role::Agent);
+    t.get("/projects/ACME")
+        .assert_status(200)
+        .assert_contains("only an admin can archive this project")
+        .assert_lacks("action=\"/projects/ACME/archive\"");
+    t.post("/projects/ACME/archive", &[("confirm", "yes")])
+        .assert_status(403)
+        .assert_contains("only an admin can turn a link off");
+    t.get("/projects/ACME/archive").assert_status(403);
+    visit(&mut t, &link).assert_status(200);
+
+    // An admin is asked first, and told the link goes dark.
+    let agent = std::mem::replace(&mut t.cookies, admin);
+    let r = t.post("/projects/ACME/archive", &[]);
+    assert_eq!(r.status, 303);
+    assert_eq!(r.location(), "/projects/ACME/archive");
+    visit(&mut t, &link).assert_status(200);
+    t.get("/projects/ACME/archive")
+        .assert_status(200)
+        .assert_contains("shareable link goes dark");
+    t.post("/projects/ACME/archive", &[("confirm", "yes")])
+        .assert_status(303);
+    visit(&mut t, &link).assert_status(404);
+    t.post("/projects/ACME/unarchive", &[]).assert_status(303);
+    visit(&mut t, &link).assert_status(200);
+
+    // With the link off, an agent archives like any other project.
+    t.post("/projects/ACME/share/disable", &[])
+        .assert_status(303);
+    t.cookies = agent;
+    t.post("/projects/ACME/archive", &[]).assert_status(303);
+    assert!(
+        porchlight::store::projects::get_by_key(&t.db, "ACME")
+            .unwrap()
+            .unwrap()
+            .archived
+    );
 }

@@ -1,10 +1,11 @@
 //! Porchlight's integration tests: one binary, a module per feature. Most tests call the app
-//! in-process (`util::TestApp`); the `http_*`, `cli` and `browser` modules start the real binary.
+//! in-process (`util::TestApp`); the `http_*`, `cli` and `connection` modules start the real
+//! binary. The browser tests are a binary of their own (`tests/browser/`), so that they can be
+//! reported as ignored on a machine without Chromium.
 
 mod util;
 
 mod auth;
-mod browser;
 mod cli;
 mod connection;
 mod http_flow;

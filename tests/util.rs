@@ -536,3 +536,33 @@ fn origin_of(url: &str) -> String {
     let rest = url.split_once("://").map(|(_, r)| r).unwrap_or(url);
     format!("http://{}", rest.split('/').next().unwrap_or(""))
 }
+
+/// Adds a staff account to a running server's database through the CLI.
+pub fn add_staff_cli(server: &Server, email: &str, role: &str, password: &str) {
+    use std::io::Write;
+    let mut child = Command::new(binary())
+        .args([
+            "staff",
+            "add",
+            "--email",
+            email,
+            "--name",
+            "Browser Admin",
+            "--role",
+            role,
+            "--data-dir",
+        ])
+        .arg(&server.dir)
+        .env("PORCHLIGHT_BCRYPT_COST", "4")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{password}\n").as_bytes())
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+}

@@ -359,6 +359,7 @@ fn route_staff(ctx: &Ctx<'_>, me: &Staff) -> Result<Response> {
         (GET) ["/projects/{key}", key: String] => { projects::show(ctx, me, &key) },
         (GET) ["/projects/{key}/edit", key: String] => { projects::edit(ctx, me, &key) },
         (POST) ["/projects/{key}/edit", key: String] => { projects::update(ctx, me, &key) },
+        (GET) ["/projects/{key}/archive", key: String] => { projects::confirm_archive(ctx, me, &key) },
         (POST) ["/projects/{key}/archive", key: String] => { projects::set_archived(ctx, me, &key, true) },
         (POST) ["/projects/{key}/unarchive", key: String] => { projects::set_archived(ctx, me, &key, false) },
         (POST) ["/projects/{key}/share", key: String] => { with_admin(ctx, share_admin(), |c, a| share::update(c, a, &key)) },

@@ -101,6 +101,11 @@ pub fn forbidden(ctx: &Ctx<'_>) -> Response {
     )
 }
 
+/// 403 with the reason this particular action is refused.
+pub fn forbidden_because(ctx: &Ctx<'_>, why: &str) -> Response {
+    error_page(ctx, 403, "Not allowed", why)
+}
+
 pub fn csrf_failed(ctx: &Ctx<'_>) -> Response {
     error_page(
         ctx,

@@ -123,7 +123,12 @@ pub fn render_show(
         .as_ref()
         .map(|t| format!("{}/s/{t}", ctx.app.config.base_url()));
     let may_manage_share = policy::may_manage_share_link(me).is_some();
-    let page_ctx = view! { nav => "projects", project, recent, counts, share_url, may_manage_share, values, errors };
+    let archiving = match policy::archiving(me, project) {
+        policy::Archiving::Allowed => "allowed",
+        policy::Archiving::AfterConfirming => "confirm",
+        policy::Archiving::Refused => "refused",
+    };
+    let page_ctx = view! { nav => "projects", project, recent, counts, share_url, may_manage_share, archiving, values, errors };
     respond::page_with_status(ctx, status, "staff/project.html", page_ctx)
 }
 
@@ -162,17 +167,56 @@ pub fn update(ctx: &Ctx<'_>, _me: &Staff, key: &str) -> Result<Response> {
     ))
 }
 
-/// Archiving hides a project from the "new ticket" choices; its tickets stay as they are.
-pub fn set_archived(ctx: &Ctx<'_>, _me: &Staff, key: &str, archived: bool) -> Result<Response> {
+/// The confirmation step before archiving a project whose shareable link is on (admins).
+pub fn confirm_archive(ctx: &Ctx<'_>, me: &Staff, key: &str) -> Result<Response> {
     let Some(project) = load(ctx, key)? else {
         return Ok(respond::not_found(ctx));
     };
+    match policy::archiving(me, &project) {
+        policy::Archiving::Refused => Ok(archive_refused(ctx)),
+        _ => respond::page(
+            ctx,
+            "staff/project_archive.html",
+            view! { nav => "projects", project },
+        ),
+    }
+}
+
+fn archive_refused(ctx: &Ctx<'_>) -> Response {
+    respond::forbidden_because(
+        ctx,
+        "Archiving this project would take its shareable link offline, and only an admin can turn a link off. Ask an admin to archive it, or to turn the link off first.",
+    )
+}
+
+/// Archiving hides a project from the "new ticket" choices; its tickets stay as they are. A
+/// project whose shareable link is on is archived only by an admin who confirmed that the link
+/// goes dark (`confirm=yes`, sent by the confirmation page).
+pub fn set_archived(ctx: &Ctx<'_>, me: &Staff, key: &str, archived: bool) -> Result<Response> {
+    let Some(project) = load(ctx, key)? else {
+        return Ok(respond::not_found(ctx));
+    };
+    if archived {
+        match policy::archiving(me, &project) {
+            policy::Archiving::Allowed => {}
+            policy::Archiving::AfterConfirming if ctx.form.get("confirm") == "yes" => {}
+            policy::Archiving::AfterConfirming => {
+                return Ok(respond::redirect(&format!(
+                    "/projects/{}/archive",
+                    project.key
+                )));
+            }
+            policy::Archiving::Refused => return Ok(archive_refused(ctx)),
+        }
+    }
     ctx.db
         .write(|tx| store::projects::set_archived(tx, project.id, archived))?;
-    let message = if archived {
-        "Project archived."
-    } else {
-        "Project restored."
+    let message = match (archived, project.share.enabled) {
+        (true, true) => {
+            "Project archived. Its shareable link now shows \"Page not found\"; restoring the project brings it back."
+        }
+        (true, false) => "Project archived.",
+        (false, _) => "Project restored.",
     };
     Ok(respond::redirect_with_flash(
         ctx,

@@ -1,6 +1,4 @@
-//! Browser tests: headless Chromium driven through chromedriver (fantoccini), against the real
-//! binary. Without Chromium they are skipped with a message — except under CI (`CI` set), where
-//! a missing browser is a failure.
+//! Headless Chromium driven through chromedriver (fantoccini), for the browser tests.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -37,28 +35,24 @@ fn find_program(candidates: &[&str]) -> Option<PathBuf> {
     None
 }
 
+/// Chromium and chromedriver, when both are installed.
+pub fn installed() -> Option<(PathBuf, PathBuf)> {
+    let chromium = find_program(&[
+        "/usr/bin/chromium",
+        "chromium",
+        "chromium-browser",
+        "google-chrome",
+    ])?;
+    let driver = find_program(&["/usr/bin/chromedriver", "chromedriver"])?;
+    Some((chromium, driver))
+}
+
 impl Browser {
-    /// Starts chromedriver and a headless Chromium; `None` (skip) when they are not installed
-    /// and `CI` is not set.
-    pub fn start() -> Option<Browser> {
-        let chromium = find_program(&[
-            "/usr/bin/chromium",
-            "chromium",
-            "chromium-browser",
-            "google-chrome",
-        ]);
-        let driver_bin = find_program(&["/usr/bin/chromedriver", "chromedriver"]);
-        let (Some(chromium), Some(driver_bin)) = (chromium, driver_bin) else {
-            if std::env::var_os("CI").is_some() {
-                panic!(
-                    "CI is set but Chromium/chromedriver are missing: install the Debian packages chromium and chromium-driver"
-                );
-            }
-            eprintln!(
-                "SKIPPED browser test: Chromium or chromedriver not installed (apt-get install chromium chromium-driver)"
-            );
-            return None;
-        };
+    /// Starts chromedriver and a headless Chromium (the harness checked they are installed).
+    pub fn start() -> Browser {
+        let (chromium, driver_bin) = installed().expect(
+            "Chromium and chromedriver are installed (apt-get install chromium chromium-driver)",
+        );
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -113,7 +107,7 @@ impl Browser {
             }
         };
         browser.client = Some(client);
-        Some(browser)
+        browser
     }
 
     fn c(&self) -> &Client {
@@ -254,76 +248,4 @@ impl Drop for Browser {
         let _ = self.driver.kill();
         let _ = self.driver.wait();
     }
-}
-
-/// Adds a staff account to a running server's database through the CLI.
-pub fn add_staff(server: &Server, email: &str, role: &str, password: &str) {
-    use std::io::Write;
-    let mut child = Command::new(crate::util::binary())
-        .args([
-            "staff",
-            "add",
-            "--email",
-            email,
-            "--name",
-            "Browser Admin",
-            "--role",
-            role,
-            "--data-dir",
-        ])
-        .arg(&server.dir)
-        .env("PORCHLIGHT_BCRYPT_COST", "4")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{password}\n").as_bytes())
-        .unwrap();
-    assert!(child.wait().unwrap().success());
-}
-
-/// First run in a real browser: the printed setup link creates the admin; then sign out, a
-/// wrong password, and signing in lands on the inbox.
-#[test]
-fn staff_signs_in_and_sees_the_inbox() {
-    let Some(browser) = Browser::start() else {
-        return;
-    };
-    let server = Server::start(&[]);
-    let setup = server
-        .line_with("/setup/")
-        .expect("setup link printed")
-        .trim()
-        .to_string();
-
-    browser.goto(&setup);
-    browser.wait_for("#f-password_confirm");
-    browser.fill("#f-name", "Ada Admin");
-    browser.fill("#f-email", "ada@example.com");
-    browser.fill("#f-password", "correct horse");
-    browser.fill("#f-password_confirm", "correct horse");
-    browser.click("button[type=submit]");
-    browser.wait_for_text(".flash", "Welcome to Porchlight");
-    browser.click("form[action='/logout'] button");
-    browser.wait_for("form[action='/login']");
-    browser.screenshot("login");
-
-    browser.fill("#f-email", "ada@example.com");
-    browser.fill("#f-password", "wrong password");
-    browser.click("button[type=submit]");
-    let error = browser.wait_for(".alert-error");
-    assert!(error.contains("don't match"), "{error}");
-
-    browser.fill("#f-password", "correct horse");
-    browser.click("button[type=submit]");
-    let tabs = browser.wait_for("nav.tabs");
-    assert!(tabs.contains("All"), "{tabs}");
-    assert_eq!(browser.wait_for("h1"), "Inbox");
-    assert!(browser.source().contains("No projects yet"));
-    assert_eq!(browser.current_url(), server.url("/"));
-    browser.screenshot("inbox");
 }
