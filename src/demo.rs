@@ -41,7 +41,8 @@ const STAFF: &[(Role, &str, &str, &str)] = &[
     ),
 ];
 
-/// (key, name, description, share link: None = off, Some(shown at once?)).
+/// (key, name, description, share link: None = off, Some(shown at once?)). Each project is one
+/// client's: its requesters come from that client's `CLIENTS` entry of the same index.
 const PROJECTS: &[(&str, &str, &str, Option<bool>)] = &[
     (
         "ACME",
@@ -84,11 +85,31 @@ const SUBJECTS: &[&str] = &[
 /// Demo tickets are spread over this many seconds before now.
 const DEMO_SPAN_SECS: i64 = 60 * 86_400;
 
-const CLIENTS: &[(&str, &str)] = &[
-    ("Wile E. Coyote", "wile@acme.example"),
-    ("Hank Scorpio", "hank@globex.example"),
-    ("Bill Lumbergh", "bill@initech.example"),
-    ("Jordan Client", "jordan@client.example"),
+/// Where in the product a report is about: varies the titles without numbering them.
+const PLACES: &[&str] = &[
+    "",
+    " on the pricing page",
+    " in Safari",
+    " after the last release",
+    " for some customers",
+    " on Android",
+    " in the admin area",
+];
+
+/// The people at each client who report things, by project (same order as `PROJECTS`).
+const CLIENTS: &[&[(&str, &str)]] = &[
+    &[
+        ("Wile E. Coyote", "wile@acme.example"),
+        ("Road Runner", "beep@acme.example"),
+    ],
+    &[
+        ("Hank Scorpio", "hank@globex.example"),
+        ("Frank Grimes", "frank@globex.example"),
+    ],
+    &[
+        ("Bill Lumbergh", "bill@initech.example"),
+        ("Milton Waddams", "milton@initech.example"),
+    ],
 ];
 
 /// What the demo prints: logins and where to start.
@@ -215,16 +236,17 @@ fn seed(app: &App, db: &Db, tickets: usize) -> Result<String> {
                 store::projects::update_share_settings(tx, id, &settings)?;
             }
             let count = if index == 0 { tickets } else { SMALL_PROJECT_TICKETS };
+            // In ACME, the first ticket is one a visitor sent through the link, with a reply:
+            // its receipt page is printed. `--tickets N` makes exactly N tickets there.
             for i in 0..count {
-                seed_ticket(tx, i, now, id, &staff, None)?;
+                let receipt_hash = (index == 0 && i == 0).then(|| receipt.hash());
+                seed_ticket(tx, i, now, id, CLIENTS[index], &staff, receipt_hash.as_ref().map(|h| &h[..]))?;
             }
             if index == 0 {
                 acme = Some(id);
             }
         }
-        // One ticket a visitor sent through ACME's link, with a reply: its receipt is printed.
-        let acme = acme.expect("ACME is first");
-        seed_ticket(tx, 0, now, acme, &staff, Some(&receipt.hash()))?;
+        acme.expect("ACME is first");
         Ok(())
     })?;
     let acme = store::projects::get_by_key(db, PROJECTS[0].0)?
@@ -240,11 +262,16 @@ fn seed_ticket(
     i: usize,
     now: i64,
     project_id: ProjectId,
+    clients: &[(&str, &str)],
     staff: &[(StaffId, &str)],
     receipt_hash: Option<&[u8]>,
 ) -> Result<()> {
-    let subject = format!("{} (#{})", SUBJECTS[i % SUBJECTS.len()], i + 1);
-    let client = CLIENTS[i % CLIENTS.len()];
+    let subject = format!(
+        "{}{}",
+        SUBJECTS[i % SUBJECTS.len()],
+        PLACES[(i / SUBJECTS.len()) % PLACES.len()]
+    );
+    let client = clients[i % clients.len()];
     let from_client = receipt_hash.is_some() || i.is_multiple_of(2);
     let body = format!(
         "Reported by {}.\n\n**Steps:** open the page, try it, see it fail.\n\n- Browser: Firefox\n- Seen: today",

@@ -130,8 +130,10 @@ fn public_replies_and_internal_notes_are_unmistakable() {
     let reply = t.post(&format!("/tickets/{r}/reply"), &[("reply", "We are on it")]);
     reply.assert_status(303);
     assert_eq!(reply.location(), format!("/tickets/{r}#reply"));
+    // #12: the flash said "Reply sent to the client." although nothing is sent.
     t.get(&format!("/tickets/{r}"))
-        .assert_contains("Reply sent to the client.");
+        .assert_contains("Public reply added (no email was sent).")
+        .assert_lacks("sent to the client");
     t.post(
         &format!("/tickets/{r}/note"),
         &[("note", "Root cause: cache")],
@@ -155,7 +157,7 @@ fn public_replies_and_internal_notes_are_unmistakable() {
         .assert_contains("class=\"entry public\"");
     // Two separate forms with different actions and buttons.
     page.assert_contains(&format!("action=\"/tickets/{r}/reply\""))
-        .assert_contains("Send reply to client");
+        .assert_contains("Post public reply");
     page.assert_contains(&format!("action=\"/tickets/{r}/note\""))
         .assert_contains("Save internal note");
 
@@ -426,6 +428,21 @@ fn healthz_reports_version_and_database() {
     assert_eq!(json["version"], env!("CARGO_PKG_VERSION"));
 }
 
+/// #12: `/healthz` answered "ok" from a `SELECT 1` while the database could not serve a page.
+/// It reads real tables each time.
+#[test]
+fn healthz_fails_when_the_database_cannot_serve() {
+    let mut t = TestApp::new();
+    t.get("/healthz").assert_status(200);
+    let conn = rusqlite::Connection::open(t.app.config.db_path()).unwrap();
+    conn.execute_batch("ALTER TABLE tickets RENAME TO tickets_gone")
+        .unwrap();
+    let r = t.get("/healthz");
+    r.assert_status(503);
+    let json: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!(json["database"], "unavailable");
+}
+
 #[test]
 fn a_failure_shows_a_request_id_and_no_details() {
     let mut t = TestApp::admin();
@@ -622,4 +639,49 @@ fn backup_completes_while_the_database_is_written_and_is_private() {
         .query_row("PRAGMA integrity_check", [], |r| r.get(0))
         .unwrap();
     assert_eq!(ok, "ok");
+}
+
+/// #12: `--tickets 2000` made 2001, titles ended in "(#N)" that did not match the reference, and
+/// one client's people were the requesters on another client's tickets.
+#[test]
+fn the_demo_makes_what_it_says() {
+    let t = TestApp::new();
+    let guide = porchlight::demo::ensure(&t.app, &t.db, 40).unwrap();
+    assert!(guide.receipt.is_some());
+    let inbox = porchlight::store::tickets::list(
+        &t.db,
+        &porchlight::store::tickets::TicketFilter::default(),
+        1000,
+        0,
+    )
+    .unwrap();
+    let in_project = |key: &str| {
+        inbox
+            .iter()
+            .filter(|row| row.reference.starts_with(&format!("{key}-")))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        in_project("ACME").len(),
+        40,
+        "exactly the tickets asked for"
+    );
+    for row in &inbox {
+        assert!(!row.subject.contains("(#"), "{}", row.subject);
+    }
+    for (key, domain) in [
+        ("ACME", "@acme.example"),
+        ("GLOBEX", "@globex.example"),
+        ("INIT", "@initech.example"),
+    ] {
+        for row in in_project(key) {
+            if let Some(email) = &row.requester_email {
+                assert!(
+                    email.ends_with(domain),
+                    "{} requested by {email}",
+                    row.reference
+                );
+            }
+        }
+    }
 }

@@ -271,6 +271,28 @@ mod tests {
         assert_eq!(count(&store), committed);
     }
 
+    /// #12: a damaged file was served while `/healthz` said "ok". A write that finds the file
+    /// damaged marks the store, and the health check reports it from then on.
+    #[test]
+    fn a_write_that_finds_damage_fails_the_health_check() {
+        let (_dir, store) = store();
+        let db = store.connect().unwrap();
+        db.health().unwrap();
+        let damaged = db.write(|_| -> crate::error::Result<()> {
+            Err(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CORRUPT),
+                Some("database disk image is malformed".into()),
+            )
+            .into())
+        });
+        assert!(damaged.is_err());
+        assert!(db.health().is_err());
+        assert!(
+            store.connect().unwrap().health().is_err(),
+            "for every connection"
+        );
+    }
+
     #[test]
     fn a_constraint_error_rolls_back_only_that_write() {
         let (_dir, store) = store();

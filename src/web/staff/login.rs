@@ -31,7 +31,7 @@ pub fn show(ctx: &Ctx<'_>) -> Result<Response> {
 
 pub fn submit(ctx: &Ctx<'_>) -> Result<Response> {
     let config = &ctx.app.config;
-    let email = ctx.form.trimmed("email").to_lowercase();
+    let email = ctx.form.line("email").to_lowercase();
     let password = ctx.form.get("password");
     let next = ctx.form.get("next");
     let values = view! { email => ctx.form.trimmed("email"), next };

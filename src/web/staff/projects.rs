@@ -37,7 +37,7 @@ pub fn new(ctx: &Ctx<'_>, _me: &Staff) -> Result<Response> {
 }
 
 fn validate(ctx: &Ctx<'_>, errors: &mut Errors) {
-    errors.require("name", ctx.form.get("name"), "Name", NAME_MAX);
+    errors.require("name", &ctx.form.line("name"), "Name", NAME_MAX);
     errors.max_len(
         "description",
         ctx.form.get("description"),
@@ -59,7 +59,7 @@ pub fn create(ctx: &Ctx<'_>, _me: &Staff) -> Result<Response> {
     if errors.is_empty() {
         let new = NewProject {
             key: &key,
-            name: ctx.form.get("name"),
+            name: &ctx.form.line("name"),
             description: ctx.form.get("description"),
         };
         match ctx.db.write(|tx| store::projects::insert(tx, &new)) {
@@ -155,7 +155,7 @@ pub fn update(ctx: &Ctx<'_>, _me: &Staff, key: &str) -> Result<Response> {
         return respond::page_with_status(ctx, 422, "staff/project_form.html", page_ctx);
     }
     let update = ProjectUpdate {
-        name: ctx.form.get("name"),
+        name: &ctx.form.line("name"),
         description: ctx.form.get("description"),
     };
     ctx.db

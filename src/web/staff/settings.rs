@@ -35,8 +35,8 @@ fn render(
 pub fn update(ctx: &Ctx<'_>, _admin: Admin<'_>) -> Result<Response> {
     let current = store::settings::branding(ctx.db)?;
     let mut errors = Errors::default();
-    let name = ctx.form.trimmed("agency_name");
-    errors.require("agency_name", name, "Agency name", 100);
+    let name = ctx.form.line("agency_name");
+    errors.require("agency_name", &name, "Agency name", 100);
     let color = crate::domain::parse_hex_color(ctx.form.get("accent_color"));
     if color.is_none() {
         errors.add("accent_color", "Use a colour like #b45309.");
@@ -87,7 +87,7 @@ pub fn update(ctx: &Ctx<'_>, _admin: Admin<'_>) -> Result<Response> {
         None => current.logo.clone(),
     };
     let branding = Branding {
-        agency_name: name.to_string(),
+        agency_name: name,
         accent_color: color,
         logo,
     };

@@ -36,9 +36,10 @@ pub fn submit(ctx: &Ctx<'_>, token: &str) -> Result<Response> {
     if !usable(ctx, &token)? {
         return Ok(respond::not_found(ctx));
     }
+    let (name, email) = (ctx.form.line("name"), ctx.form.line("email"));
     let input = NewStaffInput {
-        name: ctx.form.trimmed("name"),
-        email: ctx.form.trimmed("email"),
+        name: &name,
+        email: &email,
         password: ctx.form.get("password"),
         role: Role::Admin,
     };

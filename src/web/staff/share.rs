@@ -69,7 +69,7 @@ pub fn update(ctx: &Ctx<'_>, admin: Admin<'_>, key: &str) -> Result<Response> {
     );
     errors.max_len(
         "share_response_time",
-        form.get("share_response_time"),
+        &form.line("share_response_time"),
         "Response time",
         RESPONSE_TIME_MAX,
     );
@@ -98,7 +98,7 @@ pub fn update(ctx: &Ctx<'_>, admin: Admin<'_>, key: &str) -> Result<Response> {
         submissions: form.checked("share_submissions"),
         auto_publish,
         welcome: form.get("share_welcome"),
-        response_time: form.get("share_response_time"),
+        response_time: &form.line("share_response_time"),
     };
     ctx.db
         .write(|tx| store::projects::update_share_settings(tx, project.id, &update))?;

@@ -52,7 +52,8 @@ pub fn create(ctx: &Ctx<'_>, me: &Staff) -> Result<Response> {
     if project.is_none() {
         errors.add("project", "Choose a project.");
     }
-    errors.require("subject", form.get("subject"), "Subject", SUBJECT_MAX);
+    let subject = form.line("subject");
+    errors.require("subject", &subject, "Subject", SUBJECT_MAX);
     errors.max_len("body", form.get("body"), "Description", BODY_MAX);
     let priority = Priority::parse(form.get("priority"));
     if priority.is_none() {
@@ -64,7 +65,7 @@ pub fn create(ctx: &Ctx<'_>, me: &Staff) -> Result<Response> {
     };
     let new = NewTicket {
         project_id: project.id,
-        subject: form.get("subject"),
+        subject: &subject,
         body: form.get("body"),
         priority,
         assignee_id: assignee,
@@ -214,9 +215,13 @@ pub fn add_comment(
         )?;
         store::tickets::touch(tx, ticket.id, visibility == Visibility::Public)
     })?;
-    let message = match visibility {
-        Visibility::Public => "Reply sent to the client.",
-        Visibility::Internal => "Internal note added. The client can't see it.",
+    // Words that match what happened: a public reply is stored and shown, not emailed (yet).
+    let message = match (visibility, ticket.source) {
+        (Visibility::Public, Source::Share) => {
+            "Public reply added. The client reads it on their receipt page; no email was sent."
+        }
+        (Visibility::Public, _) => "Public reply added (no email was sent).",
+        (Visibility::Internal, _) => "Internal note added. The client can't see it.",
     };
     let anchor = match visibility {
         Visibility::Public => "#reply",
@@ -331,9 +336,9 @@ pub fn update_sharing(ctx: &Ctx<'_>, me: &Staff, reference: &str) -> Result<Resp
     let Some(ticket) = load(ctx, reference)? else {
         return Ok(respond::not_found(ctx));
     };
-    let public_title = ctx.form.trimmed("public_title");
+    let public_title = ctx.form.line("public_title");
     let mut errors = Errors::default();
-    errors.max_len("public_title", public_title, "Public title", SUBJECT_MAX);
+    errors.max_len("public_title", &public_title, "Public title", SUBJECT_MAX);
     if !errors.is_empty() {
         return render_ticket(
             ctx,
@@ -345,7 +350,7 @@ pub fn update_sharing(ctx: &Ctx<'_>, me: &Staff, reference: &str) -> Result<Resp
         );
     }
     let shared = ctx.form.checked("shared");
-    let public_title = Some(public_title).filter(|t| !t.is_empty());
+    let public_title = Some(public_title.as_str()).filter(|t| !t.is_empty());
     let actor = Actor {
         staff_id: Some(me.id),
         name: &me.name,

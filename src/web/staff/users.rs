@@ -29,9 +29,10 @@ pub fn new(ctx: &Ctx<'_>, _admin: Admin<'_>) -> Result<Response> {
 
 pub fn create(ctx: &Ctx<'_>, _admin: Admin<'_>) -> Result<Response> {
     let role = Role::parse(ctx.form.get("role"));
+    let (name, email) = (ctx.form.line("name"), ctx.form.line("email"));
     let input = NewStaffInput {
-        name: ctx.form.trimmed("name"),
-        email: ctx.form.trimmed("email"),
+        name: &name,
+        email: &email,
         password: ctx.form.get("password"),
         role: role.unwrap_or(Role::Agent),
     };
