@@ -11,14 +11,25 @@ fn dir(data_dir: &Path) -> PathBuf {
     data_dir.join("files")
 }
 
-/// Stores `bytes`; returns their SHA-256 in hex (the file's name).
+/// Stores `bytes`; returns their SHA-256 in hex (the file's name). The file is on disk for good
+/// (written, fsynced, renamed, directory fsynced) before this returns, so a database row that
+/// names it afterwards never points at a file a power cut took away.
 pub fn store(data_dir: &Path, bytes: &[u8]) -> Result<String> {
+    use std::io::Write;
     let hash: String = sha256(bytes).iter().map(|b| format!("{b:02x}")).collect();
     let path = dir(data_dir).join(&hash);
     if !path.exists() {
-        let tmp = dir(data_dir).join(format!("{hash}.tmp"));
-        std::fs::write(&tmp, bytes).io_context(|| format!("writing {}", tmp.display()))?;
-        std::fs::rename(&tmp, &path).io_context(|| format!("renaming {}", tmp.display()))?;
+        let mut tmp = tempfile::NamedTempFile::new_in(dir(data_dir))
+            .io_context(|| format!("creating a file in {}", dir(data_dir).display()))?;
+        tmp.write_all(bytes)
+            .and_then(|_| tmp.as_file().sync_all())
+            .io_context(|| format!("writing {}", tmp.path().display()))?;
+        tmp.persist(&path)
+            .map_err(|e| e.error)
+            .io_context(|| format!("storing {}", path.display()))?;
+        std::fs::File::open(dir(data_dir))
+            .and_then(|d| d.sync_all())
+            .io_context(|| format!("syncing {}", dir(data_dir).display()))?;
     }
     Ok(hash)
 }

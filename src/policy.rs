@@ -157,6 +157,8 @@ mod tests {
                 auto_publish: true,
                 welcome: String::new(),
                 response_time: String::new(),
+                accent_color: None,
+                logo: None,
             },
         };
         let (admin, agent) = (staff(Role::Admin, true), staff(Role::Agent, true));

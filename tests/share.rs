@@ -1057,3 +1057,91 @@ fn archiving_a_project_with_a_live_link_is_an_admin_decision() {
             .archived
     );
 }
+
+/// #12 groundwork: the workspace's branding is the default a link can override, and logos are
+/// served by content hash so that several exist side by side.
+#[test]
+fn a_link_can_have_its_own_colour_and_logo() {
+    let (mut t, acme_link) = shared_project();
+    t.create_project("GLOBEX", "Globex");
+    let globex_link = format!("/s/{}", enable_link(&mut t, "GLOBEX"));
+    let fields = [("agency_name", "Brightside"), ("accent_color", "#b45309")];
+    t.post_multipart("/settings", &fields, &[("logo", "ws.png", PNG)], true)
+        .assert_status(303);
+    let workspace_logo = porchlight::store::settings::branding(&t.db)
+        .unwrap()
+        .logo
+        .unwrap();
+
+    // A bad colour comes back with the error beside the field, nothing saved.
+    let r = t.post_multipart(
+        "/projects/ACME/share/branding",
+        &[("share_accent_color", "teal")],
+        &[],
+        true,
+    );
+    r.assert_status(422)
+        .assert_contains("Use a colour like #0f766e")
+        .assert_contains("value=\"teal\"");
+    let mut own_logo = PNG.to_vec();
+    own_logo.extend_from_slice(b"a different image");
+    t.post_multipart(
+        "/projects/ACME/share/branding",
+        &[("share_accent_color", "#0F766E")],
+        &[("share_logo", "acme.png", &own_logo)],
+        true,
+    )
+    .assert_status(303);
+    let acme = porchlight::store::projects::get_by_key(&t.db, "ACME")
+        .unwrap()
+        .unwrap();
+    let link_logo = acme.share.logo.clone().unwrap();
+    assert_ne!(link_logo, workspace_logo);
+
+    let board = visit(&mut t, &acme_link);
+    board
+        .assert_contains("/brand/0f766e.css")
+        .assert_contains(&format!("/brand/logo/{link_logo}"))
+        .assert_lacks(&workspace_logo);
+    let other = visit(&mut t, &globex_link);
+    other
+        .assert_contains("/brand/b45309.css")
+        .assert_contains(&format!("/brand/logo/{workspace_logo}"));
+    // Both logos are served; a file that is no logo in use is not.
+    visit(&mut t, &format!("/brand/logo/{link_logo}")).assert_status(200);
+    visit(&mut t, &format!("/brand/logo/{workspace_logo}")).assert_status(200);
+    visit(&mut t, &format!("/brand/logo/{}.png", "0".repeat(64))).assert_status(404);
+
+    // Back to the workspace's look.
+    t.post_multipart(
+        "/projects/ACME/share/branding",
+        &[("share_accent_color", ""), ("share_logo_reset", "on")],
+        &[],
+        true,
+    )
+    .assert_status(303);
+    visit(&mut t, &acme_link)
+        .assert_contains("/brand/b45309.css")
+        .assert_contains(&format!("/brand/logo/{workspace_logo}"));
+    visit(&mut t, &format!("/brand/logo/{link_logo}")).assert_status(404);
+
+    // Agents may not change it.
+    let admin = std::mem::take(&mut t.cookies);
+    t.sign_in_as("agent@example.com", Role::Agent);
+    t.post_multipart(
+        "/projects/ACME/share/branding",
+        &[("share_accent_color", "#000000")],
+        &[],
+        true,
+    )
+    .assert_status(403);
+    t.cookies = admin;
+    assert_eq!(
+        porchlight::store::projects::get_by_key(&t.db, "ACME")
+            .unwrap()
+            .unwrap()
+            .share
+            .accent_color,
+        None
+    );
+}

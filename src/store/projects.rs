@@ -31,6 +31,10 @@ pub struct ShareSettings {
     pub auto_publish: bool,
     pub welcome: String,
     pub response_time: String,
+    /// The link's own accent colour (`#rrggbb`); `None`: the workspace's.
+    pub accent_color: Option<String>,
+    /// The link's own logo (`{sha256}.{ext}`); `None`: the workspace's.
+    pub logo: Option<String>,
 }
 
 /// The share settings staff edit in the project's "Shareable link" panel.
@@ -62,10 +66,11 @@ pub struct ProjectUpdate<'a> {
 }
 
 const COLUMNS: &str = "p.id, p.key, p.name, p.description, p.archived, p.created_at, p.updated_at,
-    p.share_token, p.share_enabled, p.share_submissions, p.share_auto_publish, p.share_welcome, p.share_response_time";
+    p.share_token, p.share_enabled, p.share_submissions, p.share_auto_publish, p.share_welcome, p.share_response_time,
+    p.share_accent_color, p.share_logo";
 
 /// Columns in `COLUMNS` after which callers may select more.
-const COLUMN_COUNT: usize = 13;
+const COLUMN_COUNT: usize = 15;
 
 fn from_row(row: &Row<'_>) -> rusqlite::Result<Project> {
     Ok(Project {
@@ -83,6 +88,8 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Project> {
             auto_publish: row.get(10)?,
             welcome: row.get(11)?,
             response_time: row.get(12)?,
+            accent_color: row.get(13)?,
+            logo: row.get(14)?,
         },
     })
 }
@@ -245,6 +252,22 @@ pub fn update_share_settings(
             ],
         )
         .context(|| format!("updating the share settings of project {id}"))?;
+    Ok(())
+}
+
+/// Sets (or with `None`, clears) the link's own accent colour and logo.
+pub fn update_share_branding(
+    tx: &Tx<'_>,
+    id: ProjectId,
+    accent_color: Option<&str>,
+    logo: Option<&str>,
+) -> Result<()> {
+    tx.conn
+        .execute(
+            "UPDATE projects SET share_accent_color = ?2, share_logo = ?3, updated_at = ?4 WHERE id = ?1",
+            params![id.0, accent_color, logo, tx.now],
+        )
+        .context(|| format!("updating the link branding of project {id}"))?;
     Ok(())
 }
 

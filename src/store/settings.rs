@@ -27,6 +27,32 @@ impl Default for Branding {
     }
 }
 
+impl Branding {
+    /// This branding with a shareable link's own accent colour and logo, where it has them.
+    /// (Portals will override the same way.)
+    pub fn for_link(mut self, link: &crate::store::projects::ShareSettings) -> Branding {
+        if let Some(color) = &link.accent_color {
+            self.accent_color = color.clone();
+        }
+        if let Some(logo) = &link.logo {
+            self.logo = Some(logo.clone());
+        }
+        self
+    }
+}
+
+/// Whether `logo` (`{sha256}.{ext}`) is a logo in use — the workspace's or a link's — and so
+/// may be served. Files under data/files that are not (attachments, old logos) never are.
+pub fn logo_in_use(r: &impl Reader, logo: &str) -> Result<bool> {
+    r.conn()
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM settings WHERE key = 'logo' AND value = ?1)
+                 OR EXISTS (SELECT 1 FROM projects WHERE share_logo = ?1)",
+        )
+        .and_then(|mut s| s.query_row([logo], |row| row.get(0)))
+        .context(|| "checking whether a logo is in use".to_string())
+}
+
 pub fn branding(r: &impl Reader) -> Result<Branding> {
     let run = || -> rusqlite::Result<Branding> {
         let mut branding = Branding::default();

@@ -150,6 +150,38 @@ pub fn board_counts(
         .collect())
 }
 
+/// A public reply as the submitter reads it on their receipt page: text and time, nothing else.
+#[derive(Debug, Clone, Serialize)]
+pub struct PublicReply {
+    pub body: String,
+    pub created_at: i64,
+}
+
+/// The public replies on the ticket behind a receipt, oldest first — scoped like the receipt
+/// itself (project and receipt hash), so no other ticket's replies can come back from here.
+pub fn receipt_replies(
+    r: &impl Reader,
+    project: ProjectId,
+    receipt_hash: &[u8],
+) -> Result<Vec<PublicReply>> {
+    r.conn()
+        .prepare_cached(
+            "SELECT c.body, c.created_at FROM comments c JOIN tickets t ON t.id = c.ticket_id
+             WHERE t.project_id = ?1 AND t.receipt_hash = ?2 AND c.visibility = 'public'
+             ORDER BY c.created_at, c.id",
+        )
+        .and_then(|mut stmt| {
+            stmt.query_map(params![project.0, receipt_hash], |row| {
+                Ok(PublicReply {
+                    body: row.get(0)?,
+                    created_at: row.get(1)?,
+                })
+            })?
+            .collect()
+        })
+        .context(|| format!("loading the replies on a receipt in project {project}"))
+}
+
 /// The ticket whose receipt token hashes to `receipt_hash` — only within `project`, so a
 /// receipt never opens through another project's link.
 pub fn receipt(

@@ -69,27 +69,13 @@ pub fn insert_event(
 
 /// Every comment of a ticket, oldest first — internal notes included: staff pages only.
 pub fn comments(r: &impl Reader, ticket: TicketId) -> Result<Vec<Comment>> {
-    comments_where(r, ticket, false)
-        .context(|| format!("loading the comments of ticket id {ticket}"))
-}
-
-/// Public replies only, oldest first: what a client may read.
-pub fn public_comments(r: &impl Reader, ticket: TicketId) -> Result<Vec<Comment>> {
-    comments_where(r, ticket, true)
-        .context(|| format!("loading the public comments of ticket id {ticket}"))
-}
-
-fn comments_where(
-    r: &impl Reader,
-    ticket: TicketId,
-    public_only: bool,
-) -> rusqlite::Result<Vec<Comment>> {
-    r.conn()
+    let run = || -> rusqlite::Result<Vec<Comment>> {
+        r.conn()
         .prepare_cached(
             "SELECT id, author_name, author_staff_id IS NOT NULL, body, visibility, created_at FROM comments
-             WHERE ticket_id = ?1 AND (?2 = 0 OR visibility = 'public') ORDER BY created_at, id",
+             WHERE ticket_id = ?1 ORDER BY created_at, id",
         )?
-        .query_map(params![ticket.0, public_only], |row| {
+        .query_map(params![ticket.0], |row| {
             Ok(Comment {
                 id: row.get(0)?,
                 author_name: row.get(1)?,
@@ -101,6 +87,8 @@ fn comments_where(
             })
         })?
         .collect()
+    };
+    run().context(|| format!("loading the comments of ticket id {ticket}"))
 }
 
 /// Every field change of a ticket, oldest first.

@@ -56,13 +56,13 @@ pub fn brand_css(color: &str) -> Response {
         .with_additional_header("Cache-Control", "public, max-age=31536000, immutable")
 }
 
-/// `/brand/logo/{sha256}.{ext}`: the agency's current logo — only the current one, so old and
-/// unrelated files under `data/files/` are never served from here. The type comes from the
-/// stored bytes, and `nosniff` (on every response) keeps browsers to it.
+/// `/brand/logo/{sha256}.{ext}`: a logo in use — the workspace's or a shareable link's, by
+/// content hash, so several can exist. Old and unrelated files under `data/files/` are never
+/// served from here. The type comes from the stored bytes, and `nosniff` (on every response)
+/// keeps browsers to it.
 pub fn brand_logo(ctx: &crate::web::Ctx<'_>, name: &str) -> crate::error::Result<Response> {
     let not_found = || Response::text("Not found\n").with_status_code(404);
-    let branding = crate::store::settings::branding(ctx.db)?;
-    if branding.logo.as_deref() != Some(name) {
+    if !crate::store::settings::logo_in_use(ctx.db, name)? {
         return Ok(not_found());
     }
     let hash = name.split('.').next().unwrap_or_default();

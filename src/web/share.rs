@@ -154,7 +154,7 @@ fn render_board(
     };
     let tabs = listing::status_tabs(&counts, status_filter, |status| link(status, 1));
     let pagination = paging.view(|n| link(status_key, n));
-    let branding = store::settings::branding(ctx.db)?;
+    let branding = store::settings::branding(ctx.db)?.for_link(&project.share);
     let page_ctx = view! {
         base,
         branding,
@@ -236,7 +236,7 @@ fn submit(ctx: &Ctx<'_>, visitor: ShareVisitor<'_>) -> Result<Response> {
     // The receipt email is rendered before the write (nothing slow under the writer lock), for
     // the number the ticket will most likely get; only if another submission takes that number
     // first is it rendered again inside.
-    let branding = store::settings::branding(ctx.db)?;
+    let branding = store::settings::branding(ctx.db)?.for_link(&project.share);
     let render_receipt = |number: i64| -> Result<Option<mail::Email>> {
         if email.is_empty() {
             return Ok(None);
@@ -292,11 +292,11 @@ fn receipt(ctx: &Ctx<'_>, visitor: ShareVisitor<'_>, receipt: &str) -> Result<Re
     let Some(ticket) = store::share::receipt(ctx.db, visitor.project().id, &hash)? else {
         return Ok(respond::not_found(ctx));
     };
-    let replies = store::timeline::public_comments(ctx.db, ticket.id)?
+    let replies = store::share::receipt_replies(ctx.db, project.id, &hash)?
         .into_iter()
         .map(|c| view! { body => c.body, at => clock::format_datetime(c.created_at) })
         .collect::<Vec<_>>();
-    let branding = store::settings::branding(ctx.db)?;
+    let branding = store::settings::branding(ctx.db)?.for_link(&project.share);
     let page_ctx = view! {
         base => format!("/s/{token}"),
         branding,

@@ -13,3 +13,8 @@ CREATE TABLE throttle_counts (
     PRIMARY KEY (scope, start)
 ) WITHOUT ROWID;
 CREATE INDEX throttle_counts_start ON throttle_counts(start);
+
+-- A project's shareable link may look different from the workspace: its own accent colour and
+-- logo (`{sha256}.{ext}` under data/files). NULL: the workspace's branding applies.
+ALTER TABLE projects ADD COLUMN share_accent_color TEXT;
+ALTER TABLE projects ADD COLUMN share_logo TEXT;

@@ -3,8 +3,12 @@
 //! The key is fixed once a project exists: it is part of every ticket reference (`ACME-12`)
 //! already handed to clients.
 
-use crate::view;
+use std::collections::BTreeMap;
+
+use minijinja::Value;
 use rouille::Response;
+
+use crate::view;
 
 use crate::domain::valid_project_key;
 use crate::error::Result;
@@ -89,14 +93,43 @@ pub fn show(ctx: &Ctx<'_>, me: &Staff, key: &str) -> Result<Response> {
     let Some(project) = load(ctx, key)? else {
         return Ok(respond::not_found(ctx));
     };
-    let share = &project.share;
-    let values = view! {
-        share_submissions => share.submissions,
-        share_auto_publish => if share.auto_publish { "now" } else { "approve" },
-        share_welcome => share.welcome,
-        share_response_time => share.response_time,
-    };
+    let values = share_form_values(&project, None);
     render_show(ctx, me, &project, 200, values, Errors::default())
+}
+
+/// What the share-link forms on the project page are filled with: the project's settings,
+/// overlaid with `form` — what was just typed into the form that failed validation.
+pub fn share_form_values(project: &Project, form: Option<&crate::web::forms::Form>) -> Value {
+    let share = &project.share;
+    let mut values: BTreeMap<String, Value> = BTreeMap::from([
+        (
+            "share_accent_color".into(),
+            Value::from(share.accent_color.clone().unwrap_or_default()),
+        ),
+        ("share_submissions".into(), Value::from(share.submissions)),
+        (
+            "share_auto_publish".into(),
+            Value::from(if share.auto_publish { "now" } else { "approve" }),
+        ),
+        ("share_welcome".into(), Value::from(share.welcome.clone())),
+        (
+            "share_response_time".into(),
+            Value::from(share.response_time.clone()),
+        ),
+    ]);
+    if let Some(form) = form {
+        for (key, value) in form.values() {
+            values.insert(key, Value::from(value));
+        }
+        // An unticked checkbox is absent from the form: on the settings form, absent is "off".
+        if form.has("share_welcome") {
+            values.insert(
+                "share_submissions".into(),
+                Value::from(form.checked("share_submissions")),
+            );
+        }
+    }
+    Value::from(values)
 }
 
 /// The project page; `values`/`errors` refill the share-link settings form after a refusal.

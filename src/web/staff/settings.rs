@@ -41,35 +41,8 @@ pub fn update(ctx: &Ctx<'_>, _admin: Admin<'_>) -> Result<Response> {
     if color.is_none() {
         errors.add("accent_color", "Use a colour like #b45309.");
     }
-    // A new logo, checked by its bytes; an empty file input means "keep the current one".
-    let upload = ctx.uploads.iter().find(|u| u.field == "logo" && u.size > 0);
-    let mut new_logo = None;
-    if let Some(u) = upload {
-        if u.size > LOGO_MAX_BYTES as u64 {
-            errors.add(
-                "logo",
-                format!(
-                    "This image is {} KB; use one up to 512 KB.",
-                    u.size.div_ceil(1024)
-                ),
-            );
-        } else {
-            let bytes = u
-                .bytes()
-                .io_context(|| format!("reading the uploaded logo {}", u.path().display()))?;
-            match files::image_kind(&bytes) {
-                Some((ext, _)) => new_logo = Some((bytes, ext)),
-                None => errors.add("logo", "Upload a PNG, JPEG or WebP image."),
-            }
-        }
-    }
+    let new_logo = uploaded_logo(ctx, "logo", &mut errors)?;
     let (Some(color), true) = (color, errors.is_empty()) else {
-        if upload.is_some() {
-            errors.add(
-                "logo",
-                "Choose the logo file again: browsers don't keep it after an error.",
-            );
-        }
         return render(
             ctx,
             422,
@@ -79,10 +52,7 @@ pub fn update(ctx: &Ctx<'_>, _admin: Admin<'_>) -> Result<Response> {
         );
     };
     let logo = match new_logo {
-        Some((bytes, ext)) => Some(format!(
-            "{}.{ext}",
-            files::store(&ctx.app.config.data_dir, &bytes)?
-        )),
+        Some(checked) => Some(store_logo(ctx, &checked)?),
         None if ctx.form.checked("remove_logo") => None,
         None => current.logo.clone(),
     };
@@ -98,4 +68,46 @@ pub fn update(ctx: &Ctx<'_>, _admin: Admin<'_>) -> Result<Response> {
         "/settings",
         "Settings saved.",
     ))
+}
+
+/// A logo image that passed its checks: its bytes and extension.
+pub(super) struct CheckedLogo(Vec<u8>, &'static str);
+
+/// The logo sent in the form's `field`, checked by its bytes (PNG, JPEG or WebP, at most
+/// 512 KB). `None` when no file was chosen (keep the current one) or when it was refused — the
+/// reason is then in `errors`, with a reminder that the file must be chosen again.
+pub(super) fn uploaded_logo(
+    ctx: &Ctx<'_>,
+    field: &str,
+    errors: &mut Errors,
+) -> Result<Option<CheckedLogo>> {
+    let Some(upload) = ctx.uploads.iter().find(|u| u.field == field && u.size > 0) else {
+        return Ok(None);
+    };
+    if upload.size > LOGO_MAX_BYTES as u64 {
+        errors.add(
+            field,
+            format!(
+                "This image is {} KB; use one up to 512 KB.",
+                upload.size.div_ceil(1024)
+            ),
+        );
+        return Ok(None);
+    }
+    let bytes = upload
+        .bytes()
+        .io_context(|| format!("reading the uploaded logo {}", upload.path().display()))?;
+    match files::image_kind(&bytes) {
+        Some((ext, _)) => Ok(Some(CheckedLogo(bytes, ext))),
+        None => {
+            errors.add(field, "Upload a PNG, JPEG or WebP image.");
+            Ok(None)
+        }
+    }
+}
+
+/// Stores a checked logo under `data/files/`; returns its name, `{sha256}.{ext}`.
+pub(super) fn store_logo(ctx: &Ctx<'_>, logo: &CheckedLogo) -> Result<String> {
+    let hash = files::store(&ctx.app.config.data_dir, &logo.0)?;
+    Ok(format!("{hash}.{}", logo.1))
 }

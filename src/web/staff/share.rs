@@ -85,14 +85,8 @@ pub fn update(ctx: &Ctx<'_>, admin: Admin<'_>, key: &str) -> Result<Response> {
         );
     }
     let (Some(auto_publish), true) = (auto_publish, errors.is_empty()) else {
-        return super::projects::render_show(
-            ctx,
-            admin.staff(),
-            &project,
-            422,
-            crate::render::to_value(&form.values()),
-            errors,
-        );
+        let values = super::projects::share_form_values(&project, Some(form));
+        return super::projects::render_show(ctx, admin.staff(), &project, 422, values, errors);
     };
     let update = ShareSettingsUpdate {
         submissions: form.checked("share_submissions"),
@@ -103,6 +97,41 @@ pub fn update(ctx: &Ctx<'_>, admin: Admin<'_>, key: &str) -> Result<Response> {
     ctx.db
         .write(|tx| store::projects::update_share_settings(tx, project.id, &update))?;
     Ok(back(ctx, &project, "Shareable link settings saved."))
+}
+
+/// Sets how the link looks: its own accent colour and logo, or the workspace's.
+pub fn update_branding(ctx: &Ctx<'_>, admin: Admin<'_>, key: &str) -> Result<Response> {
+    let Some(project) = load(ctx, key)? else {
+        return Ok(respond::not_found(ctx));
+    };
+    let mut errors = Errors::default();
+    let raw_color = ctx.form.line("share_accent_color");
+    let color = if raw_color.is_empty() {
+        None
+    } else {
+        let parsed = crate::domain::parse_hex_color(&raw_color);
+        if parsed.is_none() {
+            errors.add(
+                "share_accent_color",
+                "Use a colour like #0f766e, or leave it empty for the workspace colour.",
+            );
+        }
+        parsed
+    };
+    let new_logo = super::settings::uploaded_logo(ctx, "share_logo", &mut errors)?;
+    if !errors.is_empty() {
+        let values = super::projects::share_form_values(&project, Some(&ctx.form));
+        return super::projects::render_show(ctx, admin.staff(), &project, 422, values, errors);
+    }
+    let logo = match new_logo {
+        Some(checked) => Some(super::settings::store_logo(ctx, &checked)?),
+        None if ctx.form.checked("share_logo_reset") => None,
+        None => project.share.logo.clone(),
+    };
+    ctx.db.write(|tx| {
+        store::projects::update_share_branding(tx, project.id, color.as_deref(), logo.as_deref())
+    })?;
+    Ok(back(ctx, &project, "The link's look was saved."))
 }
 
 /// The confirmation step before regenerating.
