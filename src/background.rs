@@ -108,8 +108,10 @@ fn cleanup_loop(app: &App, stop: &Stop) {
         let idle_cutoff = now - app.config.staff_idle().as_secs() as i64;
         let result = db.write(|tx| {
             let sessions = store::sessions::delete_dead(tx, idle_cutoff)?;
-            // Nothing counts events older than a day (the longest throttle window is an hour).
-            let events = store::throttle::prune(tx, now - 86_400)?;
+            // Nothing counts buckets that started before the longest throttle window (at least a
+            // day) and one bucket more.
+            let longest = (app.config.login.lockout_minutes as i64 * 60).max(86_400);
+            let events = store::throttle::prune(tx, now - longest - longest / 30)?;
             Ok((sessions, events))
         });
         match result {
