@@ -38,7 +38,7 @@ impl App {
         let store = Store::open(&config.db_path(), sync)?;
         let assets = StaticFiles::load();
         let templates = Templates::load(assets.urls())?;
-        let mailer = Mailer::new(&config);
+        let mailer = Mailer::new(&config)?;
         let mut prefix = [0u8; 3];
         getrandom::fill(&mut prefix)
             .map_err(|e| Error::Other(format!("OS random number generator: {e}")))?;

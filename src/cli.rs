@@ -56,6 +56,9 @@ enum Command {
     },
     /// Validate the configuration and print the effective settings (secrets masked).
     CheckConfig,
+    /// Outgoing email.
+    #[command(subcommand)]
+    Mail(MailCommand),
     /// Create a demo workspace and serve it, printing every login and link.
     Demo {
         /// Directory for the demo's data (default: a new temporary directory).
@@ -84,6 +87,16 @@ struct DataDirArg {
     /// Data directory (overrides `data_dir`).
     #[arg(long, value_name = "DIR")]
     data_dir: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum MailCommand {
+    /// Send one message through the configured transport now and print the server's answer.
+    Test {
+        /// The address to send the test message to.
+        #[arg(long, value_name = "ADDR")]
+        to: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -150,6 +163,7 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Init => init(cli.config.as_deref().unwrap_or(Path::new(DEFAULT_CONFIG))),
         Command::Staff(cmd) => staff(cmd, load),
+        Command::Mail(MailCommand::Test { to }) => mail_test(&load(&None)?, &to),
         Command::Backup { out, location } => backup(&load(&location.data_dir)?, &out),
         Command::CheckConfig => {
             let config = load(&None)?;
@@ -223,6 +237,7 @@ fn serve(mut config: Config, demo_tickets: Option<usize>) -> Result<()> {
         env!("CARGO_PKG_VERSION"),
         app.config.data_dir.display()
     );
+    println!("Email goes to {}", app.mailer.destination());
     if let Some(token) = auth::issue_setup_token(&db)? {
         println!(
             "No staff account exists yet. Create the first admin here (the link works until used):"
@@ -274,6 +289,31 @@ fn init(path: &Path) -> Result<()> {
     }
     println!("Next: `porchlight serve --config {}`", path.display());
     Ok(())
+}
+
+/// `mail test`: one message through the configured transport, at once, with what the server
+/// said — or why it failed (refused, TLS, authentication, time-out).
+fn mail_test(config: &Config, to: &str) -> Result<()> {
+    if !crate::domain::plausible_email(to.trim()) {
+        return Err(Error::Other(format!("--to {to:?} is not an email address")));
+    }
+    let mailer = crate::mail::Mailer::new(config)?;
+    if let Some(dir) = mailer.dir() {
+        std::fs::create_dir_all(dir).io_context(|| format!("creating {}", dir.display()))?;
+    }
+    let templates = crate::render::Templates::load(crate::render::StaticFiles::load().urls())?;
+    println!(
+        "Sending a test message to {} through {}…",
+        to.trim(),
+        mailer.destination()
+    );
+    match mailer.send_test(&templates, to.trim()) {
+        Ok(answer) => {
+            println!("Accepted: {answer}");
+            Ok(())
+        }
+        Err(why) => Err(Error::Other(format!("not sent: {why}"))),
+    }
 }
 
 fn open_store(config: &Config) -> Result<Store> {

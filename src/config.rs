@@ -102,12 +102,89 @@ pub struct ShareConfig {
     pub submissions_per_hour: u32,
 }
 
-/// Outgoing email. Without SMTP settings every message is written to `data_dir/mail/`.
+/// Outgoing email. Without `smtp_host` every message is written to `data_dir/mail/`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MailConfig {
     /// The From address of every message Porchlight sends.
     pub from: String,
+    /// Where replies to Porchlight's messages go; empty: to `from`.
+    pub reply_to: String,
+    /// The SMTP server (relay or provider); empty: write messages to `data_dir/mail/`.
+    pub smtp_host: String,
+    /// Its port; 0: 587 with `starttls`, 465 with `tls`, 25 with `none`.
+    pub smtp_port: u16,
+    /// Sign in to the SMTP server with this name (empty: no authentication).
+    pub smtp_username: String,
+    /// … and this password (or put it in `smtp_password_file`, or `PORCHLIGHT_MAIL_SMTP_PASSWORD`).
+    pub smtp_password: Secret,
+    /// A file whose first line is the SMTP password (e.g. a systemd or Docker secret).
+    pub smtp_password_file: String,
+    /// `starttls` (upgrade a plain connection, required), `tls` (TLS from the start), or `none`
+    /// (plain text: only for a relay on the same machine or network).
+    pub tls: String,
+    /// A PEM file of extra certificate authorities to trust for the SMTP server (a relay with a
+    /// private CA); empty: the usual public authorities.
+    pub smtp_ca_file: String,
+    /// How long to wait for the SMTP server before giving up on one attempt.
+    pub timeout_secs: u64,
+    /// Attempts per message before it is marked failed (retried with back-off: 1 minute,
+    /// doubling, at most 6 hours apart).
+    pub max_attempts: u32,
+}
+
+/// A configured secret (a password): serialised as itself, but `Debug` prints `***`, so it
+/// cannot reach a log through `{:?}` of the config.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_empty() { "\"\"" } else { "***" })
+    }
+}
+
+/// How the connection to the SMTP server is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailTls {
+    None,
+    StartTls,
+    Tls,
+}
+
+impl MailConfig {
+    pub fn tls_mode(&self) -> MailTls {
+        match self.tls.as_str() {
+            "none" => MailTls::None,
+            "tls" => MailTls::Tls,
+            _ => MailTls::StartTls,
+        }
+    }
+
+    /// The port to connect to: `smtp_port`, or the usual one for the TLS mode.
+    pub fn port(&self) -> u16 {
+        match (self.smtp_port, self.tls_mode()) {
+            (0, MailTls::StartTls) => 587,
+            (0, MailTls::Tls) => 465,
+            (0, MailTls::None) => 25,
+            (port, _) => port,
+        }
+    }
+
+    /// The SMTP password: `smtp_password`, else the first line of `smtp_password_file`.
+    pub fn password(&self) -> Result<String> {
+        if !self.smtp_password.0.is_empty() || self.smtp_password_file.is_empty() {
+            return Ok(self.smtp_password.0.clone());
+        }
+        let text = std::fs::read_to_string(&self.smtp_password_file).map_err(|e| {
+            Error::Config(format!(
+                "mail.smtp_password_file: cannot read {}: {e}",
+                self.smtp_password_file
+            ))
+        })?;
+        Ok(text.lines().next().unwrap_or_default().to_string())
+    }
 }
 
 impl Default for Config {
@@ -174,6 +251,16 @@ impl Default for MailConfig {
     fn default() -> Self {
         MailConfig {
             from: "Porchlight <porchlight@localhost>".into(),
+            reply_to: String::new(),
+            smtp_host: String::new(),
+            smtp_port: 0,
+            smtp_username: String::new(),
+            smtp_password: Secret::default(),
+            smtp_password_file: String::new(),
+            tls: "starttls".into(),
+            smtp_ca_file: String::new(),
+            timeout_secs: 15,
+            max_attempts: 12,
         }
     }
 }
@@ -362,11 +449,56 @@ impl Config {
         if self.server.workers > 1024 {
             return bad("server.workers", "must be between 0 (automatic) and 1024");
         }
-        if !self.mail.from.contains('@') {
+        let mail = &self.mail;
+        if mail.from.parse::<lettre::message::Mailbox>().is_err() {
             return bad(
                 "mail.from",
                 "must be an email address, e.g. \"Acme Support <support@acme.example>\"",
             );
+        }
+        if !mail.reply_to.is_empty() && mail.reply_to.parse::<lettre::message::Mailbox>().is_err() {
+            return bad(
+                "mail.reply_to",
+                "must be an email address, or empty for replies to go to mail.from",
+            );
+        }
+        if !matches!(mail.tls.as_str(), "none" | "starttls" | "tls") {
+            return bad(
+                "mail.tls",
+                "must be \"starttls\" (the default), \"tls\" or \"none\"",
+            );
+        }
+        if mail.smtp_host.contains(['/', ' ', ':']) {
+            return bad(
+                "mail.smtp_host",
+                "must be a host name or address, without scheme or port (set mail.smtp_port)",
+            );
+        }
+        if !mail.smtp_password.0.is_empty() && !mail.smtp_password_file.is_empty() {
+            return bad(
+                "mail.smtp_password_file",
+                "set either mail.smtp_password or mail.smtp_password_file, not both",
+            );
+        }
+        if !mail.smtp_password_file.is_empty()
+            && std::fs::metadata(&mail.smtp_password_file).is_err()
+        {
+            return bad(
+                "mail.smtp_password_file",
+                &format!("cannot read {}", mail.smtp_password_file),
+            );
+        }
+        if !mail.smtp_ca_file.is_empty() && std::fs::metadata(&mail.smtp_ca_file).is_err() {
+            return bad(
+                "mail.smtp_ca_file",
+                &format!("cannot read {}", mail.smtp_ca_file),
+            );
+        }
+        if !(1..=300).contains(&mail.timeout_secs) {
+            return bad("mail.timeout_secs", "must be between 1 and 300");
+        }
+        if !(1..=100).contains(&mail.max_attempts) {
+            return bad("mail.max_attempts", "must be between 1 and 100");
         }
         Ok(())
     }
@@ -472,10 +604,12 @@ fn mask_secrets(table: &mut toml::Table) {
     }
 }
 
+/// A key whose value is a secret (a path to one, `…_file`, is not).
 fn is_secret_key(key: &str) -> bool {
     ["password", "secret", "token"]
         .iter()
         .any(|w| key.contains(w))
+        && !key.ends_with("_file")
 }
 
 /// Finds the key path (`["server", "workers"]`) whose env name is `suffix` (`SERVER_WORKERS`).

@@ -20,6 +20,7 @@ pub mod files;
 pub mod logging;
 pub mod mail;
 pub mod net;
+pub mod notify;
 pub mod policy;
 pub mod render;
 pub mod server;

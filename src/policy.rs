@@ -8,6 +8,7 @@
 use crate::domain::Role;
 use crate::store::projects::Project;
 use crate::store::staff::Staff;
+use crate::store::tickets::Ticket;
 
 /// Who is making a request. Each kind gets in its own way — staff with their own session
 /// cookie (`pl_staff`), share-link visitors by holding a live link — and is resolved once, by the
@@ -81,6 +82,16 @@ pub fn archiving(who: &Staff, project: &Project) -> Archiving {
     }
 }
 
+/// The address a ticket's requester is emailed at, when they should be: the ticket came through
+/// the shareable link (they have a receipt page to follow it on), they gave an address, and they
+/// have not unsubscribed. A ticket staff opened themselves emails nobody outside.
+pub fn requester_gets_email(ticket: &Ticket) -> Option<&str> {
+    ticket
+        .requester_email
+        .as_deref()
+        .filter(|_| ticket.has_receipt && ticket.requester_notify)
+}
+
 /// Someone holding a project's shareable link: they may read the project's shared board and,
 /// when the project allows it, submit feedback — nothing else, and never another project.
 #[derive(Clone, Copy)]
@@ -122,6 +133,8 @@ mod tests {
             role,
             active,
             created_at: 0,
+            notify_new_tickets: false,
+            notify_assigned_replies: true,
         }
     }
 
@@ -150,6 +163,7 @@ mod tests {
             archived: false,
             created_at: 0,
             updated_at: 0,
+            default_assignee_id: None,
             share: crate::store::projects::ShareSettings {
                 token: Some("t".into()),
                 enabled: true,

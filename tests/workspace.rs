@@ -8,13 +8,13 @@ use crate::util::TestApp;
 #[test]
 fn migrations_are_pinned() {
     // A forgotten or reordered migration fails here first.
-    assert_eq!(porchlight::store::migrate::MIGRATIONS.len(), 3);
+    assert_eq!(porchlight::store::migrate::MIGRATIONS.len(), 4);
     let t = TestApp::new();
     let conn = rusqlite::Connection::open(t.app.config.db_path()).unwrap();
     let version: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 3);
+    assert_eq!(version, 4);
     let mode: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();
@@ -130,9 +130,12 @@ fn public_replies_and_internal_notes_are_unmistakable() {
     let reply = t.post(&format!("/tickets/{r}/reply"), &[("reply", "We are on it")]);
     reply.assert_status(303);
     assert_eq!(reply.location(), format!("/tickets/{r}#reply"));
-    // #12: the flash said "Reply sent to the client." although nothing is sent.
+    // #12/#13: the flash said "Reply sent to the client." although nothing was sent; it says
+    // what happened (a staff-opened ticket has nobody outside to email).
     t.get(&format!("/tickets/{r}"))
-        .assert_contains("Public reply added (no email was sent).")
+        .assert_contains(
+            "Public reply saved. No email was sent: this ticket has no client requester.",
+        )
         .assert_lacks("sent to the client");
     t.post(
         &format!("/tickets/{r}/note"),

@@ -20,6 +20,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0003_hardening",
         include_str!("migrations/0003_hardening.sql"),
     ),
+    ("0004_email", include_str!("migrations/0004_email.sql")),
 ];
 
 /// Applies the migrations `db` lacks. Refuses a database newer than this binary.

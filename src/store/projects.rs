@@ -16,6 +16,8 @@ pub struct Project {
     pub archived: bool,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Who new tickets from the project's link are assigned to (and emailed to).
+    pub default_assignee_id: Option<crate::domain::StaffId>,
     pub share: ShareSettings,
 }
 
@@ -63,14 +65,15 @@ pub struct NewProject<'a> {
 pub struct ProjectUpdate<'a> {
     pub name: &'a str,
     pub description: &'a str,
+    pub default_assignee_id: Option<crate::domain::StaffId>,
 }
 
 const COLUMNS: &str = "p.id, p.key, p.name, p.description, p.archived, p.created_at, p.updated_at,
     p.share_token, p.share_enabled, p.share_submissions, p.share_auto_publish, p.share_welcome, p.share_response_time,
-    p.share_accent_color, p.share_logo";
+    p.share_accent_color, p.share_logo, p.default_assignee_id";
 
 /// Columns in `COLUMNS` after which callers may select more.
-const COLUMN_COUNT: usize = 15;
+const COLUMN_COUNT: usize = 16;
 
 fn from_row(row: &Row<'_>) -> rusqlite::Result<Project> {
     Ok(Project {
@@ -81,6 +84,7 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Project> {
         archived: row.get(4)?,
         created_at: row.get(5)?,
         updated_at: row.get(6)?,
+        default_assignee_id: row.get::<_, Option<i64>>(15)?.map(crate::domain::StaffId),
         share: ShareSettings {
             token: row.get(7)?,
             enabled: row.get(8)?,
@@ -167,8 +171,15 @@ pub fn insert(tx: &Tx<'_>, new: &NewProject<'_>) -> Result<ProjectId> {
 pub fn update(tx: &Tx<'_>, id: ProjectId, u: &ProjectUpdate<'_>) -> Result<()> {
     tx.conn
         .execute(
-            "UPDATE projects SET name = ?2, description = ?3, updated_at = ?4 WHERE id = ?1",
-            params![id.0, u.name.trim(), u.description.trim(), tx.now],
+            "UPDATE projects SET name = ?2, description = ?3, default_assignee_id = ?5, updated_at = ?4
+             WHERE id = ?1",
+            params![
+                id.0,
+                u.name.trim(),
+                u.description.trim(),
+                tx.now,
+                u.default_assignee_id.map(|s| s.0)
+            ],
         )
         .context(|| format!("updating project {id}"))?;
     Ok(())

@@ -36,14 +36,15 @@ pub fn get_live(
     let run = || -> rusqlite::Result<Option<SessionStaff>> {
         r.conn()
             .prepare_cached(
-                "SELECT s.id, s.email, s.name, s.password_hash, s.role, s.active, s.created_at, x.last_seen_at
+                "SELECT s.id, s.email, s.name, s.password_hash, s.role, s.active, s.created_at,
+                        s.notify_new_tickets, s.notify_assigned_replies, x.last_seen_at
                  FROM staff_sessions x JOIN staff s ON s.id = x.staff_id
                  WHERE x.id_hash = ?1 AND x.expires_at > ?2 AND x.last_seen_at > ?3 AND s.active = 1",
             )?
             .query_row(params![id_hash, now, idle_cutoff], |row| {
                 Ok(SessionStaff {
                     staff: staff::from_row(row)?,
-                    last_seen_at: row.get(7)?,
+                    last_seen_at: row.get(9)?,
                 })
             })
             .optional()

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::domain::{ProjectId, Status, TicketId};
 use crate::error::Result;
-use crate::store::{Conn, Context, Reader, like_contains};
+use crate::store::{Conn, Context, Reader, Tx, like_contains};
 
 /// One line of a project's public board.
 #[derive(Debug, Clone, Serialize)]
@@ -42,6 +42,11 @@ pub struct Receipt {
     pub status: Status,
     pub expected_by: Option<String>,
     pub created_at: i64,
+    /// The name the submitter gave, for their own replies.
+    pub requester_name: Option<String>,
+    /// Whether replies and changes are emailed to the submitter (they gave an address and did
+    /// not unsubscribe).
+    pub emailed: bool,
 }
 
 // The title visitors see. Searching it (and never the subject behind a public title) keeps a
@@ -150,11 +155,14 @@ pub fn board_counts(
         .collect())
 }
 
-/// A public reply as the submitter reads it on their receipt page: text and time, nothing else.
+/// A public reply as the submitter reads it on their receipt page: text, time and whose side it
+/// came from — never a staff member's name.
 #[derive(Debug, Clone, Serialize)]
 pub struct PublicReply {
     pub body: String,
     pub created_at: i64,
+    /// Written by the submitter (through the receipt page), not by staff.
+    pub from_requester: bool,
 }
 
 /// The public replies on the ticket behind a receipt, oldest first — scoped like the receipt
@@ -166,8 +174,10 @@ pub fn receipt_replies(
 ) -> Result<Vec<PublicReply>> {
     r.conn()
         .prepare_cached(
-            "SELECT c.body, c.created_at FROM comments c JOIN tickets t ON t.id = c.ticket_id
-             WHERE t.project_id = ?1 AND t.receipt_hash = ?2 AND c.visibility = 'public'
+            "SELECT c.body, c.created_at, c.author_staff_id IS NULL
+             FROM comments c JOIN tickets t ON t.id = c.ticket_id
+             JOIN ticket_tokens k ON k.ticket_id = t.id
+             WHERE t.project_id = ?1 AND k.hash = ?2 AND c.visibility = 'public'
              ORDER BY c.created_at, c.id",
         )
         .and_then(|mut stmt| {
@@ -175,6 +185,7 @@ pub fn receipt_replies(
                 Ok(PublicReply {
                     body: row.get(0)?,
                     created_at: row.get(1)?,
+                    from_requester: row.get(2)?,
                 })
             })?
             .collect()
@@ -192,9 +203,11 @@ pub fn receipt(
     let run = || -> rusqlite::Result<Option<Receipt>> {
         r.conn()
             .prepare_cached(
-                "SELECT t.id, p.key || '-' || t.number, t.subject, t.body, t.status, t.expected_by, t.created_at
+                "SELECT t.id, p.key || '-' || t.number, t.subject, t.body, t.status, t.expected_by, t.created_at,
+                        t.requester_name, t.requester_email IS NOT NULL AND t.requester_notify
                  FROM tickets t JOIN projects p ON p.id = t.project_id
-                 WHERE t.project_id = ?1 AND t.receipt_hash = ?2",
+                 JOIN ticket_tokens k ON k.ticket_id = t.id
+                 WHERE t.project_id = ?1 AND k.hash = ?2",
             )?
             .query_row(params![project.0, receipt_hash], |row| {
                 Ok(Receipt {
@@ -205,10 +218,67 @@ pub fn receipt(
                     status: Status::parse(row.get_ref(4)?.as_str()?).unwrap_or(Status::Open),
                     expected_by: row.get(5)?,
                     created_at: row.get(6)?,
+                    requester_name: row.get(7)?,
+                    emailed: row.get(8)?,
                 })
             })
             .optional()
     };
     // The receipt token (and its hash) is a secret: the context names only the project.
     run().context(|| format!("loading a submitter's receipt in project {project}"))
+}
+
+/// Adds a receipt link to a ticket: one per email sent to its submitter, each kept valid.
+pub fn add_receipt_token(tx: &Tx<'_>, ticket: TicketId, hash: &[u8]) -> Result<()> {
+    tx.conn
+        .prepare_cached(
+            "INSERT INTO ticket_tokens (hash, ticket_id, created_at) VALUES (?1, ?2, ?3)",
+        )
+        .and_then(|mut s| s.execute(params![hash, ticket.0, tx.now]))
+        .context(|| format!("adding a receipt link to ticket id {ticket}"))?;
+    Ok(())
+}
+
+/// What an unsubscribe link shows: the ticket behind a receipt token, in any project and
+/// whether or not its link is still live (unsubscribing must keep working).
+#[derive(Debug, Clone, Serialize)]
+pub struct Subscription {
+    pub reference: String,
+    pub project_id: ProjectId,
+    /// Whether email about the ticket is still on.
+    pub notify: bool,
+}
+
+pub fn subscription(r: &impl Reader, token_hash: &[u8]) -> Result<Option<Subscription>> {
+    r.conn()
+        .prepare_cached(
+            "SELECT p.key || '-' || t.number, t.project_id, t.requester_notify
+             FROM ticket_tokens k JOIN tickets t ON t.id = k.ticket_id JOIN projects p ON p.id = t.project_id
+             WHERE k.hash = ?1",
+        )
+        .and_then(|mut s| {
+            s.query_row([token_hash], |row| {
+                Ok(Subscription {
+                    reference: row.get(0)?,
+                    project_id: ProjectId(row.get(1)?),
+                    notify: row.get(2)?,
+                })
+            })
+            .optional()
+        })
+        .context(|| "loading the ticket behind an unsubscribe link".to_string())
+}
+
+/// Stops email to the submitter about the ticket behind a receipt token. `false` when the token
+/// is unknown.
+pub fn unsubscribe(tx: &Tx<'_>, token_hash: &[u8]) -> Result<bool> {
+    let changed = tx
+        .conn
+        .execute(
+            "UPDATE tickets SET requester_notify = 0
+             WHERE id = (SELECT ticket_id FROM ticket_tokens WHERE hash = ?1)",
+            [token_hash],
+        )
+        .context(|| "unsubscribing a submitter".to_string())?;
+    Ok(changed > 0)
 }

@@ -18,6 +18,10 @@ pub struct Staff {
     pub role: Role,
     pub active: bool,
     pub created_at: i64,
+    /// Email me about new tickets (from the share link, unassigned).
+    pub notify_new_tickets: bool,
+    /// Email me when a client replies on a ticket assigned to me.
+    pub notify_assigned_replies: bool,
 }
 
 /// What `insert` needs.
@@ -28,9 +32,9 @@ pub struct NewStaff<'a> {
     pub role: Role,
 }
 
-const COLUMNS: &str = "id, email, name, password_hash, role, active, created_at";
+const COLUMNS: &str = "id, email, name, password_hash, role, active, created_at, notify_new_tickets, notify_assigned_replies";
 
-/// Reads the first seven columns in `COLUMNS` order.
+/// Reads the first nine columns in `COLUMNS` order.
 pub(super) fn from_row(row: &Row<'_>) -> rusqlite::Result<Staff> {
     Ok(Staff {
         id: StaffId(row.get(0)?),
@@ -40,6 +44,8 @@ pub(super) fn from_row(row: &Row<'_>) -> rusqlite::Result<Staff> {
         role: Role::parse(&row.get::<_, String>(4)?).unwrap_or(Role::Agent),
         active: row.get(5)?,
         created_at: row.get(6)?,
+        notify_new_tickets: row.get(7)?,
+        notify_assigned_replies: row.get(8)?,
     })
 }
 
@@ -120,6 +126,37 @@ pub fn update_role(tx: &Tx<'_>, id: StaffId, role: Role) -> Result<()> {
             params![id.0, role.key(), tx.now],
         )
         .context(|| format!("changing the role of staff account {id} to {}", role.key()))?;
+    Ok(())
+}
+
+/// Active staff who asked to be emailed about new tickets.
+pub fn list_notified_of_new_tickets(r: &impl Reader) -> Result<Vec<Staff>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM staff WHERE active = 1 AND notify_new_tickets = 1 ORDER BY id"
+    );
+    let run = || -> rusqlite::Result<Vec<Staff>> {
+        r.conn()
+            .prepare_cached(&sql)?
+            .query_map([], from_row)?
+            .collect()
+    };
+    run().context(|| "listing staff notified of new tickets".to_string())
+}
+
+/// Saves what a staff member wants to be emailed about.
+pub fn set_notifications(
+    tx: &Tx<'_>,
+    id: StaffId,
+    new_tickets: bool,
+    assigned_replies: bool,
+) -> Result<()> {
+    tx.conn
+        .execute(
+            "UPDATE staff SET notify_new_tickets = ?2, notify_assigned_replies = ?3, updated_at = ?4
+             WHERE id = ?1",
+            params![id.0, new_tickets, assigned_replies, tx.now],
+        )
+        .context(|| format!("saving the notification choices of staff account {id}"))?;
     Ok(())
 }
 

@@ -60,6 +60,10 @@ pub struct Ticket {
     pub shared: bool,
     /// What board visitors see instead of the subject, when set.
     pub public_title: Option<String>,
+    /// Whether the requester has a receipt page (the ticket came through the share link).
+    pub has_receipt: bool,
+    /// Whether the requester still wants email about it (they can unsubscribe).
+    pub requester_notify: bool,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -256,44 +260,57 @@ pub fn status_counts(r: &impl Reader, filter: &TicketFilter) -> Result<Vec<(Stat
         .collect())
 }
 
-/// The ticket `KEY-number`, or `None`.
+/// The columns of a [`Ticket`], in `ticket_from` order.
+const TICKET_COLUMNS: &str =
+    "t.id, p.key || '-' || t.number, t.project_id, p.key, p.name, t.number, t.subject, t.body,
+    t.status, t.priority, t.source, t.requester_name, t.requester_email, t.assignee_id, a.name,
+    t.expected_by, t.created_at, t.updated_at, t.shared, t.public_title,
+    EXISTS (SELECT 1 FROM ticket_tokens k WHERE k.ticket_id = t.id), t.requester_notify";
+
+fn ticket_from(row: &Row<'_>) -> rusqlite::Result<Ticket> {
+    Ok(Ticket {
+        id: TicketId(row.get(0)?),
+        reference: row.get(1)?,
+        project_id: ProjectId(row.get(2)?),
+        project_key: row.get(3)?,
+        project_name: row.get(4)?,
+        number: row.get(5)?,
+        subject: row.get(6)?,
+        body: row.get(7)?,
+        status: status(row, 8)?,
+        priority: priority(row, 9)?,
+        source: source(row, 10)?,
+        requester_name: row.get(11)?,
+        requester_email: row.get(12)?,
+        assignee_id: row.get::<_, Option<i64>>(13)?.map(StaffId),
+        assignee_name: row.get(14)?,
+        expected_by: row.get(15)?,
+        shared: row.get(18)?,
+        public_title: row.get(19)?,
+        has_receipt: row.get(20)?,
+        requester_notify: row.get(21)?,
+        created_at: row.get(16)?,
+        updated_at: row.get(17)?,
+    })
+}
+
+/// The ticket `KEY-number`, or `None`. This is the staff read path (staff see every ticket);
+/// outside actors read through their own scoped queries (`store::share`).
 pub fn get_by_ref(r: &impl Reader, key: &str, number: i64) -> Result<Option<Ticket>> {
-    let sql = format!(
-        "SELECT t.id, p.key || '-' || t.number, t.project_id, p.key, p.name, t.number, t.subject, t.body,
-                t.status, t.priority, t.source, t.requester_name, t.requester_email, t.assignee_id, a.name,
-                t.expected_by, t.created_at, t.updated_at, t.shared, t.public_title
-         {FROM} WHERE p.key = ?1 AND t.number = ?2"
-    );
-    let run = || -> rusqlite::Result<Option<Ticket>> {
-        r.conn()
-            .prepare_cached(&sql)?
-            .query_row(params![key, number], |row| {
-                Ok(Ticket {
-                    id: TicketId(row.get(0)?),
-                    reference: row.get(1)?,
-                    project_id: ProjectId(row.get(2)?),
-                    project_key: row.get(3)?,
-                    project_name: row.get(4)?,
-                    number: row.get(5)?,
-                    subject: row.get(6)?,
-                    body: row.get(7)?,
-                    status: status(row, 8)?,
-                    priority: priority(row, 9)?,
-                    source: source(row, 10)?,
-                    requester_name: row.get(11)?,
-                    requester_email: row.get(12)?,
-                    assignee_id: row.get::<_, Option<i64>>(13)?.map(StaffId),
-                    assignee_name: row.get(14)?,
-                    expected_by: row.get(15)?,
-                    shared: row.get(18)?,
-                    public_title: row.get(19)?,
-                    created_at: row.get(16)?,
-                    updated_at: row.get(17)?,
-                })
-            })
-            .optional()
-    };
-    run().context(|| format!("loading ticket {key}-{number}"))
+    let sql = format!("SELECT {TICKET_COLUMNS} {FROM} WHERE p.key = ?1 AND t.number = ?2");
+    r.conn()
+        .prepare_cached(&sql)
+        .and_then(|mut s| s.query_row(params![key, number], ticket_from).optional())
+        .context(|| format!("loading ticket {key}-{number}"))
+}
+
+/// The ticket with row id `id` (staff read path, like [`get_by_ref`]).
+pub fn get(r: &impl Reader, id: TicketId) -> Result<Option<Ticket>> {
+    let sql = format!("SELECT {TICKET_COLUMNS} {FROM} WHERE t.id = ?1");
+    r.conn()
+        .prepare_cached(&sql)
+        .and_then(|mut s| s.query_row([id.0], ticket_from).optional())
+        .context(|| format!("loading ticket id {id}"))
 }
 
 /// Inserts a ticket with the project's next number; returns its id and number.
@@ -302,9 +319,9 @@ pub fn insert(tx: &Tx<'_>, new: &NewTicket<'_>) -> Result<(TicketId, i64)> {
     tx.conn
         .prepare_cached(
             "INSERT INTO tickets (project_id, number, subject, body, status, priority, assignee_id, source,
-                                  requester_name, requester_email, created_by, shared, receipt_hash,
+                                  requester_name, requester_email, created_by, shared,
                                   created_at, updated_at, public_updated_at)
-             VALUES (?1, ?2, ?3, ?4, 'open', ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?13)",
+             VALUES (?1, ?2, ?3, ?4, 'open', ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?12)",
         )
         .and_then(|mut s| {
             s.execute(params![
@@ -319,12 +336,43 @@ pub fn insert(tx: &Tx<'_>, new: &NewTicket<'_>) -> Result<(TicketId, i64)> {
                 new.requester_email,
                 new.created_by.map(|a| a.0),
                 new.shared,
-                new.receipt_hash,
                 tx.now,
             ])
         })
         .context(|| format!("inserting ticket {number} in project {}", new.project_id))?;
-    Ok((TicketId(tx.conn.last_insert_rowid()), number))
+    let id = TicketId(tx.conn.last_insert_rowid());
+    if let Some(hash) = new.receipt_hash {
+        crate::store::share::add_receipt_token(tx, id, hash)?;
+    }
+    Ok((id, number))
+}
+
+/// A client answered: a ticket that was *Awaiting Reply* goes back to *Open*, on the timeline as
+/// the client's doing. Returns whether the status changed.
+pub fn reopen_on_client_reply(
+    tx: &Tx<'_>,
+    id: TicketId,
+    actor: &timeline::Actor<'_>,
+) -> Result<bool> {
+    let changed = tx
+        .conn
+        .prepare_cached(
+            "UPDATE tickets SET status = 'open', updated_at = ?2, public_updated_at = ?2
+             WHERE id = ?1 AND status = 'awaiting_reply'",
+        )
+        .and_then(|mut s| s.execute(params![id.0, tx.now]))
+        .context(|| format!("reopening ticket id {id}"))?;
+    if changed > 0 {
+        timeline::insert_event(
+            tx,
+            id,
+            actor,
+            "status",
+            Some(Status::AwaitingReply.label()),
+            Some(Status::Open.label()),
+        )?;
+    }
+    Ok(changed > 0)
 }
 
 /// Marks a ticket as just updated (a reply or note was added). `public` also moves the date

@@ -16,6 +16,7 @@ pub mod listing;
 pub mod respond;
 pub mod share;
 pub mod staff;
+pub mod unsubscribe;
 
 use std::cell::RefCell;
 use std::panic::AssertUnwindSafe;
@@ -49,7 +50,15 @@ pub const SECRET_ROUTES: &[&str] = &[
     "/setup/{secret}",
     "/portal/*/magic/{secret}",
     "/portal/*/invite/{secret}",
+    "/unsubscribe/{secret}",
 ];
+
+/// The one POST taken without a CSRF token: a one-click unsubscribe (RFC 8058) is posted by the
+/// recipient's mail provider, which has no cookie and no form. The URL's secret is the whole
+/// authority, and the only thing it can do is stop email about one ticket.
+fn csrf_exempt(path: &str) -> bool {
+    path.starts_with("/unsubscribe/") && path.matches('/').count() == 2
+}
 
 /// The entry in [`SECRET_ROUTES`] that `path` falls under, if any.
 fn secret_route(path: &str) -> Option<&'static str> {
@@ -270,7 +279,7 @@ fn route(
             }
             Err(e) => return Ok(respond::body_refused(&ctx, &e)),
         }
-        if !csrf_ok(&ctx) {
+        if !csrf_exempt(&req.url()) && !csrf_ok(&ctx) {
             log::warn!(
                 "request {request_id}: CSRF check failed for POST {}",
                 redact_path(&req.url())
@@ -333,6 +342,8 @@ fn route_public(ctx: &Ctx<'_>) -> Result<Option<Response>> {
         (GET) ["/setup/{token}", token: String] => { staff::setup::show(ctx, &token).map(Some) },
         (GET) ["/brand/logo/{name}", name: String] => { assets::brand_logo(ctx, &name).map(Some) },
         (POST) ["/setup/{token}", token: String] => { staff::setup::submit(ctx, &token).map(Some) },
+        (GET) ["/unsubscribe/{token}", token: String] => { unsubscribe::show(ctx, &token).map(Some) },
+        (POST) ["/unsubscribe/{token}", token: String] => { unsubscribe::confirm(ctx, &token).map(Some) },
         _ => Ok(None)
     )
 }
@@ -340,7 +351,7 @@ fn route_public(ctx: &Ctx<'_>) -> Result<Option<Response>> {
 /// Routes for signed-in staff. Each line says who may use it: `me` is any active staff member;
 /// `admin` routes go through `policy::admin`, which only admins pass.
 fn route_staff(ctx: &Ctx<'_>, me: &Staff) -> Result<Response> {
-    use staff::{inbox, projects, settings, share, tickets, users};
+    use staff::{account, inbox, mail, projects, settings, share, tickets, users};
     let req = ctx.req;
     let admin = || policy::admin(me);
     let share_admin = || policy::may_manage_share_link(me);
@@ -368,6 +379,10 @@ fn route_staff(ctx: &Ctx<'_>, me: &Staff) -> Result<Response> {
         (POST) ["/projects/{key}/share/disable", key: String] => { with_admin(ctx, share_admin(), |c, a| share::disable(c, a, &key)) },
         (GET) ["/projects/{key}/share/regenerate", key: String] => { with_admin(ctx, share_admin(), |c, a| share::confirm_regenerate(c, a, &key)) },
         (POST) ["/projects/{key}/share/regenerate", key: String] => { with_admin(ctx, share_admin(), |c, a| share::regenerate(c, a, &key)) },
+        (GET) ["/account"] => { account::show(ctx, me) },
+        (POST) ["/account"] => { account::update(ctx, me) },
+        (GET) ["/settings/mail"] => { with_admin(ctx, admin(), mail::list) },
+        (POST) ["/settings/mail/{id}/retry", id: i64] => { with_admin(ctx, admin(), |c, a| mail::retry(c, a, id)) },
         (GET) ["/settings"] => { with_admin(ctx, admin(), settings::edit) },
         (POST) ["/settings"] => { with_admin(ctx, admin(), settings::update) },
         (GET) ["/staff"] => { with_admin(ctx, admin(), users::list) },

@@ -33,10 +33,18 @@ pub fn page_with_status(
 
 fn render_page(ctx: &Ctx<'_>, template: &str, page_ctx: Value) -> Result<String> {
     let flash = take_flash(ctx);
+    // Admins see a banner while email has been failing for over an hour.
+    let mail_trouble = match ctx.staff() {
+        Some(staff) if crate::policy::admin(staff).is_some() => {
+            crate::store::outbox::failing_since(ctx.db, crate::clock::now() - 3600)?
+        }
+        _ => false,
+    };
     let full = context! {
         me => to_value(&ctx.staff()),
         csrf_token => ctx.csrf_token(),
         flash => flash,
+        mail_trouble => mail_trouble,
         ..page_ctx
     };
     ctx.app.templates.render(template, full)

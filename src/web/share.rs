@@ -16,18 +16,19 @@ use rouille::{Response, router};
 use crate::auth::Secret;
 use crate::auth::throttle::{self, Limit};
 use crate::clock;
-use crate::domain::{Priority, Source, Status, plausible_email};
+use crate::domain::{Priority, Source, Status, Visibility, plausible_email};
 use crate::error::Result;
-use crate::mail;
 use crate::policy::{self, Actor, ShareVisitor};
 use crate::store::share::{BoardFilter, BoardRow};
 use crate::store::tickets::NewTicket;
+use crate::store::timeline::Actor as Author;
 use crate::store::{self, projects::Project};
 use crate::view;
 use crate::web::forms::Errors;
 use crate::web::listing::{self, Paging};
 use crate::web::staff::url_with;
 use crate::web::{Ctx, respond};
+use crate::{mail, notify};
 
 /// Board rows per page.
 pub const PAGE_SIZE: usize = 50;
@@ -60,6 +61,7 @@ pub fn route(ctx: &mut Ctx<'_>) -> Result<Response> {
         (GET) ["/s/{_t}", _t: String] => { show(ctx, visitor) },
         (POST) ["/s/{_t}", _t: String] => { submit(ctx, visitor) },
         (GET) ["/s/{_t}/t/{r}", _t: String, r: String] => { receipt(ctx, visitor, &r) },
+        (POST) ["/s/{_t}/t/{r}", _t: String, r: String] => { reply(ctx, visitor, &r) },
         _ => Ok(respond::not_found(ctx))
     )
 }
@@ -208,24 +210,20 @@ fn submit(ctx: &Ctx<'_>, visitor: ShareVisitor<'_>) -> Result<Response> {
         return render_board(ctx, visitor, 422, values, errors);
     }
 
-    let config = &ctx.app.config;
-    let scope = format!(
-        "share:{}:{}",
-        project.id,
-        throttle::client_key(ctx.req.remote_addr().ip())
-    );
-    let limit = Limit {
-        max: config.share.submissions_per_hour,
-        window_secs: 3600,
-    };
+    let scope = submission_scope(ctx, project);
+    let limit = submission_limit(ctx);
     let receipt = Secret::generate();
-    let receipt_url = format!("{}/s/{token}/t/{}", config.base_url(), receipt.expose());
+    // New tickets go to the project's default assignee, while that person is active.
+    let assignee = match project.default_assignee_id {
+        Some(id) => store::staff::get(ctx.db, id)?.filter(|s| s.active),
+        None => None,
+    };
     let new = NewTicket {
         project_id: project.id,
         subject: &title,
         body: description,
         priority: Priority::Normal,
-        assignee_id: None,
+        assignee_id: assignee.map(|s| s.id),
         source: Source::Share,
         requester_name: Some(name.as_str()).filter(|n| !n.is_empty()),
         requester_email: Some(email.as_str()).filter(|e| !e.is_empty()),
@@ -233,21 +231,32 @@ fn submit(ctx: &Ctx<'_>, visitor: ShareVisitor<'_>) -> Result<Response> {
         shared: visitor.submission_shown_at_once(),
         receipt_hash: Some(&receipt.hash()),
     };
-    // The receipt email is rendered before the write (nothing slow under the writer lock), for
-    // the number the ticket will most likely get; only if another submission takes that number
-    // first is it rendered again inside.
+    // The emails (the visitor's receipt, staff's new-ticket notice) are rendered before the
+    // write (nothing slow under the writer lock), for the number the ticket will most likely
+    // get; only if another submission takes that number first are they rendered again inside.
     let branding = store::settings::branding(ctx.db)?.for_link(&project.share);
-    let render_receipt = |number: i64| -> Result<Option<mail::Email>> {
-        if email.is_empty() {
-            return Ok(None);
-        }
+    let render_notices = |number: i64| -> Result<(Option<mail::Email>, notify::Notices)> {
         let reference = format!("{}-{number}", project.key);
-        let message_ctx =
-            view! { branding, project_name => project.name, reference, title, receipt_url };
-        mail::render(&ctx.app.templates, "share_receipt", &email, message_ctx).map(Some)
+        let receipt_email = if email.is_empty() {
+            None
+        } else {
+            let email = notify::receipt(
+                ctx.app, project, &branding, &email, &reference, &title, &receipt,
+            )?;
+            Some(email)
+        };
+        let staff = notify::new_ticket_for_staff(
+            ctx.app,
+            ctx.db,
+            project,
+            &reference,
+            &title,
+            description,
+        )?;
+        Ok((receipt_email, staff))
     };
     let expected = store::projects::next_number(ctx.db, project.id)?;
-    let mut message = render_receipt(expected)?;
+    let mut notices = render_notices(expected)?;
     let outcome = ctx.db.write(|tx| {
         // Checked and counted in the same write: simultaneous submissions cannot all slip
         // under the limit.
@@ -256,21 +265,16 @@ fn submit(ctx: &Ctx<'_>, visitor: ShareVisitor<'_>) -> Result<Response> {
         }
         let (_, number) = store::tickets::insert(tx, &new)?;
         if number != expected {
-            message = render_receipt(number)?;
+            notices = render_notices(number)?;
         }
-        if let Some(message) = &message {
-            mail::queue(tx, message)?;
+        if let Some(message) = &notices.0 {
+            mail::queue(tx, &ctx.app.mailer, message)?;
         }
+        notices.1.queue(tx, ctx.app)?;
         Ok(Ok(()))
     })?;
     if let Err(wait) = outcome {
-        errors.add(
-            "_form",
-            format!(
-                "You have sent a lot of feedback through this link in the last hour. Please try again in {} — your text is still here.",
-                throttle::minutes_text(wait)
-            ),
-        );
+        errors.add("_form", too_many(wait));
         return render_board(ctx, visitor, 429, values, errors);
     }
     let thanks = if email.is_empty() {
@@ -286,15 +290,42 @@ fn submit(ctx: &Ctx<'_>, visitor: ShareVisitor<'_>) -> Result<Response> {
 }
 
 fn receipt(ctx: &Ctx<'_>, visitor: ShareVisitor<'_>, receipt: &str) -> Result<Response> {
-    let project = visitor.project();
-    let token = project.share.token.as_deref().unwrap_or_default();
     let hash = Secret::from_untrusted(receipt).hash();
     let Some(ticket) = store::share::receipt(ctx.db, visitor.project().id, &hash)? else {
         return Ok(respond::not_found(ctx));
     };
-    let replies = store::share::receipt_replies(ctx.db, project.id, &hash)?
+    render_receipt(
+        ctx,
+        visitor,
+        &ticket,
+        &hash,
+        200,
+        view! {},
+        Errors::default(),
+    )
+}
+
+/// The receipt page; `values`/`errors` refill the reply box after a refusal.
+fn render_receipt(
+    ctx: &Ctx<'_>,
+    visitor: ShareVisitor<'_>,
+    ticket: &store::share::Receipt,
+    hash: &[u8],
+    status: u16,
+    values: Value,
+    errors: Errors,
+) -> Result<Response> {
+    let project = visitor.project();
+    let token = project.share.token.as_deref().unwrap_or_default();
+    let replies = store::share::receipt_replies(ctx.db, project.id, hash)?
         .into_iter()
-        .map(|c| view! { body => c.body, at => clock::format_datetime(c.created_at) })
+        .map(|c| {
+            view! {
+                body => c.body,
+                at => clock::format_datetime(c.created_at),
+                from_requester => c.from_requester,
+            }
+        })
         .collect::<Vec<_>>();
     let branding = store::settings::branding(ctx.db)?.for_link(&project.share);
     let page_ctx = view! {
@@ -304,6 +335,94 @@ fn receipt(ctx: &Ctx<'_>, visitor: ShareVisitor<'_>, receipt: &str) -> Result<Re
         ticket,
         submitted => clock::format_datetime(ticket.created_at),
         replies,
+        may_reply => visitor.may_submit(),
+        here => ctx.req.url(),
+        values,
+        errors,
     };
-    respond::page(ctx, "share/receipt.html", page_ctx)
+    respond::page_with_status(ctx, status, "share/receipt.html", page_ctx)
+}
+
+/// The submitter answers on their receipt page: stored as the requester's reply (public), a
+/// ticket *Awaiting Reply* goes back to *Open*, and staff are told. Same limits and throttle as
+/// a submission.
+fn reply(ctx: &Ctx<'_>, visitor: ShareVisitor<'_>, receipt: &str) -> Result<Response> {
+    let project = visitor.project();
+    let hash = Secret::from_untrusted(receipt).hash();
+    let Some(receipt_row) = store::share::receipt(ctx.db, project.id, &hash)? else {
+        return Ok(respond::not_found(ctx));
+    };
+    let values = crate::render::to_value(&ctx.form.values());
+    let mut errors = Errors::default();
+    if !visitor.may_submit() {
+        errors.add("_form", "This link no longer accepts messages.");
+        return render_receipt(ctx, visitor, &receipt_row, &hash, 403, values, errors);
+    }
+    let page = format!("{}#reply", ctx.req.url());
+    if !ctx.form.get(HONEYPOT).is_empty() {
+        log::info!("share link: dropped a reply that filled the honeypot");
+        return Ok(respond::redirect(&page));
+    }
+    let text = ctx.form.get("reply");
+    errors.require("reply", text, "Your reply", DESCRIPTION_MAX);
+    if !errors.is_empty() {
+        return render_receipt(ctx, visitor, &receipt_row, &hash, 422, values, errors);
+    }
+    let Some(ticket) = store::tickets::get(ctx.db, receipt_row.id)? else {
+        return Ok(respond::not_found(ctx));
+    };
+    let scope = submission_scope(ctx, project);
+    let limit = submission_limit(ctx);
+    let notices = notify::client_reply_for_staff(ctx.app, ctx.db, &ticket, text)?;
+    let author = ticket
+        .requester_name
+        .clone()
+        .filter(|n| !n.is_empty())
+        .unwrap_or_else(|| "Requester".into());
+    let actor = Author {
+        staff_id: None,
+        name: &author,
+    };
+    let outcome = ctx.db.write(|tx| {
+        if let Err(wait) = throttle::check_and_record(tx, &scope, limit)? {
+            return Ok(Err(wait));
+        }
+        store::timeline::insert_comment(tx, ticket.id, &actor, text, Visibility::Public)?;
+        store::tickets::touch(tx, ticket.id, true)?;
+        store::tickets::reopen_on_client_reply(tx, ticket.id, &actor)?;
+        notices.queue(tx, ctx.app)?;
+        Ok(Ok(()))
+    })?;
+    if let Err(wait) = outcome {
+        errors.add("_form", too_many(wait));
+        return render_receipt(ctx, visitor, &receipt_row, &hash, 429, values, errors);
+    }
+    Ok(respond::redirect_with_flash(
+        ctx,
+        &page,
+        "Thank you — your reply was sent to the team.",
+    ))
+}
+
+/// The throttle scope of share-link messages: per project and client address.
+fn submission_scope(ctx: &Ctx<'_>, project: &Project) -> String {
+    format!(
+        "share:{}:{}",
+        project.id,
+        throttle::client_key(ctx.req.remote_addr().ip())
+    )
+}
+
+fn submission_limit(ctx: &Ctx<'_>) -> Limit {
+    Limit {
+        max: ctx.app.config.share.submissions_per_hour,
+        window_secs: 3600,
+    }
+}
+
+fn too_many(wait: i64) -> String {
+    format!(
+        "You have sent a lot through this link in the last hour. Please try again in {} — your text is still here.",
+        throttle::minutes_text(wait)
+    )
 }

@@ -103,7 +103,7 @@ pub fn visitor_submits_and_follows_the_ticket() {
         "Thanks Ana, we found the cause and a fix ships today.",
     );
     b.click("#reply button[type=submit]");
-    b.wait_for_text(".flash", "The client reads it on their receipt page");
+    b.wait_for_text(".flash", "they see it on their receipt page");
     b.fill(
         "#f-note",
         "Root cause: the payment script fails on Safari 16.",

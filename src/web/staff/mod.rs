@@ -1,13 +1,40 @@
 //! The staff workspace: sign-in, first-run setup, the inbox, tickets, projects and staff admin.
 
+pub mod account;
 pub mod inbox;
 pub mod login;
+pub mod mail;
 pub mod projects;
 pub mod settings;
 pub mod setup;
 pub mod share;
 pub mod tickets;
 pub mod users;
+
+use crate::domain::StaffId;
+use crate::error::Result;
+use crate::store;
+use crate::web::Ctx;
+use crate::web::forms::Errors;
+
+/// Reads an assignee select: "" is nobody; otherwise an active staff member's id.
+pub(super) fn parse_assignee(
+    ctx: &Ctx<'_>,
+    raw: &str,
+    errors: &mut Errors,
+) -> Result<Option<StaffId>> {
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    let found = match raw.parse::<i64>() {
+        Ok(id) => store::staff::get(ctx.db, StaffId(id))?.filter(|s| s.active),
+        Err(_) => None,
+    };
+    if found.is_none() {
+        errors.add("assignee", "Choose an active staff member, or nobody.");
+    }
+    Ok(found.map(|s| s.id))
+}
 
 /// Builds `path?k=v&…` from the non-empty pairs, URL-encoding values.
 pub fn url_with(path: &str, params: &[(&str, String)]) -> String {

@@ -169,12 +169,28 @@ pub fn edit(ctx: &Ctx<'_>, _me: &Staff, key: &str) -> Result<Response> {
     let Some(project) = load(ctx, key)? else {
         return Ok(respond::not_found(ctx));
     };
-    let values = view! { name => project.name, description => project.description };
-    respond::page(
-        ctx,
-        "staff/project_form.html",
-        view! { nav => "projects", project, values, errors => Errors::default() },
-    )
+    let values = view! {
+        name => project.name,
+        description => project.description,
+        default_assignee => project.default_assignee_id.map(|s| s.to_string()).unwrap_or_default(),
+    };
+    render_form(ctx, 200, Some(&project), values, Errors::default())
+}
+
+/// The new/edit form; `project` is `None` for a new one.
+fn render_form(
+    ctx: &Ctx<'_>,
+    status: u16,
+    project: Option<&Project>,
+    values: Value,
+    errors: Errors,
+) -> Result<Response> {
+    let staff: Vec<_> = store::staff::list_active(ctx.db)?
+        .into_iter()
+        .map(|s| view! { key => s.id.to_string(), label => s.name })
+        .collect();
+    let page_ctx = view! { nav => "projects", project, staff, values, errors };
+    respond::page_with_status(ctx, status, "staff/project_form.html", page_ctx)
 }
 
 pub fn update(ctx: &Ctx<'_>, _me: &Staff, key: &str) -> Result<Response> {
@@ -183,13 +199,16 @@ pub fn update(ctx: &Ctx<'_>, _me: &Staff, key: &str) -> Result<Response> {
     };
     let mut errors = Errors::default();
     validate(ctx, &mut errors);
+    let default_assignee =
+        super::parse_assignee(ctx, ctx.form.get("default_assignee"), &mut errors)?;
     if !errors.is_empty() {
-        let page_ctx = view! { nav => "projects", project, values => crate::render::to_value(&ctx.form.values()), errors };
-        return respond::page_with_status(ctx, 422, "staff/project_form.html", page_ctx);
+        let values = crate::render::to_value(&ctx.form.values());
+        return render_form(ctx, 422, Some(&project), values, errors);
     }
     let update = ProjectUpdate {
         name: &ctx.form.line("name"),
         description: ctx.form.get("description"),
+        default_assignee_id: default_assignee,
     };
     ctx.db
         .write(|tx| store::projects::update(tx, project.id, &update))?;

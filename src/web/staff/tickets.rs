@@ -11,8 +11,9 @@ use rouille::Response;
 use serde::Serialize;
 
 use crate::clock;
-use crate::domain::{Priority, Source, StaffId, Status, Visibility, parse_ticket_ref};
+use crate::domain::{Priority, Source, Status, Visibility, parse_ticket_ref};
 use crate::error::Result;
+use crate::notify;
 use crate::store::staff::Staff;
 use crate::store::tickets::{NewTicket, Ticket, TicketUpdate};
 use crate::store::timeline::{self, Actor, Comment, Event};
@@ -59,7 +60,7 @@ pub fn create(ctx: &Ctx<'_>, me: &Staff) -> Result<Response> {
     if priority.is_none() {
         errors.add("priority", "Choose a priority.");
     }
-    let assignee = parse_assignee(ctx, form.get("assignee"), &mut errors)?;
+    let assignee = super::parse_assignee(ctx, form.get("assignee"), &mut errors)?;
     let (Some(project), Some(priority), true) = (project, priority, errors.is_empty()) else {
         return render_new(ctx, 422, crate::render::to_value(&form.values()), errors);
     };
@@ -83,21 +84,6 @@ pub fn create(ctx: &Ctx<'_>, me: &Staff) -> Result<Response> {
         &format!("/tickets/{reference}"),
         &format!("Ticket {reference} created."),
     ))
-}
-
-/// Reads an assignee select: "" is nobody; otherwise an active staff member's id.
-fn parse_assignee(ctx: &Ctx<'_>, raw: &str, errors: &mut Errors) -> Result<Option<StaffId>> {
-    if raw.is_empty() {
-        return Ok(None);
-    }
-    let found = match raw.parse::<i64>() {
-        Ok(id) => store::staff::get(ctx.db, StaffId(id))?.filter(|s| s.active),
-        Err(_) => None,
-    };
-    if found.is_none() {
-        errors.add("assignee", "Choose an active staff member, or nobody.");
-    }
-    Ok(found.map(|s| s.id))
 }
 
 /// One entry of the timeline: a comment or a field change, in time order.
@@ -155,6 +141,7 @@ fn render_ticket(
     let project = store::projects::get(ctx.db, ticket.project_id)?;
     let share_enabled = project.as_ref().is_some_and(|p| p.share.enabled);
     let page_ctx = view! {
+        emails_requester => crate::policy::requester_gets_email(ticket),
         share_enabled,
         nav => "inbox",
         ticket,
@@ -202,6 +189,14 @@ pub fn add_comment(
             errors,
         );
     }
+    // A public reply is emailed to the requester when they get email; a note to nobody.
+    let (notices, delivery) = match visibility {
+        Visibility::Public => notify::public_reply(ctx.app, ctx.db, &ticket, body)?,
+        Visibility::Internal => (
+            notify::Notices::default(),
+            notify::ReplyDelivery::NoRequester,
+        ),
+    };
     ctx.db.write(|tx| {
         timeline::insert_comment(
             tx,
@@ -213,15 +208,21 @@ pub fn add_comment(
             body,
             visibility,
         )?;
-        store::tickets::touch(tx, ticket.id, visibility == Visibility::Public)
+        store::tickets::touch(tx, ticket.id, visibility == Visibility::Public)?;
+        notices.queue(tx, ctx.app)
     })?;
-    // Words that match what happened: a public reply is stored and shown, not emailed (yet).
-    let message = match (visibility, ticket.source) {
-        (Visibility::Public, Source::Share) => {
-            "Public reply added. The client reads it on their receipt page; no email was sent."
+    // Words that match what happened.
+    let message = match (visibility, delivery) {
+        (Visibility::Internal, _) => "Internal note added. The client can't see it.".to_string(),
+        (Visibility::Public, notify::ReplyDelivery::Emailed(to)) => {
+            format!("Reply saved and emailed to {to}.")
         }
-        (Visibility::Public, _) => "Public reply added (no email was sent).",
-        (Visibility::Internal, _) => "Internal note added. The client can't see it.",
+        (Visibility::Public, notify::ReplyDelivery::ReceiptOnly) => {
+            "Reply saved. The requester gets no email (they left no address or turned email off): they see it on their receipt page.".to_string()
+        }
+        (Visibility::Public, notify::ReplyDelivery::NoRequester) => {
+            "Public reply saved. No email was sent: this ticket has no client requester.".to_string()
+        }
     };
     let anchor = match visibility {
         Visibility::Public => "#reply",
@@ -230,7 +231,7 @@ pub fn add_comment(
     Ok(respond::redirect_with_flash(
         ctx,
         &format!("/tickets/{}{anchor}", ticket.reference),
-        message,
+        &message,
     ))
 }
 
@@ -269,7 +270,11 @@ pub fn update(ctx: &Ctx<'_>, me: &Staff, reference: &str) -> Result<Response> {
         None
     };
     let assignee = if changed("assignee") {
-        Some(parse_assignee(ctx, form.get("assignee"), &mut errors)?)
+        Some(super::parse_assignee(
+            ctx,
+            form.get("assignee"),
+            &mut errors,
+        )?)
     } else {
         None
     };
@@ -304,10 +309,13 @@ pub fn update(ctx: &Ctx<'_>, me: &Staff, reference: &str) -> Result<Response> {
         staff_id: Some(me.id),
         name: &me.name,
     };
-    let changed = ctx.db.write(|tx| {
+    // The requester hears of a new status or expected-by date (rendered before the write, sent
+    // only if the write really changes one of them).
+    let notices = notify::ticket_changed(ctx.app, ctx.db, &ticket, status, expected_by.clone())?;
+    let (changed, told) = ctx.db.write(|tx| {
         let Some(current) = store::tickets::get_by_ref(tx, &ticket.project_key, ticket.number)?
         else {
-            return Ok(0);
+            return Ok((0, false));
         };
         let update = TicketUpdate {
             status: status.unwrap_or(current.status),
@@ -317,17 +325,27 @@ pub fn update(ctx: &Ctx<'_>, me: &Staff, reference: &str) -> Result<Response> {
                 .clone()
                 .unwrap_or_else(|| current.expected_by.clone()),
         };
-        store::tickets::update(tx, &current, &update, &actor)
+        let visible = (status.is_some() && update.status != current.status)
+            || (expected_by.is_some() && update.expected_by != current.expected_by);
+        let changed = store::tickets::update(tx, &current, &update, &actor)?;
+        let told = visible && !notices.recipients().is_empty();
+        if told {
+            notices.queue(tx, ctx.app)?;
+        }
+        Ok((changed, told))
     })?;
-    let message = if changed == 0 {
-        "Nothing changed."
-    } else {
-        "Ticket updated."
+    let message = match (changed, told) {
+        (0, _) => "Nothing changed.".to_string(),
+        (_, true) => format!(
+            "Ticket updated. The requester was emailed about it ({}).",
+            notices.recipients().join(", ")
+        ),
+        (_, false) => "Ticket updated.".to_string(),
     };
     Ok(respond::redirect_with_flash(
         ctx,
         &format!("/tickets/{}", ticket.reference),
-        message,
+        &message,
     ))
 }
 

@@ -1,0 +1,278 @@
+//! Who is emailed about what, and the messages themselves.
+//!
+//! - The **requester** of a ticket that came through the shareable link, when they gave an email
+//!   address and have not unsubscribed (`policy::requester_gets_email`): their receipt link
+//!   when they submit, then each public reply and each change of status or expected-by date.
+//!   Never internal notes, assignees or staff addresses. Every message carries a receipt link of
+//!   its own (a fresh token, stored hashed) and a one-click unsubscribe for that ticket.
+//! - **Staff**: a new ticket from a link goes to the project's default assignee, else to staff
+//!   who asked for new-ticket emails; a client's reply goes to the ticket's assignee when they
+//!   asked for those, else (unassigned) to the new-ticket list.
+//!
+//! Messages are rendered here, before the write that causes them (nothing slow under the writer
+//! lock), and [`Notices::queue`] puts them in the outbox inside that write — so a message exists
+//! if and only if what it tells about happened. Links come from `base_url`, never the request.
+
+use minijinja::Value;
+
+use crate::app::App;
+use crate::auth::Secret;
+use crate::domain::{Status, TicketId};
+use crate::error::Result;
+use crate::mail::{self, Email};
+use crate::policy;
+use crate::store::projects::Project;
+use crate::store::staff::Staff;
+use crate::store::tickets::Ticket;
+use crate::store::{self, Db, Tx};
+use crate::view;
+
+/// Messages rendered and waiting for the write that causes them.
+#[derive(Default)]
+pub struct Notices(Vec<Pending>);
+
+struct Pending {
+    email: Email,
+    /// The fresh receipt link this message carries, to store with it.
+    receipt: Option<(TicketId, [u8; 32])>,
+}
+
+impl Notices {
+    /// Queues every message (and stores the receipt links they carry) in the caller's write.
+    pub fn queue(&self, tx: &Tx<'_>, app: &App) -> Result<()> {
+        for pending in &self.0 {
+            if let Some((ticket, hash)) = &pending.receipt {
+                store::share::add_receipt_token(tx, *ticket, hash)?;
+            }
+            mail::queue(tx, &app.mailer, &pending.email)?;
+        }
+        Ok(())
+    }
+
+    /// The addresses the messages go to.
+    pub fn recipients(&self) -> Vec<&str> {
+        self.0.iter().map(|p| p.email.to.as_str()).collect()
+    }
+
+    fn push(&mut self, email: Email, receipt: Option<(TicketId, [u8; 32])>) {
+        self.0.push(Pending { email, receipt });
+    }
+
+    fn extend(&mut self, other: Notices) {
+        self.0.extend(other.0);
+    }
+}
+
+/// A receipt link (and the unsubscribe link made from the same token) for one message to a
+/// ticket's requester.
+struct RequesterLinks {
+    /// `None` when the project's link is no longer live: the page would be a 404.
+    receipt_url: Option<String>,
+    unsubscribe_url: String,
+    hash: [u8; 32],
+}
+
+fn requester_links(app: &App, project: &Project) -> RequesterLinks {
+    let token = Secret::generate();
+    let base = app.config.base_url();
+    let receipt_url = policy::share_visitor(project).map(|visitor| {
+        let link = visitor.project().share.token.as_deref().unwrap_or_default();
+        format!("{base}/s/{link}/t/{}", token.expose())
+    });
+    RequesterLinks {
+        receipt_url,
+        unsubscribe_url: format!("{base}/unsubscribe/{}", token.expose()),
+        hash: token.hash(),
+    }
+}
+
+/// The receipt email to a visitor who just submitted, for the ticket the submission will most
+/// likely become (`reference`); `receipt_token` is the submission's own receipt token.
+pub fn receipt(
+    app: &App,
+    project: &Project,
+    branding: &store::settings::Branding,
+    to: &str,
+    reference: &str,
+    title: &str,
+    receipt_token: &Secret,
+) -> Result<Email> {
+    let base = app.config.base_url();
+    let link = project.share.token.as_deref().unwrap_or_default();
+    let receipt_url = format!("{base}/s/{link}/t/{}", receipt_token.expose());
+    let message_ctx = view! {
+        branding,
+        project_name => project.name,
+        reference,
+        title,
+        receipt_url,
+    };
+    let mut email = mail::render(&app.templates, "share_receipt", to, message_ctx)?;
+    email.unsubscribe_url = Some(format!("{base}/unsubscribe/{}", receipt_token.expose()));
+    Ok(email)
+}
+
+/// What became of a public reply, as the flash message tells staff.
+pub enum ReplyDelivery {
+    /// Emailed to this address.
+    Emailed(String),
+    /// The requester has a receipt page but no email (or unsubscribed).
+    ReceiptOnly,
+    /// Nobody outside can see it yet (a ticket staff opened themselves).
+    NoRequester,
+}
+
+/// A public reply staff wrote on `ticket`: to its requester, when they get email.
+pub fn public_reply(
+    app: &App,
+    db: &Db,
+    ticket: &Ticket,
+    reply: &str,
+) -> Result<(Notices, ReplyDelivery)> {
+    let mut notices = Notices::default();
+    let Some(to) = policy::requester_gets_email(ticket) else {
+        let delivery = if ticket.has_receipt {
+            ReplyDelivery::ReceiptOnly
+        } else {
+            ReplyDelivery::NoRequester
+        };
+        return Ok((notices, delivery));
+    };
+    let Some(project) = store::projects::get(db, ticket.project_id)? else {
+        return Ok((notices, ReplyDelivery::ReceiptOnly));
+    };
+    let links = requester_links(app, &project);
+    let message_ctx = view! {
+        branding => branding(db, &project)?,
+        project_name => project.name,
+        reference => ticket.reference,
+        title => ticket.subject,
+        reply,
+        receipt_url => links.receipt_url,
+    };
+    let mut email = mail::render(&app.templates, "share_reply", to, message_ctx)?;
+    email.unsubscribe_url = Some(links.unsubscribe_url);
+    notices.push(email, Some((ticket.id, links.hash)));
+    Ok((notices, ReplyDelivery::Emailed(to.to_string())))
+}
+
+/// A change of status and/or expected-by date staff are about to make on `ticket` (`None`: that
+/// field does not change): to its requester, when they get email.
+pub fn ticket_changed(
+    app: &App,
+    db: &Db,
+    ticket: &Ticket,
+    status: Option<Status>,
+    expected_by: Option<Option<String>>,
+) -> Result<Notices> {
+    let mut notices = Notices::default();
+    let status = status.filter(|s| *s != ticket.status);
+    let expected_by = expected_by.filter(|e| *e != ticket.expected_by);
+    if status.is_none() && expected_by.is_none() {
+        return Ok(notices);
+    }
+    let Some(to) = policy::requester_gets_email(ticket) else {
+        return Ok(notices);
+    };
+    let Some(project) = store::projects::get(db, ticket.project_id)? else {
+        return Ok(notices);
+    };
+    let links = requester_links(app, &project);
+    let message_ctx = view! {
+        branding => branding(db, &project)?,
+        project_name => project.name,
+        reference => ticket.reference,
+        title => ticket.subject,
+        status => status.map(|s| s.label()),
+        expected_by_changed => expected_by.is_some(),
+        expected_by => expected_by.flatten(),
+        receipt_url => links.receipt_url,
+    };
+    let mut email = mail::render(&app.templates, "share_update", to, message_ctx)?;
+    email.unsubscribe_url = Some(links.unsubscribe_url);
+    notices.push(email, Some((ticket.id, links.hash)));
+    Ok(notices)
+}
+
+/// A new ticket from `project`'s link: to its default assignee, else to staff who asked.
+pub fn new_ticket_for_staff(
+    app: &App,
+    db: &Db,
+    project: &Project,
+    reference: &str,
+    title: &str,
+    description: &str,
+) -> Result<Notices> {
+    let assignee = match project.default_assignee_id {
+        Some(id) => store::staff::get(db, id)?.filter(|s| s.active),
+        None => None,
+    };
+    let recipients = match assignee {
+        Some(staff) => vec![staff],
+        None => store::staff::list_notified_of_new_tickets(db)?,
+    };
+    let ticket_url = format!("{}/tickets/{reference}", app.config.base_url());
+    staff_notices(app, &recipients, "staff_new_ticket", |staff| {
+        view! {
+            project_name => project.name,
+            reference,
+            title,
+            description,
+            ticket_url,
+            assigned_to_you => project.default_assignee_id == Some(staff.id),
+        }
+    })
+}
+
+/// A client's reply on `ticket` (through their receipt page): to its assignee when they asked
+/// for such emails; an unassigned ticket's to the staff who asked for new-ticket emails.
+pub fn client_reply_for_staff(app: &App, db: &Db, ticket: &Ticket, reply: &str) -> Result<Notices> {
+    let recipients = match ticket.assignee_id {
+        Some(id) => store::staff::get(db, id)?
+            .filter(|s| s.active && s.notify_assigned_replies)
+            .into_iter()
+            .collect(),
+        None => store::staff::list_notified_of_new_tickets(db)?,
+    };
+    let ticket_url = format!("{}/tickets/{}", app.config.base_url(), ticket.reference);
+    staff_notices(app, &recipients, "staff_client_reply", |_| {
+        view! {
+            project_name => ticket.project_name,
+            reference => ticket.reference,
+            title => ticket.subject,
+            requester => ticket.requester_name.clone().unwrap_or_else(|| "The client".into()),
+            reply,
+            ticket_url,
+        }
+    })
+}
+
+fn staff_notices(
+    app: &App,
+    recipients: &[Staff],
+    kind: &str,
+    ctx: impl Fn(&Staff) -> Value,
+) -> Result<Notices> {
+    let mut notices = Notices::default();
+    for staff in recipients {
+        notices.push(
+            mail::render(&app.templates, kind, &staff.email, ctx(staff))?,
+            None,
+        );
+    }
+    Ok(notices)
+}
+
+/// The branding a requester sees: the workspace's, with the link's own colour and logo.
+fn branding(db: &Db, project: &Project) -> Result<store::settings::Branding> {
+    Ok(store::settings::branding(db)?.for_link(&project.share))
+}
+
+/// Several notices as one.
+pub fn all(parts: impl IntoIterator<Item = Notices>) -> Notices {
+    let mut notices = Notices::default();
+    for part in parts {
+        notices.extend(part);
+    }
+    notices
+}
