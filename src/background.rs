@@ -112,6 +112,8 @@ fn cleanup_loop(app: &App, stop: &Stop) {
             // day) and one bucket more.
             let longest = (app.config.login.lockout_minutes as i64 * 60).max(86_400);
             let events = store::throttle::prune(tx, now - longest - longest / 30)?;
+            // The Mail page shows three months of sent mail.
+            store::outbox::prune_sent(tx, now - 90 * 86_400)?;
             Ok((sessions, events))
         });
         match result {

@@ -121,6 +121,8 @@ pub struct Guide {
     pub share_links: Vec<(String, String, bool)>,
     /// A visitor's receipt page (only known when the demo was just created: stored hashed).
     pub receipt: Option<String>,
+    /// Where email goes (`Mailer::destination`).
+    pub mail: String,
 }
 
 impl Guide {
@@ -154,6 +156,13 @@ impl Guide {
         if let Some(receipt) = &self.receipt {
             out.push_str(&format!("  A visitor's receipt page: {base}{receipt}\n"));
         }
+        out.push_str(&format!(
+            "\nEmail: a visitor who leaves an address gets their receipt link, your public replies\n\
+             and status changes; staff choose theirs on their account page. It goes to\n  {}\n\
+             To send it for real, start the demo with PORCHLIGHT_MAIL_SMTP_HOST (and the other\n\
+             [mail] settings, see the README's \"Email\" section) set.\n",
+            self.mail
+        ));
         out.push_str(&format!(
             "\nData directory: {} (delete it when you are done)\n",
             self.data_dir.display()
@@ -199,6 +208,7 @@ pub fn ensure(app: &App, db: &Db, tickets: usize) -> Result<Guide> {
         tickets,
         share_links,
         receipt,
+        mail: app.mailer.destination(),
     })
 }
 

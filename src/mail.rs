@@ -289,9 +289,17 @@ impl SendError {
             SendError::Message(why) => why.clone(),
             SendError::Smtp(e) => {
                 let code = e.status().map(|c| c.to_string());
-                let kind = if e.is_timeout() {
+                let text = e.to_string().to_ascii_lowercase();
+                let kind = if e.is_timeout()
+                    || text.contains("timed out")
+                    || text.contains("temporarily unavailable")
+                {
                     "timed out waiting for the SMTP server"
-                } else if e.is_tls() {
+                } else if e.is_tls()
+                    || text.contains("certificate")
+                    || text.contains("tls")
+                    || text.contains("handshake")
+                {
                     "TLS failed (certificate or protocol)"
                 } else if matches!(code.as_deref(), Some("535" | "534" | "530" | "538")) {
                     "authentication failed"

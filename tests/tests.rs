@@ -3,11 +3,13 @@
 //! binary. The browser tests are a binary of their own (`tests/browser/`), so that they can be
 //! reported as ignored on a machine without Chromium.
 
+mod smtp;
 mod util;
 
 mod auth;
 mod cli;
 mod connection;
+mod email;
 mod http_flow;
 mod share;
 mod workspace;

@@ -148,6 +148,17 @@ pub fn mark_failed(tx: &Tx<'_>, id: i64, error: &str, next_attempt_at: Option<i6
     Ok(())
 }
 
+/// Forgets messages sent before `before` (their bodies were cleared when sent; this drops the
+/// rest of the row). Returns how many.
+pub fn prune_sent(tx: &Tx<'_>, before: i64) -> Result<usize> {
+    tx.conn
+        .execute(
+            "DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < ?1",
+            [before],
+        )
+        .context(|| "forgetting old sent mail".to_string())
+}
+
 /// Queues a failed (or waiting) message again for an attempt now, with a fresh set of attempts.
 /// `false` when it was already sent or does not exist.
 pub fn retry(tx: &Tx<'_>, id: i64) -> Result<bool> {

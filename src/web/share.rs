@@ -277,10 +277,11 @@ fn submit(ctx: &Ctx<'_>, visitor: ShareVisitor<'_>) -> Result<Response> {
         errors.add("_form", too_many(wait));
         return render_board(ctx, visitor, 429, values, errors);
     }
-    let thanks = if email.is_empty() {
+    // Only say "emailed" when email really leaves this server.
+    let thanks = if email.is_empty() || ctx.app.mailer.writes_files() {
         "Thank you — we have your feedback. Bookmark this page to check back."
     } else {
-        "Thank you — we have your feedback. We've emailed you the link to this page."
+        "Thank you — we have your feedback. We're emailing you the link to this page."
     };
     Ok(respond::redirect_with_flash(
         ctx,
