@@ -337,6 +337,8 @@ fn render_receipt(
         submitted => clock::format_datetime(ticket.created_at),
         replies,
         may_reply => visitor.may_submit(),
+        // "We email you…" only when email really leaves this server.
+        emailed => ticket.emailed && !ctx.app.mailer.writes_files(),
         here => ctx.req.url(),
         values,
         errors,

@@ -126,4 +126,27 @@ pub fn visitor_submits_and_follows_the_ticket() {
         "the internal note leaked to the receipt"
     );
     assert!(!receipt.contains("Ada"), "staff names stay internal");
+
+    // #13: the visitor answers on the receipt page; staff see the client's reply.
+    b.fill("#f-reply", "Great, I will test it tonight.");
+    b.click("#reply button[type=submit]");
+    b.wait_for_text(".flash", "your reply was sent");
+    assert!(b.source().contains("Great, I will test it tonight."));
+    b.screenshot("share-receipt-reply");
+    // (Still signed in as staff in this browser.)
+    b.goto(&server.url("/tickets/ACME-1"));
+    let reply = b.wait_for(".tag-client");
+    assert!(reply.contains("Client"), "{reply}");
+    b.goto(&server.url("/settings/mail"));
+    b.wait_for("h1");
+    assert!(
+        b.source().contains("files in"),
+        "the Mail page says where mail goes"
+    );
+    b.screenshot("staff-mail");
+    b.goto(&server.url("/account"));
+    b.click("input[name=notify_new_tickets]");
+    b.click("form[action='/account'] button[type=submit]");
+    b.wait_for_text(".flash", "Your email choices were saved");
+    b.screenshot("staff-account");
 }
