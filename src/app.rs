@@ -24,9 +24,15 @@ pub struct App {
 
 impl App {
     /// Prepares the data directory, opens (and checks and migrates) the database, loads the
-    /// templates. The caller holds the data directory's lock when serving (`datadir::Lock`).
+    /// templates.
     pub fn new(config: Config) -> Result<App> {
         crate::datadir::prepare(&config.data_dir)?;
+        App::new_prepared(config)
+    }
+
+    /// [`App::new`] for a data directory already prepared — by `serve`, which must take the
+    /// directory's lock (`datadir::Lock`) before anything here touches it.
+    pub fn new_prepared(config: Config) -> Result<App> {
         let tmp = crate::body::tmp_dir(&config.data_dir);
         // Uploads a crash interrupted: nothing refers to them.
         match crate::body::sweep_tmp(&tmp) {

@@ -12,7 +12,9 @@
 //! as it arrives instead of buffering the body, and reports a body cut before its closing
 //! boundary as an error — rouille's `multipart` (unmaintained) treated that as the end of the
 //! form. Compared with `mpart-async` (smaller user base, same model) it also bounds part headers
-//! to 32 and parses them with httparse.
+//! to 32 and parses them with httparse. Nothing calls rouille's parser any more, but rouille 3.6
+//! depends on the `multipart` crate unconditionally, so cargo still builds it (and prints its
+//! future-incompatibility note) until rouille drops it.
 
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
@@ -27,6 +29,9 @@ use tokio::io::AsyncWriteExt;
 /// Bytes the parser may pull from the network before handing control back: bounds what it
 /// buffers at once, however fast the client sends.
 const ROUND_BYTES: usize = 64 * 1024;
+
+/// File parts one multipart body may carry.
+pub const MAX_FILES: usize = 32;
 
 /// Why a body was refused.
 #[derive(Debug)]
@@ -112,6 +117,11 @@ impl Hold {
         Ok(())
     }
 
+    /// Bytes held now.
+    pub fn held(&self) -> usize {
+        self.held.load(Ordering::Acquire)
+    }
+
     /// Gives back up to `n` bytes (data that left memory, e.g. written to disk).
     pub fn give_back(&self, n: usize) {
         let mut given = 0;
@@ -153,6 +163,8 @@ pub struct Upload {
     /// Its size in bytes.
     pub size: u64,
     file: tempfile::TempPath,
+    /// Its share of the disk budget, returned with the file when the request ends.
+    _disk: Hold,
 }
 
 impl Upload {
@@ -193,7 +205,7 @@ where
     B: Body<Data = Bytes> + Unpin,
     B::Error: std::fmt::Display,
 {
-    let mut stream = Chunks::new(body, hold);
+    let mut stream = Chunks::new(body, hold, limit);
     let mut out = Vec::new();
     while let Some(chunk) = std::future::poll_fn(|cx| Pin::new(&mut stream).poll_chunk(cx)).await {
         let chunk = chunk?;
@@ -205,10 +217,12 @@ where
     Ok(out)
 }
 
-/// Parses a multipart body as it streams: text fields are kept (at most `limits.form` bytes in
-/// all), file parts are written to new files under `tmp_dir` (at most `limits.upload` bytes in
-/// the whole body). `disk` bounds the bytes of temporary files across requests. A body that
-/// ends before its closing boundary is `Malformed`: nothing of it may be used.
+/// Parses a multipart body as it streams: text fields are kept, file parts (at most
+/// [`MAX_FILES`]) are written to new files under `tmp_dir` (at most `limits.upload` bytes in the
+/// whole body). Everything but file bytes — text fields, part headers, boundaries — counts
+/// towards `limits.form`, so a body padded with huge headers is refused like a huge form.
+/// `disk` bounds the bytes of temporary files across requests, until the request ends. A body
+/// that ends before its closing boundary is `Malformed`: nothing of it may be used.
 pub async fn read_multipart<B>(
     body: B,
     boundary: &str,
@@ -223,50 +237,66 @@ where
 {
     let constraints = multer::Constraints::new()
         .size_limit(multer::SizeLimit::new().whole_stream(limits.upload as u64));
-    let mut parts =
-        multer::Multipart::with_constraints(Chunks::new(body, hold), boundary, constraints);
+    // What may stay in memory: the form's text and part headers, plus what the parser buffers.
+    let in_memory = limits.form + 2 * ROUND_BYTES;
+    let mut parts = multer::Multipart::with_constraints(
+        Chunks::new(body, hold, in_memory),
+        boundary,
+        constraints,
+    );
     let mut form = Multipart::default();
-    let mut text_bytes = 0usize;
+    let mut file_parts = 0;
     while let Some(mut part) = parts.next_field().await.map_err(multer_error)? {
         let field = part.name().unwrap_or_default().to_string();
         match part.file_name().map(str::to_string) {
             Some(filename) => {
+                file_parts += 1;
+                if file_parts > MAX_FILES {
+                    return Err(BodyError::TooLarge);
+                }
                 let content_type = part.content_type().map(|m| m.to_string());
                 let disk_hold = disk.hold();
-                let (mut file, path) = temp_file(tmp_dir)?;
+                // Created at the first byte: an empty file input costs no file.
+                let mut file: Option<(tokio::fs::File, tempfile::TempPath)> = None;
                 let mut size = 0u64;
                 while let Some(chunk) = part.chunk().await.map_err(multer_error)? {
+                    if chunk.is_empty() {
+                        continue;
+                    }
                     size += chunk.len() as u64;
                     if size > limits.upload as u64 {
                         return Err(BodyError::TooLarge);
                     }
                     disk_hold.take(chunk.len())?;
-                    file.write_all(&chunk).await.map_err(BodyError::Io)?;
+                    if file.is_none() {
+                        file = Some(temp_file(tmp_dir)?);
+                    }
+                    let (out, _) = file.as_mut().expect("created above");
+                    out.write_all(&chunk).await.map_err(BodyError::Io)?;
                     // On disk now: no longer held in memory.
                     hold.give_back(chunk.len());
                 }
-                file.flush().await.map_err(BodyError::Io)?;
-                // The disk budget is for files being received; a finished one is the request's.
-                drop(disk_hold);
-                // A file input left empty arrives as a part with no name and no bytes.
-                if filename.is_empty() && size == 0 {
-                    continue;
-                }
+                let path = match file {
+                    Some((mut out, path)) => {
+                        out.flush().await.map_err(BodyError::Io)?;
+                        path
+                    }
+                    // A file input left empty arrives as a part with no name and no bytes.
+                    None if filename.is_empty() => continue,
+                    None => empty_temp_file(tmp_dir)?,
+                };
                 form.uploads.push(Upload {
                     field,
                     filename,
                     content_type,
                     size,
                     file: path,
+                    _disk: disk_hold,
                 });
             }
             None => {
                 let mut value = Vec::new();
                 while let Some(chunk) = part.chunk().await.map_err(multer_error)? {
-                    text_bytes += chunk.len();
-                    if text_bytes > limits.form {
-                        return Err(BodyError::TooLarge);
-                    }
                     value.extend_from_slice(&chunk);
                 }
                 let value = String::from_utf8(value)
@@ -316,6 +346,15 @@ pub fn sweep_tmp(tmp_dir: &Path) -> std::io::Result<usize> {
     Ok(removed)
 }
 
+/// An empty temporary file, for a file part that has a name but no bytes.
+fn empty_temp_file(tmp_dir: &Path) -> Result<tempfile::TempPath, BodyError> {
+    Ok(tempfile::Builder::new()
+        .prefix("upload-")
+        .tempfile_in(tmp_dir)
+        .map_err(BodyError::Io)?
+        .into_temp_path())
+}
+
 fn temp_file(tmp_dir: &Path) -> Result<(tokio::fs::File, tempfile::TempPath), BodyError> {
     let named = tempfile::Builder::new()
         .prefix("upload-")
@@ -338,11 +377,13 @@ fn multer_error(e: multer::Error) -> BodyError {
     }
 }
 
-/// A body as a stream of data chunks, each taken from a [`Hold`] before it is handed on, and
-/// yielding control after every [`ROUND_BYTES`] so a reader never drains a fast client whole.
+/// A body as a stream of data chunks, each taken from a [`Hold`] before it is handed on (and
+/// refused as too large once the hold would exceed `cap`), yielding control after every
+/// [`ROUND_BYTES`] so a reader never drains a fast client whole.
 struct Chunks<'h, B> {
     body: B,
     hold: &'h Hold,
+    cap: usize,
     round: usize,
 }
 
@@ -351,10 +392,11 @@ where
     B: Body<Data = Bytes> + Unpin,
     B::Error: std::fmt::Display,
 {
-    fn new(body: B, hold: &'h Hold) -> Self {
+    fn new(body: B, hold: &'h Hold, cap: usize) -> Self {
         Chunks {
             body,
             hold,
+            cap,
             round: 0,
         }
     }
@@ -370,6 +412,9 @@ where
                 Poll::Ready(Some(Ok(frame))) => match frame.into_data() {
                     Ok(data) if data.is_empty() => continue,
                     Ok(data) => {
+                        if self.hold.held() + data.len() > self.cap {
+                            return Poll::Ready(Some(Err(BodyError::TooLarge)));
+                        }
                         if let Err(e) = self.hold.take(data.len()) {
                             return Poll::Ready(Some(Err(e)));
                         }
@@ -474,7 +519,7 @@ mod tests {
     #[test]
     fn limits_apply_to_text_and_files() {
         let dir = tempfile::tempdir().unwrap();
-        let text = vec![b'a'; 2000];
+        let text = vec![b'a'; 200 * 1024];
         let result = read_multipart_blocking(
             body(&[("t", None, &text)], true),
             "XB",
@@ -490,6 +535,31 @@ mod tests {
             dir.path(),
         );
         assert!(matches!(result, Err(BodyError::TooLarge)), "{result:?}");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    /// Review of #12: part headers padded to megabytes were held in memory uncounted, and every
+    /// empty file part cost a temporary file.
+    #[test]
+    fn headers_count_towards_the_form_limit_and_files_are_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut padded = b"--XB\r\nContent-Disposition: form-data; name=\"t\"\r\nX-Pad: ".to_vec();
+        padded.extend(vec![b'a'; 300 * 1024]);
+        padded.extend_from_slice(b"\r\n\r\nv\r\n--XB--\r\n");
+        let result = read_multipart_blocking(padded, "XB", &limits(), dir.path());
+        assert!(matches!(result, Err(BodyError::TooLarge)), "{result:?}");
+
+        let many: Vec<(&str, Option<&str>, &[u8])> = (0..=MAX_FILES)
+            .map(|_| ("f", Some("a.txt"), &b"x"[..]))
+            .collect();
+        let result = read_multipart_blocking(body(&many, true), "XB", &limits(), dir.path());
+        assert!(matches!(result, Err(BodyError::TooLarge)), "{result:?}");
+
+        let empties: Vec<(&str, Option<&str>, &[u8])> =
+            (0..MAX_FILES).map(|_| ("f", Some(""), &b""[..])).collect();
+        let form =
+            read_multipart_blocking(body(&empties, true), "XB", &limits(), dir.path()).unwrap();
+        assert!(form.uploads.is_empty());
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
     }
 

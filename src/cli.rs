@@ -67,7 +67,7 @@ enum Command {
         /// Address to listen on (host:port).
         #[arg(long, value_name = "ADDR")]
         listen: Option<String>,
-        /// How many tickets to create across the demo projects.
+        /// How many tickets to create in the busy ACME project (the other projects get 15 each).
         #[arg(long, default_value_t = 60, value_name = "N")]
         tickets: usize,
     },
@@ -224,7 +224,7 @@ fn serve(mut config: Config, demo_tickets: Option<usize>) -> Result<()> {
         .local_addr()
         .io_context(|| "reading the bound address")?;
     config.listen = bound.to_string();
-    let app = Arc::new(App::new(config)?);
+    let app = Arc::new(App::new_prepared(config)?);
     log::debug!("holding {}", lock.path().display());
     let base = app.config.base_url();
     let db = app.store.connect()?;

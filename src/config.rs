@@ -34,7 +34,7 @@ pub struct Config {
     pub base_url: String,
     /// Where the SQLite file, attachments (`files/`) and file-transport mail (`mail/`) live.
     pub data_dir: PathBuf,
-    /// error, warn, info, debug or trace.
+    /// off, error, warn, info, debug or trace.
     pub log_level: String,
     /// bcrypt work factor for new password hashes (4–31).
     pub bcrypt_cost: u32,
@@ -364,11 +364,11 @@ impl Config {
         }
         if !matches!(
             self.log_level.as_str(),
-            "error" | "warn" | "info" | "debug" | "trace"
+            "off" | "error" | "warn" | "info" | "debug" | "trace"
         ) {
             return bad(
                 "log_level",
-                "must be one of error, warn, info, debug, trace",
+                "must be one of off, error, warn, info, debug, trace",
             );
         }
         if !(4..=31).contains(&self.bcrypt_cost) {

@@ -1,6 +1,8 @@
 //! A small stderr logger: `2026-11-23T14:05:06Z INFO  access GET / 200 1.2ms`.
 //! Systemd and container runtimes collect stderr; nothing more is needed.
 
+use std::io::Write;
+
 use log::{Level, LevelFilter, Log, Metadata, Record};
 
 struct StderrLogger {
@@ -30,9 +32,10 @@ impl Log for StderrLogger {
             .target()
             .strip_prefix("porchlight::")
             .unwrap_or(record.target());
-        // Why `eprintln!` rather than writing to `stderr()`: the test harness captures the
-        // macro's output, so a passing `cargo test` stays quiet and a failing one shows its log.
-        eprintln!("{ts} {:<5} {target} {}", record.level(), record.args());
+        // A log line that cannot be written (the reader of stderr went away) is dropped: losing
+        // the log must never take a request down with it.
+        let mut err = std::io::stderr().lock();
+        let _ = writeln!(err, "{ts} {:<5} {target} {}", record.level(), record.args());
     }
 
     fn flush(&self) {}

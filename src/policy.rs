@@ -82,6 +82,12 @@ pub fn archiving(who: &Staff, project: &Project) -> Archiving {
     }
 }
 
+/// Whether `who` may restore (unarchive) `project`. Restoring puts a link that is switched on
+/// back online — publishing it, which only admins may do.
+pub fn may_restore(who: &Staff, project: &Project) -> bool {
+    !project.share.enabled || may_manage_share_link(who).is_some()
+}
+
 /// The address a ticket's requester is emailed at, when they should be: the ticket came through
 /// the shareable link (they have a receipt page to follow it on), they gave an address, and they
 /// have not unsubscribed. A ticket staff opened themselves emails nobody outside.
@@ -178,9 +184,11 @@ mod tests {
         let (admin, agent) = (staff(Role::Admin, true), staff(Role::Agent, true));
         assert_eq!(archiving(&admin, &project), Archiving::AfterConfirming);
         assert_eq!(archiving(&agent, &project), Archiving::Refused);
+        assert!(may_restore(&admin, &project) && !may_restore(&agent, &project));
         project.share.enabled = false;
         assert_eq!(archiving(&agent, &project), Archiving::Allowed);
         assert_eq!(archiving(&admin, &project), Archiving::Allowed);
+        assert!(may_restore(&agent, &project));
     }
 
     #[test]

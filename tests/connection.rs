@@ -701,6 +701,14 @@ fn every_answer_of_the_connection_layer_has_the_security_headers() {
             format!("POST /login HTTP/1.1\r\nHost: {addr}\r\nContent-Type: multipart/form-data\r\nContent-Length: 4\r\n\r\nabcd").into_bytes(),
         ),
         (
+            "400",
+            {
+                // A multipart body cut before its closing boundary (#12): refused, not a form.
+                let body = "--B\r\nContent-Disposition: form-data; name=\"title\"\r\n\r\nCut sho";
+                format!("POST /login HTTP/1.1\r\nHost: {addr}\r\nContent-Type: multipart/form-data; boundary=B\r\nContent-Length: {}\r\n\r\n{body}", body.len()).into_bytes()
+            },
+        ),
+        (
             "408",
             format!("POST /login HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 100\r\n\r\nabc").into_bytes(),
         ),

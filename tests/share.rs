@@ -1042,6 +1042,16 @@ fn archiving_a_project_with_a_live_link_is_an_admin_decision() {
     t.post("/projects/ACME/archive", &[("confirm", "yes")])
         .assert_status(303);
     visit(&mut t, &link).assert_status(404);
+    // Review of #12: an agent could bring the dark link back online by restoring the project.
+    let admin = std::mem::replace(&mut t.cookies, agent);
+    t.get("/projects/ACME")
+        .assert_contains("only an admin can restore it")
+        .assert_lacks("action=\"/projects/ACME/unarchive\"");
+    t.post("/projects/ACME/unarchive", &[])
+        .assert_status(403)
+        .assert_contains("back online");
+    visit(&mut t, &link).assert_status(404);
+    let agent = std::mem::replace(&mut t.cookies, admin);
     t.post("/projects/ACME/unarchive", &[]).assert_status(303);
     visit(&mut t, &link).assert_status(200);
 
@@ -1077,12 +1087,13 @@ fn a_link_can_have_its_own_colour_and_logo() {
     let r = t.post_multipart(
         "/projects/ACME/share/branding",
         &[("share_accent_color", "teal")],
-        &[],
+        &[("share_logo", "acme.png", PNG)],
         true,
     );
     r.assert_status(422)
         .assert_contains("Use a colour like #0f766e")
-        .assert_contains("value=\"teal\"");
+        .assert_contains("value=\"teal\"")
+        .assert_contains("Choose the file again");
     let mut own_logo = PNG.to_vec();
     own_logo.extend_from_slice(b"a different image");
     t.post_multipart(

@@ -78,12 +78,14 @@ pub struct TestApp {
     pub dir: tempfile::TempDir,
 }
 
-/// A config for tests: fast bcrypt, a temp data dir.
+/// A config for tests: fast bcrypt, a temp data dir, and no log lines — a passing run prints
+/// nothing that looks like a failure (#12). Set `PORCHLIGHT_TEST_LOG=warn` (or another level)
+/// to see the in-process apps' log while debugging.
 pub fn test_config(dir: &Path) -> Config {
     Config {
         data_dir: dir.to_path_buf(),
         bcrypt_cost: 4,
-        log_level: "warn".into(),
+        log_level: std::env::var("PORCHLIGHT_TEST_LOG").unwrap_or_else(|_| "off".into()),
         ..Config::default()
     }
 }

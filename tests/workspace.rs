@@ -431,6 +431,41 @@ fn healthz_reports_version_and_database() {
     assert_eq!(json["version"], env!("CARGO_PKG_VERSION"));
 }
 
+/// Review of #12: damage found while serving a page (a read, not a write) must fail the health
+/// check too.
+#[test]
+fn damage_found_while_serving_fails_the_health_check() {
+    let mut t = TestApp::admin();
+    t.create_project("ACME", "Acme");
+    for i in 0..30 {
+        t.create_ticket("ACME", &format!("Ticket {i}"), &"text ".repeat(200));
+    }
+    t.get("/healthz").assert_status(200);
+    let path = t.app.config.db_path();
+    let root: i64 = {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)")
+            .unwrap();
+        conn.query_row(
+            "SELECT rootpage FROM sqlite_schema WHERE name = 'tickets'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    let mut bytes = std::fs::read(&path).unwrap();
+    let page = 4096;
+    let start = (root as usize - 1) * page;
+    bytes[start..start + page].fill(0x5A);
+    std::fs::write(&path, &bytes).unwrap();
+    // A connection with nothing cached reads the damaged page while serving the inbox.
+    let fresh = t.app.store.connect().unwrap();
+    let req = t.build_request("GET", "/", Vec::new(), Vec::new());
+    crate::util::answer(&t.app, &fresh, &req).assert_status(500);
+    let r = t.get("/healthz");
+    r.assert_status(503);
+}
+
 /// #12: `/healthz` answered "ok" from a `SELECT 1` while the database could not serve a page.
 /// It reads real tables each time.
 #[test]

@@ -124,6 +124,51 @@ mod tests {
         );
     }
 
+    /// The limit holds exactly, says how long to wait, lifts when the window has passed, and an
+    /// event taken back no longer counts.
+    #[test]
+    fn limits_hold_and_lift_on_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::Store::open(
+            &dir.path().join("t.sqlite3"),
+            crate::store::Synchronous::Normal,
+        )
+        .unwrap();
+        let db = store.connect().unwrap();
+        let limit = Limit {
+            max: 3,
+            window_secs: 3600,
+        };
+        let (events, at) = db
+            .write(|tx| {
+                let mut events = Vec::new();
+                for _ in 0..3 {
+                    match check_and_record(tx, "s", limit)? {
+                        Ok(e) => events.push(e),
+                        Err(wait) => panic!("blocked after {} events ({wait}s)", events.len()),
+                    }
+                }
+                Ok((events, tx.now()))
+            })
+            .unwrap();
+        let wait = db
+            .write(|tx| check_and_record(tx, "s", limit))
+            .unwrap()
+            .expect_err("the fourth is refused");
+        assert!((3599..=3600).contains(&wait), "{wait}");
+        assert_eq!(blocked_for(&db, "s", limit, at + 3599).unwrap(), Some(1));
+        assert_eq!(blocked_for(&db, "s", limit, at + 3600).unwrap(), None);
+        assert_eq!(blocked_for(&db, "other", limit, at).unwrap(), None);
+        db.write(|tx| take_back(tx, "s", events[0])).unwrap();
+        assert_eq!(blocked_for(&db, "s", limit, at).unwrap(), None);
+        db.write(|tx| clear(tx, "s")).unwrap();
+        db.write(|tx| {
+            assert!(check_and_record(tx, "s", limit)?.is_ok());
+            Ok(())
+        })
+        .unwrap();
+    }
+
     #[test]
     fn minutes_round_up() {
         assert_eq!(minutes_text(1), "1 minute");

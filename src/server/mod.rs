@@ -88,9 +88,6 @@ struct Limits {
     trusted_proxies: Vec<Cidr>,
 }
 
-/// How long a client told "busy" (503) should wait before trying again.
-const RETRY_AFTER_SECS: &str = "5";
-
 /// Serves `app` on `listener` until SIGTERM or SIGINT, then drains and returns.
 pub fn run(app: Arc<App>, listener: std::net::TcpListener) -> Result<()> {
     raise_fd_limit();
@@ -414,8 +411,10 @@ fn refused(e: &BodyError) -> Response<Full<Bytes>> {
                 "Busy: too many requests are sending data right now. Try again in a few seconds.\n",
                 true,
             );
-            r.headers_mut()
-                .insert("retry-after", HeaderValue::from_static(RETRY_AFTER_SECS));
+            r.headers_mut().insert(
+                "retry-after",
+                HeaderValue::from_static(crate::web::respond::RETRY_AFTER_SECS),
+            );
             r
         }
         BodyError::Io(_) => plain(

@@ -32,6 +32,9 @@ pub struct TimedIo<T> {
     /// One of hyper's answers, rewritten, being written: the bytes, how many are out, and how
     /// many of hyper's bytes they stand for (reported once all are out).
     rewritten: Option<(Vec<u8>, usize, usize)>,
+    /// The last write went out only in part: the next buffer continues it (a response body's
+    /// rest, never one of hyper's own answers), so it is never rewritten.
+    mid_write: bool,
 }
 
 impl<T> TimedIo<T> {
@@ -42,6 +45,7 @@ impl<T> TimedIo<T> {
             deadline: None,
             extra_headers,
             rewritten: None,
+            mid_write: false,
         }
     }
 
@@ -84,6 +88,9 @@ impl<T: AsyncRead + Unpin> AsyncRead for TimedIo<T> {
 
 /// Whether `buf` is exactly one answer hyper wrote on its own (see the module comment).
 fn is_hyper_answer(buf: &[u8]) -> bool {
+    if buf.len() >= 512 || !buf.starts_with(b"HTTP/1.") {
+        return false;
+    }
     let Ok(text) = std::str::from_utf8(buf) else {
         return false;
     };
@@ -98,8 +105,7 @@ fn is_hyper_answer(buf: &[u8]) -> bool {
         .and_then(|s| s.parse::<u16>().ok())
         .is_some_and(|s| (400..600).contains(&s));
     let mut lines = text.trim_end_matches("\r\n").split("\r\n").skip(1);
-    text.len() < 512
-        && status_is_error
+    status_is_error
         && text.ends_with("\r\n\r\n")
         && lines.all(|line| {
             line == "connection: close" || line == "content-length: 0" || line.starts_with("date: ")
@@ -148,13 +154,16 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for TimedIo<T> {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        if self.rewritten.is_none() && is_hyper_answer(buf) {
+        if self.rewritten.is_none() && !self.mid_write && is_hyper_answer(buf) {
             self.start_rewrite(buf);
         }
         if self.rewritten.is_some() {
             return self.poll_rewritten(cx);
         }
         let poll = Pin::new(&mut self.inner).poll_write(cx, buf);
+        if let Poll::Ready(Ok(n)) = poll {
+            self.mid_write = n < buf.len();
+        }
         self.check(cx, poll)
     }
 
@@ -163,7 +172,7 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for TimedIo<T> {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
-        if self.rewritten.is_none() {
+        if self.rewritten.is_none() && !self.mid_write {
             let mut filled = bufs.iter().filter(|b| !b.is_empty());
             if let (Some(only), None) = (filled.next(), filled.next())
                 && is_hyper_answer(only)
@@ -175,6 +184,9 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for TimedIo<T> {
             return self.poll_rewritten(cx);
         }
         let poll = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        if let Poll::Ready(Ok(n)) = poll {
+            self.mid_write = n < bufs.iter().map(|b| b.len()).sum::<usize>();
+        }
         self.check(cx, poll)
     }
 

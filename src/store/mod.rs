@@ -298,6 +298,14 @@ impl Db {
         result
     }
 
+    /// Records that `e` (from any read or write) found the file damaged: `/healthz` reports it
+    /// from then on, for every connection.
+    pub fn note_error(&self, e: &Error) {
+        if e.sqlite().is_some_and(is_corruption) {
+            self.writer.mark_corrupt();
+        }
+    }
+
     /// The check behind `/healthz`: a real read of the schema and the newest ticket on this
     /// connection, and no write has found the file damaged since start.
     pub fn health(&self) -> Result<()> {

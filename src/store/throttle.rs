@@ -79,3 +79,43 @@ pub fn prune(tx: &Tx<'_>, before: i64) -> Result<usize> {
         .execute("DELETE FROM throttle_counts WHERE start < ?1", [before])
         .context(|| "pruning old throttle counts".to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{Store, Synchronous};
+
+    /// #12: a check read every event of its window. It reads the buckets of one window, found
+    /// through the primary key, however many events and buckets the scope has.
+    #[test]
+    fn a_check_reads_one_window_of_buckets_through_the_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("t.sqlite3"), Synchronous::Normal).unwrap();
+        let db = store.connect().unwrap();
+        db.write(|tx| {
+            // A day of two-minute buckets, 50 events each.
+            for start in (0..86_400).step_by(120) {
+                tx.conn.execute(
+                    "INSERT INTO throttle_counts (scope, start, n, last_at) VALUES ('s', ?1, 50, ?1 + 60)",
+                    [start],
+                )?;
+            }
+            Ok(())
+        })
+        .unwrap();
+        let now = 86_400;
+        let found = buckets(&db, "s", now - 3600 - 120, now - 3600).unwrap();
+        assert!(found.len() <= 31, "{} rows", found.len());
+        assert!(found.iter().all(|b| b.last_at > now - 3600));
+        let plan: String = db
+            .conn()
+            .query_row(
+                "EXPLAIN QUERY PLAN SELECT n, last_at FROM throttle_counts
+                 WHERE scope = 's' AND start > 1 AND last_at > 2 AND n > 0 ORDER BY start",
+                [],
+                |r| r.get(3),
+            )
+            .unwrap();
+        assert!(plan.contains("PRIMARY KEY"), "{plan}");
+    }
+}

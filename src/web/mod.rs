@@ -60,7 +60,14 @@ fn csrf_exempt(path: &str) -> bool {
     path.starts_with("/unsubscribe/") && path.matches('/').count() == 2
 }
 
-/// The entry in [`SECRET_ROUTES`] that `path` falls under, if any.
+/// `path` with empty segments dropped (`//s/x` → `/s/x`): secrets are found however the path
+/// is written.
+fn canonical(path: &str) -> String {
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    format!("/{}", segments.join("/"))
+}
+
+/// The entry in [`SECRET_ROUTES`] that `path` (canonical) falls under, if any.
 fn secret_route(path: &str) -> Option<&'static str> {
     let segments: Vec<&str> = path.split('/').collect();
     SECRET_ROUTES.iter().copied().find(|pattern| {
@@ -75,15 +82,15 @@ fn secret_route(path: &str) -> Option<&'static str> {
 
 /// Whether a path carries a secret (see [`SECRET_ROUTES`]).
 pub fn has_secret_in_path(url: &str) -> bool {
-    secret_route(url.split(['?', '#']).next().unwrap_or("")).is_some()
+    secret_route(&canonical(url.split(['?', '#']).next().unwrap_or(""))).is_some()
 }
 
 /// The path for logs: no query string, and every secret segment (see [`SECRET_ROUTES`])
 /// replaced by `***`.
 pub fn redact_path(url: &str) -> String {
-    let path = url.split(['?', '#']).next().unwrap_or("");
-    let Some(pattern) = secret_route(path) else {
-        return path.to_string();
+    let path = canonical(url.split(['?', '#']).next().unwrap_or(""));
+    let Some(pattern) = secret_route(&path) else {
+        return path;
     };
     let mut pattern = pattern.split('/');
     path.split('/')
@@ -195,6 +202,7 @@ pub fn handle(app: &App, db: &Db, req: &Request, upload: Option<Multipart>) -> R
     let mut response = match outcome {
         Ok(Ok(response)) => response,
         Ok(Err(e)) => {
+            db.note_error(&e);
             log::error!(
                 "request {request_id}: {} {}: {e}",
                 req.method(),
@@ -415,6 +423,8 @@ mod tests {
     #[test]
     fn secrets_in_paths_are_redacted() {
         assert_eq!(redact_path("/s/abc/whatever/else"), "/s/***/whatever/else");
+        assert_eq!(redact_path("//s//abc"), "/s/***");
+        assert_eq!(redact_path("/unsubscribe/tok"), "/unsubscribe/***");
         assert_eq!(
             redact_path("/portal/acme/invite/tok"),
             "/portal/acme/invite/***"

@@ -12,6 +12,9 @@ use crate::render::to_value;
 use crate::view;
 use crate::web::Ctx;
 
+/// How long a client told "busy" (503) should wait before trying again.
+pub const RETRY_AFTER_SECS: &str = "5";
+
 /// A one-time message shown on the next page ("Project saved.").
 const FLASH_COOKIE: &str = "pl_flash";
 
@@ -143,7 +146,7 @@ pub fn body_refused(ctx: &Ctx<'_>, e: &BodyError) -> Response {
             "Busy",
             "The server is busy receiving other uploads. Wait a few seconds and send the form again. Nothing was saved.",
         )
-        .with_additional_header("Retry-After", "5"),
+        .with_additional_header("Retry-After", RETRY_AFTER_SECS),
         BodyError::Malformed(why) => {
             log::info!("request {}: refused body: {why}", ctx.request_id);
             bad_request(

@@ -43,7 +43,7 @@ const HONEYPOT: &str = "website";
 /// request's actor that project's [`ShareVisitor`], and only then dispatches.
 pub fn route(ctx: &mut Ctx<'_>) -> Result<Response> {
     let url = ctx.req.url();
-    let mut segments = url.trim_start_matches("/s/").split('/');
+    let mut segments = url.strip_prefix("/s/").unwrap_or_default().split('/');
     let token = segments.next().unwrap_or_default();
     let Some(project) = project_for(ctx, token)? else {
         return Ok(respond::not_found(ctx));

@@ -161,7 +161,8 @@ pub fn render_show(
         policy::Archiving::AfterConfirming => "confirm",
         policy::Archiving::Refused => "refused",
     };
-    let page_ctx = view! { nav => "projects", project, recent, counts, share_url, may_manage_share, archiving, values, errors };
+    let may_restore = policy::may_restore(me, project);
+    let page_ctx = view! { nav => "projects", project, recent, counts, share_url, may_manage_share, archiving, may_restore, values, errors };
     respond::page_with_status(ctx, status, "staff/project.html", page_ctx)
 }
 
@@ -243,32 +244,62 @@ fn archive_refused(ctx: &Ctx<'_>) -> Response {
 
 /// Archiving hides a project from the "new ticket" choices; its tickets stay as they are. A
 /// project whose shareable link is on is archived only by an admin who confirmed that the link
-/// goes dark (`confirm=yes`, sent by the confirmation page).
+/// goes dark (`confirm=yes`, sent by the confirmation page), and restored only by an admin (it
+/// puts the link back online). Decided on the project as it is inside the write.
 pub fn set_archived(ctx: &Ctx<'_>, me: &Staff, key: &str, archived: bool) -> Result<Response> {
     let Some(project) = load(ctx, key)? else {
         return Ok(respond::not_found(ctx));
     };
-    if archived {
-        match policy::archiving(me, &project) {
-            policy::Archiving::Allowed => {}
-            policy::Archiving::AfterConfirming if ctx.form.get("confirm") == "yes" => {}
-            policy::Archiving::AfterConfirming => {
-                return Ok(respond::redirect(&format!(
-                    "/projects/{}/archive",
-                    project.key
-                )));
-            }
-            policy::Archiving::Refused => return Ok(archive_refused(ctx)),
-        }
+    enum Outcome {
+        Done { link_on: bool },
+        Confirm,
+        Refused,
     }
-    ctx.db
-        .write(|tx| store::projects::set_archived(tx, project.id, archived))?;
-    let message = match (archived, project.share.enabled) {
-        (true, true) => {
+    let confirmed = ctx.form.get("confirm") == "yes";
+    let outcome = ctx.db.write(|tx| {
+        let Some(current) = store::projects::get(tx, project.id)? else {
+            return Ok(Outcome::Refused);
+        };
+        let allowed = if archived {
+            match policy::archiving(me, &current) {
+                policy::Archiving::Allowed => true,
+                policy::Archiving::AfterConfirming if confirmed => true,
+                policy::Archiving::AfterConfirming => return Ok(Outcome::Confirm),
+                policy::Archiving::Refused => false,
+            }
+        } else {
+            policy::may_restore(me, &current)
+        };
+        if !allowed {
+            return Ok(Outcome::Refused);
+        }
+        store::projects::set_archived(tx, project.id, archived)?;
+        Ok(Outcome::Done {
+            link_on: current.share.enabled,
+        })
+    })?;
+    let message = match (outcome, archived) {
+        (Outcome::Confirm, _) => {
+            return Ok(respond::redirect(&format!(
+                "/projects/{}/archive",
+                project.key
+            )));
+        }
+        (Outcome::Refused, true) => return Ok(archive_refused(ctx)),
+        (Outcome::Refused, false) => {
+            return Ok(respond::forbidden_because(
+                ctx,
+                "Restoring this project would put its shareable link back online, and only an admin can do that. Ask an admin to restore it.",
+            ));
+        }
+        (Outcome::Done { link_on: true }, true) => {
             "Project archived. Its shareable link now shows \"Page not found\"; restoring the project brings it back."
         }
-        (true, false) => "Project archived.",
-        (false, _) => "Project restored.",
+        (Outcome::Done { link_on: true }, false) => {
+            "Project restored. Its shareable link works again."
+        }
+        (Outcome::Done { .. }, true) => "Project archived.",
+        (Outcome::Done { .. }, false) => "Project restored.",
     };
     Ok(respond::redirect_with_flash(
         ctx,

@@ -43,6 +43,9 @@ pub fn update(ctx: &Ctx<'_>, _admin: Admin<'_>) -> Result<Response> {
     }
     let new_logo = uploaded_logo(ctx, "logo", &mut errors)?;
     let (Some(color), true) = (color, errors.is_empty()) else {
+        if new_logo.is_some() {
+            errors.add("logo", CHOOSE_AGAIN);
+        }
         return render(
             ctx,
             422,
@@ -70,12 +73,16 @@ pub fn update(ctx: &Ctx<'_>, _admin: Admin<'_>) -> Result<Response> {
     ))
 }
 
+/// Said beside a file input whose (valid) file was not kept because another field was wrong.
+pub(super) const CHOOSE_AGAIN: &str =
+    "Choose the file again: browsers don't keep a chosen file after an error.";
+
 /// A logo image that passed its checks: its bytes and extension.
 pub(super) struct CheckedLogo(Vec<u8>, &'static str);
 
 /// The logo sent in the form's `field`, checked by its bytes (PNG, JPEG or WebP, at most
 /// 512 KB). `None` when no file was chosen (keep the current one) or when it was refused — the
-/// reason is then in `errors`, with a reminder that the file must be chosen again.
+/// reason is then in `errors`. When another field is wrong, callers add [`CHOOSE_AGAIN`].
 pub(super) fn uploaded_logo(
     ctx: &Ctx<'_>,
     field: &str,

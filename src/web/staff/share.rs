@@ -120,6 +120,9 @@ pub fn update_branding(ctx: &Ctx<'_>, admin: Admin<'_>, key: &str) -> Result<Res
     };
     let new_logo = super::settings::uploaded_logo(ctx, "share_logo", &mut errors)?;
     if !errors.is_empty() {
+        if new_logo.is_some() {
+            errors.add("share_logo", super::settings::CHOOSE_AGAIN);
+        }
         let values = super::projects::share_form_values(&project, Some(&ctx.form));
         return super::projects::render_show(ctx, admin.staff(), &project, 422, values, errors);
     }
