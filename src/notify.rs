@@ -122,6 +122,37 @@ pub enum ReplyDelivery {
     NoRequester,
 }
 
+/// Message `kind` to `ticket`'s requester — with the ticket's facts, a fresh receipt link and the
+/// matching unsubscribe link added to `extra` — or `None` when they get no email.
+fn to_requester(
+    app: &App,
+    db: &Db,
+    ticket: &Ticket,
+    kind: &str,
+    extra: Value,
+) -> Result<Option<(Notices, String)>> {
+    let Some(to) = policy::requester_gets_email(ticket) else {
+        return Ok(None);
+    };
+    let Some(project) = store::projects::get(db, ticket.project_id)? else {
+        return Ok(None);
+    };
+    let links = requester_links(app, &project);
+    let message_ctx = minijinja::context! {
+        branding => crate::render::to_value(&branding(db, &project)?),
+        project_name => project.name,
+        reference => ticket.reference.as_str(),
+        title => ticket.subject.as_str(),
+        receipt_url => links.receipt_url,
+        ..extra
+    };
+    let mut email = mail::render(&app.templates, kind, to, message_ctx)?;
+    email.unsubscribe_url = Some(links.unsubscribe_url);
+    let mut notices = Notices::default();
+    notices.push(email, Some((ticket.id, links.hash)));
+    Ok(Some((notices, to.to_string())))
+}
+
 /// A public reply staff wrote on `ticket`: to its requester, when they get email.
 pub fn public_reply(
     app: &App,
@@ -129,31 +160,11 @@ pub fn public_reply(
     ticket: &Ticket,
     reply: &str,
 ) -> Result<(Notices, ReplyDelivery)> {
-    let mut notices = Notices::default();
-    let Some(to) = policy::requester_gets_email(ticket) else {
-        let delivery = if ticket.has_receipt {
-            ReplyDelivery::ReceiptOnly
-        } else {
-            ReplyDelivery::NoRequester
-        };
-        return Ok((notices, delivery));
-    };
-    let Some(project) = store::projects::get(db, ticket.project_id)? else {
-        return Ok((notices, ReplyDelivery::ReceiptOnly));
-    };
-    let links = requester_links(app, &project);
-    let message_ctx = view! {
-        branding => branding(db, &project)?,
-        project_name => project.name,
-        reference => ticket.reference,
-        title => ticket.subject,
-        reply,
-        receipt_url => links.receipt_url,
-    };
-    let mut email = mail::render(&app.templates, "share_reply", to, message_ctx)?;
-    email.unsubscribe_url = Some(links.unsubscribe_url);
-    notices.push(email, Some((ticket.id, links.hash)));
-    Ok((notices, ReplyDelivery::Emailed(to.to_string())))
+    match to_requester(app, db, ticket, "share_reply", view! { reply })? {
+        Some((notices, to)) => Ok((notices, ReplyDelivery::Emailed(to))),
+        None if ticket.has_receipt => Ok((Notices::default(), ReplyDelivery::ReceiptOnly)),
+        None => Ok((Notices::default(), ReplyDelivery::NoRequester)),
+    }
 }
 
 /// A change of status and/or expected-by date staff are about to make on `ticket` (`None`: that
@@ -165,33 +176,19 @@ pub fn ticket_changed(
     status: Option<Status>,
     expected_by: Option<Option<String>>,
 ) -> Result<Notices> {
-    let mut notices = Notices::default();
     let status = status.filter(|s| *s != ticket.status);
     let expected_by = expected_by.filter(|e| *e != ticket.expected_by);
     if status.is_none() && expected_by.is_none() {
-        return Ok(notices);
+        return Ok(Notices::default());
     }
-    let Some(to) = policy::requester_gets_email(ticket) else {
-        return Ok(notices);
-    };
-    let Some(project) = store::projects::get(db, ticket.project_id)? else {
-        return Ok(notices);
-    };
-    let links = requester_links(app, &project);
-    let message_ctx = view! {
-        branding => branding(db, &project)?,
-        project_name => project.name,
-        reference => ticket.reference,
-        title => ticket.subject,
+    let extra = view! {
         status => status.map(|s| s.label()),
         expected_by_changed => expected_by.is_some(),
         expected_by => expected_by.flatten(),
-        receipt_url => links.receipt_url,
     };
-    let mut email = mail::render(&app.templates, "share_update", to, message_ctx)?;
-    email.unsubscribe_url = Some(links.unsubscribe_url);
-    notices.push(email, Some((ticket.id, links.hash)));
-    Ok(notices)
+    Ok(to_requester(app, db, ticket, "share_update", extra)?
+        .map(|(notices, _)| notices)
+        .unwrap_or_default())
 }
 
 /// A new ticket from `project`'s link: to its default assignee, else to staff who asked.
