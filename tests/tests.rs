@@ -11,5 +11,6 @@ mod cli;
 mod connection;
 mod email;
 mod http_flow;
+mod lists;
 mod share;
 mod workspace;

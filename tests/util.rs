@@ -58,6 +58,25 @@ impl Resp {
         self
     }
 
+    /// The target of the link whose text is `text` (as a path, HTML entities undone).
+    #[track_caller]
+    pub fn link(&self, text: &str) -> String {
+        self.try_link(text)
+            .unwrap_or_else(|| panic!("no link {text:?} in:\n{}", self.body))
+    }
+
+    /// Like [`Resp::link`], `None` when there is no such link.
+    pub fn try_link(&self, text: &str) -> Option<String> {
+        let end = self.body.find(&format!(">{text}</a>"))?;
+        let start = self.body[..end].rfind("href=\"")? + 6;
+        let href = self.body[start..end].split('"').next()?;
+        Some(
+            href.replace("&amp;", "&")
+                .replace("&#x2f;", "/")
+                .replace("&#x3d;", "="),
+        )
+    }
+
     #[track_caller]
     pub fn assert_lacks(&self, needle: &str) -> &Self {
         assert!(

@@ -21,6 +21,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("migrations/0003_hardening.sql"),
     ),
     ("0004_email", include_str!("migrations/0004_email.sql")),
+    (
+        "0005_flat_lists",
+        include_str!("migrations/0005_flat_lists.sql"),
+    ),
 ];
 
 /// Applies the migrations `db` lacks. Refuses a database newer than this binary.

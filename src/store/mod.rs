@@ -25,7 +25,9 @@
 
 pub mod migrate;
 pub mod outbox;
+pub mod paging;
 pub mod projects;
+pub mod search;
 pub mod sessions;
 pub mod settings;
 pub mod share;

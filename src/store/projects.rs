@@ -138,8 +138,8 @@ pub fn list(r: &impl Reader, include_archived: bool) -> Result<Vec<Project>> {
 pub fn list_with_counts(r: &impl Reader) -> Result<Vec<ProjectSummary>> {
     let sql = format!(
         "SELECT {COLUMNS},
-            (SELECT COALESCE(SUM(n), 0) FROM ticket_counts c WHERE c.project_id = p.id AND c.status NOT IN ('resolved', 'closed')),
-            (SELECT COALESCE(SUM(n), 0) FROM ticket_counts c WHERE c.project_id = p.id)
+            (SELECT COALESCE(SUM(n), 0) FROM ticket_tallies c WHERE c.project_id = p.id AND c.status NOT IN ('resolved', 'closed')),
+            (SELECT COALESCE(SUM(n), 0) FROM ticket_tallies c WHERE c.project_id = p.id)
          FROM projects p ORDER BY p.archived, p.name COLLATE NOCASE"
     );
     let run = || -> rusqlite::Result<Vec<ProjectSummary>> {

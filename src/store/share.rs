@@ -9,7 +9,8 @@ use serde::Serialize;
 
 use crate::domain::{ProjectId, Status, TicketId};
 use crate::error::Result;
-use crate::store::{Conn, Context, Reader, Tx, like_contains};
+use crate::store::paging::{Key, Page, Seek, keyset};
+use crate::store::{Conn, Context, Reader, Tx, search};
 
 /// One line of a project's public board.
 #[derive(Debug, Clone, Serialize)]
@@ -24,11 +25,11 @@ pub struct BoardRow {
     pub updated_at: i64,
 }
 
-/// Board filters: status and a search over the titles visitors see.
+/// Board filters: status and a search over the titles visitors see (`search::Scope::Board`).
 #[derive(Debug, Clone, Default)]
 pub struct BoardFilter {
     pub status: Option<Status>,
-    pub search: Option<String>,
+    pub search: Option<search::Plan>,
 }
 
 /// The submitter's own ticket, for their receipt page.
@@ -50,25 +51,29 @@ pub struct Receipt {
 }
 
 // The title visitors see. Searching it (and never the subject behind a public title) keeps a
-// hidden subject from being probed through the search box.
+// hidden subject from being probed through the search box; the index has it as `board_title`.
 const TITLE: &str = "COALESCE(t.public_title, t.subject)";
 
 fn where_clause(
     project: ProjectId,
     filter: &BoardFilter,
     with_status: bool,
-) -> (String, Vec<Value>) {
-    let mut sql = "t.project_id = ?1 AND t.shared = 1".to_string();
-    let mut args = vec![Value::Integer(project.0)];
+    args: &mut Vec<Value>,
+) -> String {
+    args.push(Value::Integer(project.0));
+    let mut sql = format!("t.project_id = ?{} AND t.shared = 1", args.len());
     if let (true, Some(status)) = (with_status, filter.status) {
         args.push(Value::Text(status.key().into()));
         sql.push_str(&format!(" AND t.status = ?{}", args.len()));
     }
-    if let Some(search) = filter.search.as_deref().filter(|s| !s.trim().is_empty()) {
-        args.push(Value::Text(like_contains(search.trim())));
-        sql.push_str(&format!(" AND {TITLE} LIKE ?{} ESCAPE '\\'", args.len()));
+    if let Some(walk) = filter
+        .search
+        .as_ref()
+        .and_then(|plan| plan.walk_condition(&[TITLE], args))
+    {
+        sql.push_str(&format!(" AND {walk}"));
     }
-    (sql, args)
+    sql
 }
 
 /// One page of the board, most recent visible activity first.
@@ -76,59 +81,73 @@ pub fn board(
     r: &impl Reader,
     project: ProjectId,
     filter: &BoardFilter,
+    seek: Seek,
     limit: usize,
-    offset: usize,
-) -> Result<Vec<BoardRow>> {
-    let (clause, mut args) = where_clause(project, filter, true);
-    args.push(Value::Integer(limit as i64));
-    args.push(Value::Integer(offset as i64));
-    let n = args.len();
+) -> Result<Page<BoardRow>> {
+    let mut args = Vec::new();
+    let hits = filter.search.as_ref().and_then(|p| p.hits_cte(&mut args));
+    let clause = where_clause(project, filter, true, &mut args);
+    let (position, order) = keyset(None, "t.public_updated_at", "t.id", seek, &mut args);
+    args.push(Value::Integer(limit as i64 + 1));
+    let (with, join) = match &hits {
+        Some(cte) => (format!("WITH {cte}"), "JOIN hits h ON h.id = t.id"),
+        None => (String::new(), ""),
+    };
     let sql = format!(
-        "SELECT p.key || '-' || t.number, {TITLE}, t.status, t.expected_by, t.created_at, t.public_updated_at
-         FROM tickets t JOIN projects p ON p.id = t.project_id
-         WHERE {clause} ORDER BY t.public_updated_at DESC, t.id DESC LIMIT ?{} OFFSET ?{n}",
-        n - 1
+        "{with} SELECT p.key || '-' || t.number, {TITLE}, t.status, t.expected_by, t.created_at,
+                t.public_updated_at, t.id
+         FROM tickets t JOIN projects p ON p.id = t.project_id {join}
+         WHERE {clause} AND {position} ORDER BY {order} LIMIT ?{}",
+        args.len()
     );
-    let run = || -> rusqlite::Result<Vec<BoardRow>> {
+    let run = || -> rusqlite::Result<Vec<(BoardRow, Key)>> {
         r.conn()
             .prepare_cached(&sql)?
             .query_map(params_from_iter(args), |row| {
-                Ok(BoardRow {
+                let board_row = BoardRow {
                     reference: row.get(0)?,
                     title: row.get(1)?,
                     status: Status::parse(row.get_ref(2)?.as_str()?).unwrap_or(Status::Open),
                     expected_by: row.get(3)?,
                     created_at: row.get(4)?,
                     updated_at: row.get(5)?,
-                })
+                };
+                let key = Key {
+                    rank: 0,
+                    sort: board_row.updated_at,
+                    id: row.get(6)?,
+                };
+                Ok((board_row, key))
             })?
             .collect()
     };
-    run().context(|| format!("listing the shared board of project {project}"))
+    let fetched = run().context(|| format!("listing the shared board of project {project}"))?;
+    Ok(Page::from_fetched(fetched, limit, seek))
 }
 
-/// Shared tickets per status under the search filter, in `Status::ALL` order. Without a search
-/// they come from the trigger-maintained `board_counts`.
+/// Shared tickets per status under the search filter, in `Status::ALL` order; `None` when a
+/// search matches too many to count. Without a search they come from the trigger-maintained
+/// `board_counts`.
 pub fn board_counts(
     r: &impl Reader,
     project: ProjectId,
     filter: &BoardFilter,
-) -> Result<Vec<(Status, i64)>> {
-    let searching = filter
-        .search
-        .as_deref()
-        .is_some_and(|s| !s.trim().is_empty());
-    let (sql, args) = if searching {
-        let (clause, args) = where_clause(project, filter, false);
-        (
-            format!("SELECT t.status, COUNT(*) FROM tickets t WHERE {clause} GROUP BY t.status"),
-            args,
-        )
-    } else {
-        (
-            "SELECT status, n FROM board_counts WHERE project_id = ?1".to_string(),
-            vec![Value::Integer(project.0)],
-        )
+) -> Result<Option<Vec<(Status, i64)>>> {
+    let mut args = Vec::new();
+    let sql = match &filter.search {
+        None => {
+            args.push(Value::Integer(project.0));
+            "SELECT status, n FROM board_counts WHERE project_id = ?1".to_string()
+        }
+        Some(plan) if plan.counted() => {
+            let cte = plan.hits_cte(&mut args).expect("an indexed plan has hits");
+            let clause = where_clause(project, filter, false, &mut args);
+            format!(
+                "WITH {cte} SELECT t.status, COUNT(*) FROM hits h JOIN tickets t ON t.id = h.id
+                 WHERE {clause} GROUP BY t.status"
+            )
+        }
+        Some(_) => return Ok(None),
     };
     let run = || -> rusqlite::Result<Vec<(Status, i64)>> {
         r.conn()
@@ -144,15 +163,17 @@ pub fn board_counts(
     let found = run().context(|| {
         format!("counting the shared board's tickets by status in project {project}")
     })?;
-    Ok(Status::ALL
-        .iter()
-        .map(|s| {
-            (
-                *s,
-                found.iter().filter(|(f, _)| f == s).map(|(_, n)| n).sum(),
-            )
-        })
-        .collect())
+    Ok(Some(
+        Status::ALL
+            .iter()
+            .map(|s| {
+                (
+                    *s,
+                    found.iter().filter(|(f, _)| f == s).map(|(_, n)| n).sum(),
+                )
+            })
+            .collect(),
+    ))
 }
 
 /// A public reply as the submitter reads it on their receipt page: text, time and whose side it

@@ -9,7 +9,8 @@ use serde::Serialize;
 
 use crate::domain::{Priority, ProjectId, Source, StaffId, Status, TicketId};
 use crate::error::Result;
-use crate::store::{Conn, Context, Reader, Tx, like_contains, projects, timeline};
+use crate::store::paging::{Key, Page, Seek, keyset};
+use crate::store::{Conn, Context, Reader, Tx, projects, search, timeline};
 
 /// A ticket as the inbox lists it. Labels and the formatted date ride along so the template
 /// needs no filter calls per row (the inbox renders 50 rows per view).
@@ -84,8 +85,8 @@ pub struct TicketFilter {
     pub status: Option<Status>,
     pub priority: Option<Priority>,
     pub assignee: AssigneeFilter,
-    /// Matched against the subject, case-insensitively, anywhere in it.
-    pub search: Option<String>,
+    /// A search of subject, public title and description (`store::search::plan`).
+    pub search: Option<search::Plan>,
 }
 
 pub struct NewTicket<'a> {
@@ -158,11 +159,10 @@ fn row_from(row: &Row<'_>) -> rusqlite::Result<TicketRow> {
     })
 }
 
-/// Builds the WHERE clause for `filter`; the status filter is left out when `with_status` is
-/// false (the per-status counts are taken over the other filters).
-fn where_clause(filter: &TicketFilter, with_status: bool) -> (String, Vec<Value>) {
+/// The WHERE conditions for `filter` (values pushed onto `args`); the status filter is left
+/// out when `with_status` is false (the per-status counts are taken over the other filters).
+fn where_clause(filter: &TicketFilter, with_status: bool, args: &mut Vec<Value>) -> String {
     let mut clauses = Vec::new();
-    let mut args = Vec::new();
     if let Some(project) = filter.project {
         args.push(Value::Integer(project.0));
         clauses.push(format!("t.project_id = ?{}", args.len()));
@@ -183,62 +183,95 @@ fn where_clause(filter: &TicketFilter, with_status: bool) -> (String, Vec<Value>
             clauses.push(format!("t.assignee_id = ?{}", args.len()));
         }
     }
-    if let Some(search) = filter.search.as_deref().filter(|s| !s.trim().is_empty()) {
-        args.push(Value::Text(like_contains(search.trim())));
-        clauses.push(format!("t.subject LIKE ?{} ESCAPE '\\'", args.len()));
+    if let Some(walk) = filter
+        .search
+        .as_ref()
+        .and_then(|plan| plan.walk_condition(&["t.subject", "t.public_title", "t.body"], args))
+    {
+        clauses.push(walk);
     }
-    let sql = if clauses.is_empty() {
-        String::new()
+    if clauses.is_empty() {
+        "1".into()
     } else {
-        format!("WHERE {}", clauses.join(" AND "))
-    };
-    (sql, args)
+        clauses.join(" AND ")
+    }
 }
 
-/// One page of the inbox, most recently updated first.
+/// One page of the inbox, most recently updated first (search hits: best-ranked first).
 pub fn list(
     r: &impl Reader,
     filter: &TicketFilter,
+    seek: Seek,
     limit: usize,
-    offset: usize,
-) -> Result<Vec<TicketRow>> {
-    let (clause, mut args) = where_clause(filter, true);
-    args.push(Value::Integer(limit as i64));
-    args.push(Value::Integer(offset as i64));
-    let n = args.len();
+) -> Result<Page<TicketRow>> {
+    let mut args = Vec::new();
+    let hits = filter.search.as_ref().and_then(|p| p.hits_cte(&mut args));
+    let clause = where_clause(filter, true, &mut args);
+    let rank = hits.as_ref().map(|_| "h.rank");
+    let (position, order) = keyset(rank, "t.updated_at", "t.id", seek, &mut args);
+    args.push(Value::Integer(limit as i64 + 1));
+    let (with, join) = match &hits {
+        Some(cte) => (format!("WITH {cte}"), "JOIN hits h ON h.id = t.id"),
+        None => (String::new(), ""),
+    };
     let sql = format!(
-        "SELECT {ROW_COLUMNS} {FROM} {clause} ORDER BY t.updated_at DESC, t.id DESC LIMIT ?{} OFFSET ?{n}",
-        n - 1
+        "{with} SELECT {ROW_COLUMNS}, {} {FROM} {join} WHERE {clause} AND {position}
+         ORDER BY {order} LIMIT ?{}",
+        rank.unwrap_or("0"),
+        args.len()
     );
-    let run = || -> rusqlite::Result<Vec<TicketRow>> {
+    let run = || -> rusqlite::Result<Vec<(TicketRow, Key)>> {
         r.conn()
             .prepare_cached(&sql)?
-            .query_map(params_from_iter(args), row_from)?
+            .query_map(params_from_iter(args), |row| {
+                let ticket = row_from(row)?;
+                let key = Key {
+                    rank: row.get(14)?,
+                    sort: ticket.updated_at,
+                    id: ticket.id.0,
+                };
+                Ok((ticket, key))
+            })?
             .collect()
     };
-    run().context(|| "listing the inbox".to_string())
+    let fetched = run().context(|| "listing the inbox".to_string())?;
+    Ok(Page::from_fetched(fetched, limit, seek))
 }
 
-/// Ticket counts per status under every filter but the status one, in `Status::ALL` order.
-/// With no filter or only a project filter — the common views — they come from the
-/// trigger-maintained `ticket_counts` table instead of counting rows.
-pub fn status_counts(r: &impl Reader, filter: &TicketFilter) -> Result<Vec<(Status, i64)>> {
-    let only_project = filter.priority.is_none()
-        && filter.assignee == AssigneeFilter::Any
-        && filter.search.as_deref().is_none_or(|s| s.trim().is_empty());
-    let (sql, args) = if only_project {
-        let project = filter.project.map(|p| p.0);
-        let sql = "SELECT status, SUM(n) FROM ticket_counts WHERE ?1 IS NULL OR project_id = ?1 GROUP BY status";
-        (
-            sql.to_string(),
-            vec![project.map_or(Value::Null, Value::Integer)],
-        )
-    } else {
-        let (clause, args) = where_clause(filter, false);
-        (
-            format!("SELECT t.status, COUNT(*) FROM tickets t {clause} GROUP BY t.status"),
-            args,
-        )
+/// Ticket counts per status under every filter but the status one, in `Status::ALL` order;
+/// `None` when a search matches too many to count (`store::search::FEW`). Without a search they
+/// are sums over the trigger-maintained `ticket_tallies`, whatever the other filters: no ticket
+/// is counted on a page view.
+pub fn status_counts(r: &impl Reader, filter: &TicketFilter) -> Result<Option<Vec<(Status, i64)>>> {
+    let mut args = Vec::new();
+    let sql = match &filter.search {
+        None => {
+            args.push(filter.project.map_or(Value::Null, |p| Value::Integer(p.0)));
+            args.push(
+                filter
+                    .priority
+                    .map_or(Value::Null, |p| Value::Text(p.key().into())),
+            );
+            args.push(match filter.assignee {
+                AssigneeFilter::Any => Value::Null,
+                AssigneeFilter::Unassigned => Value::Integer(0),
+                AssigneeFilter::Staff(id) => Value::Integer(id.0),
+            });
+            "SELECT status, SUM(n) FROM ticket_tallies
+             WHERE (?1 IS NULL OR project_id = ?1) AND (?2 IS NULL OR priority = ?2)
+               AND (?3 IS NULL OR assignee_id = ?3)
+             GROUP BY status"
+                .to_string()
+        }
+        Some(plan) if plan.counted() => {
+            let cte = plan.hits_cte(&mut args).expect("an indexed plan has hits");
+            let clause = where_clause(filter, false, &mut args);
+            format!(
+                "WITH {cte} SELECT t.status, COUNT(*) FROM hits h JOIN tickets t ON t.id = h.id
+                 WHERE {clause} GROUP BY t.status"
+            )
+        }
+        Some(_) => return Ok(None),
     };
     let run = || -> rusqlite::Result<Vec<(Status, i64)>> {
         r.conn()
@@ -249,15 +282,17 @@ pub fn status_counts(r: &impl Reader, filter: &TicketFilter) -> Result<Vec<(Stat
             .collect()
     };
     let found = run().context(|| "counting tickets by status".to_string())?;
-    Ok(Status::ALL
-        .iter()
-        .map(|s| {
-            (
-                *s,
-                found.iter().find(|(f, _)| f == s).map_or(0, |(_, n)| *n),
-            )
-        })
-        .collect())
+    Ok(Some(
+        Status::ALL
+            .iter()
+            .map(|s| {
+                (
+                    *s,
+                    found.iter().find(|(f, _)| f == s).map_or(0, |(_, n)| *n),
+                )
+            })
+            .collect(),
+    ))
 }
 
 /// The columns of a [`Ticket`], in `ticket_from` order.

@@ -1,10 +1,19 @@
-//! What the ticket lists (the staff inbox, the share board) have in common: status tabs with
-//! counts, the total under the status filter, and pages.
+//! What the ticket lists (the staff inbox, the share board, and the lists that come later) have
+//! in common: status tabs with counts, the total under the status filter, and keyset pages.
+//!
+//! A page is addressed by an opaque cursor in `?at=` — the key of the row it continues from
+//! (`store::paging`), never an offset — so "Older" from the thousandth page costs what it costs
+//! from the first, and rows inserted meanwhile neither repeat nor go missing. `?at=oldest` is the
+//! last page. Counts come from tables kept by triggers (or a search's own count), never from
+//! counting a list on every view; a search with very many hits says "more than 5,000".
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use minijinja::Value;
 use serde::Serialize;
 
 use crate::domain::Status;
+use crate::store::paging::{Key, Page, Seek};
 use crate::view;
 
 /// One status tab ("Open 12"), linking to the list filtered by that status.
@@ -12,18 +21,19 @@ use crate::view;
 pub struct StatusTab {
     pub key: &'static str,
     pub label: &'static str,
-    pub count: i64,
+    /// `None` when a search matched too many to count.
+    pub count: Option<i64>,
     pub url: String,
     pub active: bool,
 }
 
 /// "All" followed by a tab per status; `url(key)` builds a tab's link ("" for all).
 pub fn status_tabs(
-    counts: &[(Status, i64)],
+    counts: Option<&[(Status, i64)]>,
     active: Option<Status>,
     url: impl Fn(&str) -> String,
 ) -> Vec<StatusTab> {
-    let all = counts.iter().map(|(_, n)| n).sum();
+    let all = counts.map(|c| c.iter().map(|(_, n)| n).sum());
     let mut tabs = vec![StatusTab {
         key: "",
         label: "All",
@@ -31,60 +41,85 @@ pub fn status_tabs(
         url: url(""),
         active: active.is_none(),
     }];
-    tabs.extend(counts.iter().map(|(s, n)| StatusTab {
+    tabs.extend(Status::ALL.iter().map(|s| StatusTab {
         key: s.key(),
         label: s.label(),
-        count: *n,
+        count: counts.map(|c| c.iter().filter(|(f, _)| f == s).map(|(_, n)| n).sum()),
         url: url(s.key()),
         active: active == Some(*s),
     }));
     tabs
 }
 
-/// How many items the list holds under the status filter.
-pub fn total(counts: &[(Status, i64)], status: Option<Status>) -> i64 {
-    counts
-        .iter()
-        .filter(|(s, _)| status.is_none_or(|f| f == *s))
-        .map(|(_, n)| n)
-        .sum()
+/// How many items the list holds under the status filter (`None`: too many to count).
+pub fn total(counts: Option<&[(Status, i64)]>, status: Option<Status>) -> Option<i64> {
+    counts.map(|c| {
+        c.iter()
+            .filter(|(s, _)| status.is_none_or(|f| f == *s))
+            .map(|(_, n)| n)
+            .sum()
+    })
 }
 
-/// The page shown: the requested one, kept within 1..=pages.
-pub struct Paging {
-    pub page: usize,
-    pub pages: usize,
-    pub size: usize,
+/// The page a request asks for: its `at` cursor, or the first page when it has none or one
+/// that does not parse (an old or mangled link shows the newest rows rather than an error).
+pub fn seek(at: Option<&str>) -> Seek {
+    let Some(at) = at else {
+        return Seek::First;
+    };
+    if at == "oldest" {
+        return Seek::Last;
+    }
+    let decoded = URL_SAFE_NO_PAD
+        .decode(at)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok());
+    let Some(text) = decoded else {
+        return Seek::First;
+    };
+    let mut parts = text.split('.');
+    let (Some(dir), Some(rank), Some(sort), Some(id), None) = (
+        parts.next(),
+        parts.next().and_then(|p| p.parse().ok()),
+        parts.next().and_then(|p| p.parse().ok()),
+        parts.next().and_then(|p| p.parse().ok()),
+        parts.next(),
+    ) else {
+        return Seek::First;
+    };
+    let key = Key { rank, sort, id };
+    match dir {
+        "o" => Seek::Older(key),
+        "n" => Seek::Newer(key),
+        _ => Seek::First,
+    }
 }
 
-impl Paging {
-    pub fn new(total: i64, requested: Option<usize>, size: usize) -> Paging {
-        let pages = (total.max(0) as usize).div_ceil(size).max(1);
-        Paging {
-            page: requested.unwrap_or(1).clamp(1, pages),
-            pages,
-            size,
-        }
-    }
-
-    pub fn offset(&self) -> usize {
-        (self.page - 1) * self.size
-    }
-
-    /// `{page, pages, prev, next}` for the `pagination` macro; `url(n)` links to page n.
-    pub fn view(&self, url: impl Fn(usize) -> String) -> Value {
-        view! {
-            page => self.page,
-            pages => self.pages,
-            prev => (self.page > 1).then(|| url(self.page - 1)),
-            next => (self.page < self.pages).then(|| url(self.page + 1)),
-        }
+/// The `at` value of a page (see [`seek`]); "" for the first page.
+pub fn cursor(seek: Seek) -> String {
+    let encode =
+        |dir: &str, k: Key| URL_SAFE_NO_PAD.encode(format!("{dir}.{}.{}.{}", k.rank, k.sort, k.id));
+    match seek {
+        Seek::First => String::new(),
+        Seek::Older(k) => encode("o", k),
+        Seek::Newer(k) => encode("n", k),
+        Seek::Last => "oldest".into(),
     }
 }
 
-/// The `page` query parameter for page `n` ("" for the first: the shortest URL).
-pub fn page_param(n: usize) -> String {
-    if n > 1 { n.to_string() } else { String::new() }
+/// `{newest, newer, older, oldest}` links for the `pagination` macro; `url(at)` links to a page
+/// ("" for the first).
+pub fn links<T>(page: &Page<T>, url: impl Fn(&str) -> String) -> Value {
+    let newer = page.newer();
+    let older = page.older();
+    let on_first = page.seek == Seek::First || (newer.is_none() && page.seek != Seek::Last);
+    let on_last = page.seek == Seek::Last || older.is_none();
+    view! {
+        newest => (!on_first).then(|| url("")),
+        newer => newer.map(|k| url(&cursor(Seek::Newer(k)))),
+        older => older.map(|k| url(&cursor(Seek::Older(k)))),
+        oldest => (!on_last).then(|| url(&cursor(Seek::Last))),
+    }
 }
 
 #[cfg(test)]
@@ -92,23 +127,37 @@ mod tests {
     use super::*;
 
     #[test]
-    fn paging_stays_in_range() {
-        let p = Paging::new(120, Some(9), 50);
-        assert_eq!((p.page, p.pages, p.offset()), (3, 3, 100));
-        let p = Paging::new(0, None, 50);
-        assert_eq!((p.page, p.pages, p.offset()), (1, 1, 0));
-        let p = Paging::new(50, Some(0), 50);
-        assert_eq!((p.page, p.pages), (1, 1));
+    fn cursors_round_trip_and_bad_ones_mean_the_first_page() {
+        let key = Key {
+            rank: 1,
+            sort: 1_700_000_000,
+            id: 42,
+        };
+        for seek in [Seek::First, Seek::Older(key), Seek::Newer(key), Seek::Last] {
+            let at = cursor(seek);
+            let parsed = if at.is_empty() {
+                super::seek(None)
+            } else {
+                super::seek(Some(&at))
+            };
+            assert_eq!(parsed, seek);
+        }
+        assert_eq!(seek(Some("not a cursor")), Seek::First);
+        assert_eq!(seek(Some(&URL_SAFE_NO_PAD.encode("o.1.2"))), Seek::First);
+        assert!(!cursor(Seek::Older(key)).contains("42"), "opaque");
     }
 
     #[test]
     fn totals_and_tabs() {
         let counts = [(Status::Open, 3), (Status::Closed, 2)];
-        assert_eq!(total(&counts, None), 5);
-        assert_eq!(total(&counts, Some(Status::Closed)), 2);
-        let tabs = status_tabs(&counts, Some(Status::Open), |k| format!("?status={k}"));
-        assert_eq!(tabs.len(), 3);
+        assert_eq!(total(Some(&counts), None), Some(5));
+        assert_eq!(total(Some(&counts), Some(Status::Closed)), Some(2));
+        assert_eq!(total(None, None), None);
+        let tabs = status_tabs(Some(&counts), Some(Status::Open), |k| {
+            format!("?status={k}")
+        });
+        assert_eq!(tabs.len(), Status::ALL.len() + 1);
         assert!(tabs[1].active && !tabs[0].active);
-        assert_eq!(tabs[0].count, 5);
+        assert_eq!(tabs[0].count, Some(5));
     }
 }

@@ -19,13 +19,14 @@ use crate::clock;
 use crate::domain::{Priority, Source, Status, Visibility, plausible_email};
 use crate::error::Result;
 use crate::policy::{self, Actor, ShareVisitor};
+use crate::store::search::Scope;
 use crate::store::share::{BoardFilter, BoardRow};
 use crate::store::tickets::NewTicket;
 use crate::store::timeline::Actor as Author;
 use crate::store::{self, projects::Project};
 use crate::view;
 use crate::web::forms::Errors;
-use crate::web::listing::{self, Paging};
+use crate::web::listing;
 use crate::web::staff::url_with;
 use crate::web::{Ctx, respond};
 use crate::{mail, notify};
@@ -128,34 +129,35 @@ fn render_board(
         .unwrap_or_default();
     let filter = BoardFilter {
         status: status_filter,
-        search: Some(q.clone()).filter(|q| !q.is_empty()),
+        search: match q.as_str() {
+            "" => None,
+            q => Some(store::search::plan(ctx.db, q, Scope::Board)?),
+        },
     };
 
     let counts = store::share::board_counts(ctx.db, project.id, &filter)?;
-    let total = listing::total(&counts, status_filter);
-    let paging = Paging::new(
-        total,
-        ctx.query("page").and_then(|p| p.parse().ok()),
-        PAGE_SIZE,
-    );
-    let rows: Value = store::share::board(ctx.db, project.id, &filter, PAGE_SIZE, paging.offset())?
-        .into_iter()
-        .map(|row| Value::from_object(RowView(row)))
-        .collect();
+    let total = listing::total(counts.as_deref(), status_filter);
+    let seek = listing::seek(ctx.query("at").as_deref());
+    let page = store::share::board(ctx.db, project.id, &filter, seek, PAGE_SIZE)?;
 
     let status_key = status_filter.map(|s| s.key()).unwrap_or("");
-    let link = |status: &str, page: usize| {
+    let link = |status: &str, at: &str| {
         url_with(
             &base,
             &[
                 ("status", status.to_string()),
                 ("q", q.clone()),
-                ("page", listing::page_param(page)),
+                ("at", at.to_string()),
             ],
         )
     };
-    let tabs = listing::status_tabs(&counts, status_filter, |status| link(status, 1));
-    let pagination = paging.view(|n| link(status_key, n));
+    let pagination = listing::links(&page, |at| link(status_key, at));
+    let rows: Value = page
+        .rows
+        .into_iter()
+        .map(|row| Value::from_object(RowView(row)))
+        .collect();
+    let tabs = listing::status_tabs(counts.as_deref(), status_filter, |status| link(status, ""));
     let branding = store::settings::branding(ctx.db)?.for_link(&project.share);
     let page_ctx = view! {
         base,
@@ -169,6 +171,7 @@ fn render_board(
         rows,
         tabs,
         total,
+        too_many => store::search::FEW,
         query => view! { status => status_key, q },
         pagination,
         values,

@@ -12,10 +12,11 @@ use serde::Serialize;
 
 use crate::domain::{Priority, StaffId, Status};
 use crate::error::Result;
+use crate::store::search::Scope;
 use crate::store::staff::Staff;
 use crate::store::tickets::{AssigneeFilter, TicketFilter, TicketRow};
 use crate::store::{self};
-use crate::web::listing::{self, Paging};
+use crate::web::listing;
 use crate::web::staff::url_with;
 use crate::web::{Ctx, respond};
 
@@ -140,27 +141,28 @@ pub fn list(ctx: &Ctx<'_>, me: &Staff) -> Result<Response> {
         status: Status::parse(&query.status),
         priority: Priority::parse(&query.priority),
         assignee,
-        search: Some(query.q.clone()).filter(|q| !q.is_empty()),
+        search: match query.q.as_str() {
+            "" => None,
+            q => Some(store::search::plan(db, q, Scope::Staff)?),
+        },
     };
 
     let counts = store::tickets::status_counts(db, &filter)?;
-    let total = listing::total(&counts, filter.status);
-    let paging = Paging::new(
-        total,
-        ctx.query("page").and_then(|p| p.parse().ok()),
-        PAGE_SIZE,
-    );
-    let tickets: Value = store::tickets::list(db, &filter, PAGE_SIZE, paging.offset())?
+    let total = listing::total(counts.as_deref(), filter.status);
+    let seek = listing::seek(ctx.query("at").as_deref());
+    let page = store::tickets::list(db, &filter, seek, PAGE_SIZE)?;
+    let pagination = listing::links(&page, |at| {
+        let mut params = query.params();
+        params.push(("at", at.to_string()));
+        url_with("/", &params)
+    });
+    let tickets: Value = page
+        .rows
         .into_iter()
         .map(|row| Value::from_object(RowView(row)))
         .collect();
-    let tabs = listing::status_tabs(&counts, filter.status, |status| {
+    let tabs = listing::status_tabs(counts.as_deref(), filter.status, |status| {
         query.with("status", status)
-    });
-    let pagination = paging.view(|n| {
-        let mut params = query.params();
-        params.push(("page", listing::page_param(n)));
-        url_with("/", &params)
     });
     let filtered = !(query.project.is_empty()
         && query.priority.is_empty()
@@ -175,6 +177,7 @@ pub fn list(ctx: &Ctx<'_>, me: &Staff) -> Result<Response> {
             tickets,
             tabs,
             total,
+            too_many => store::search::FEW,
             filtered,
             query,
             projects,

@@ -13,6 +13,7 @@ use crate::view;
 use crate::domain::valid_project_key;
 use crate::error::Result;
 use crate::policy;
+use crate::store::paging::Seek;
 use crate::store::projects::{NewProject, Project, ProjectUpdate};
 use crate::store::staff::Staff;
 use crate::store::tickets::TicketFilter;
@@ -145,8 +146,9 @@ pub fn render_show(
         project: Some(project.id),
         ..TicketFilter::default()
     };
-    let recent = store::tickets::list(ctx.db, &filter, 10, 0)?;
+    let recent = store::tickets::list(ctx.db, &filter, Seek::First, 10)?.rows;
     let counts: Vec<_> = store::tickets::status_counts(ctx.db, &filter)?
+        .unwrap_or_default()
         .into_iter()
         .map(|(s, n)| view! { key => s.key(), label => s.label(), count => n })
         .collect();

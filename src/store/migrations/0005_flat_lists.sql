@@ -1,0 +1,73 @@
+-- 0005: lists that stay flat at a million tickets.
+
+-- Tickets counted by every inbox filter but search: project, status, priority and assignee
+-- (0 = nobody), kept by triggers. Any combination of those filters is answered by summing a
+-- few rows of this table instead of counting tickets. It replaces `ticket_counts`.
+CREATE TABLE ticket_tallies (
+    project_id  INTEGER NOT NULL,
+    status      TEXT    NOT NULL,
+    priority    TEXT    NOT NULL,
+    assignee_id INTEGER NOT NULL,
+    n           INTEGER NOT NULL,
+    PRIMARY KEY (project_id, status, priority, assignee_id)
+) WITHOUT ROWID;
+INSERT INTO ticket_tallies (project_id, status, priority, assignee_id, n)
+    SELECT project_id, status, priority, COALESCE(assignee_id, 0), COUNT(*)
+    FROM tickets GROUP BY 1, 2, 3, 4;
+
+DROP TRIGGER ticket_counts_insert;
+DROP TRIGGER ticket_counts_delete;
+DROP TRIGGER ticket_counts_update;
+DROP TABLE ticket_counts;
+
+CREATE TRIGGER ticket_tallies_insert AFTER INSERT ON tickets BEGIN
+    INSERT INTO ticket_tallies (project_id, status, priority, assignee_id, n)
+    VALUES (NEW.project_id, NEW.status, NEW.priority, COALESCE(NEW.assignee_id, 0), 1)
+    ON CONFLICT (project_id, status, priority, assignee_id) DO UPDATE SET n = n + 1;
+END;
+
+CREATE TRIGGER ticket_tallies_delete AFTER DELETE ON tickets BEGIN
+    UPDATE ticket_tallies SET n = n - 1
+    WHERE project_id = OLD.project_id AND status = OLD.status AND priority = OLD.priority
+      AND assignee_id = COALESCE(OLD.assignee_id, 0);
+END;
+
+CREATE TRIGGER ticket_tallies_update AFTER UPDATE OF project_id, status, priority, assignee_id ON tickets
+WHEN OLD.project_id IS NOT NEW.project_id OR OLD.status IS NOT NEW.status
+  OR OLD.priority IS NOT NEW.priority OR OLD.assignee_id IS NOT NEW.assignee_id BEGIN
+    UPDATE ticket_tallies SET n = n - 1
+    WHERE project_id = OLD.project_id AND status = OLD.status AND priority = OLD.priority
+      AND assignee_id = COALESCE(OLD.assignee_id, 0);
+    INSERT INTO ticket_tallies (project_id, status, priority, assignee_id, n)
+    VALUES (NEW.project_id, NEW.status, NEW.priority, COALESCE(NEW.assignee_id, 0), 1)
+    ON CONFLICT (project_id, status, priority, assignee_id) DO UPDATE SET n = n + 1;
+END;
+
+-- Search: FTS5 with the trigram tokenizer, so that any substring of three or more characters
+-- matches, as the LIKE search before it did (and "checkout" finds "Checkout"). Contentless (the
+-- text lives in `tickets` only) with deletes allowed. `board_title` is what share-link visitors
+-- see — the public title when there is one, else the subject — and the only column the board
+-- searches, so a hidden subject can never be probed from outside.
+CREATE VIRTUAL TABLE ticket_search USING fts5(
+    subject, board_title, body,
+    content = '', contentless_delete = 1, tokenize = 'trigram'
+);
+INSERT INTO ticket_search (rowid, subject, board_title, body)
+    SELECT id, subject, COALESCE(public_title, subject), body FROM tickets;
+
+CREATE TRIGGER ticket_search_insert AFTER INSERT ON tickets BEGIN
+    INSERT INTO ticket_search (rowid, subject, board_title, body)
+    VALUES (NEW.id, NEW.subject, COALESCE(NEW.public_title, NEW.subject), NEW.body);
+END;
+
+CREATE TRIGGER ticket_search_delete AFTER DELETE ON tickets BEGIN
+    DELETE FROM ticket_search WHERE rowid = OLD.id;
+END;
+
+CREATE TRIGGER ticket_search_update AFTER UPDATE OF subject, public_title, body ON tickets
+WHEN OLD.subject IS NOT NEW.subject OR OLD.public_title IS NOT NEW.public_title
+  OR OLD.body IS NOT NEW.body BEGIN
+    DELETE FROM ticket_search WHERE rowid = OLD.id;
+    INSERT INTO ticket_search (rowid, subject, board_title, body)
+    VALUES (NEW.id, NEW.subject, COALESCE(NEW.public_title, NEW.subject), NEW.body);
+END;

@@ -1,0 +1,158 @@
+//! Keyset paging for every list: a page starts at a row's key — its rank (search relevance
+//! tier, 0 elsewhere), its sort value (a time) and its id — never at an offset, so the thousandth
+//! page costs what the first does. Lists run in one order: rank ascending, then newest first.
+
+use rusqlite::types::Value;
+
+/// A row's place in its list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Key {
+    /// Relevance tier of a search hit (0 = best); 0 in lists that are not ranked.
+    pub rank: i64,
+    /// The time the list is sorted by (newest first).
+    pub sort: i64,
+    pub id: i64,
+}
+
+/// Where a page starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Seek {
+    /// The newest rows.
+    #[default]
+    First,
+    /// The rows after this one in the list's order (older).
+    Older(Key),
+    /// The rows before this one (newer); the page is still shown newest first.
+    Newer(Key),
+    /// The oldest rows.
+    Last,
+}
+
+/// One page of a list, newest first, with what is needed to link to its neighbours.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    pub rows: Vec<T>,
+    /// The keys of the first and last rows shown.
+    pub first: Option<Key>,
+    pub last: Option<Key>,
+    /// There are rows beyond this page in the direction it was fetched.
+    pub more: bool,
+    pub seek: Seek,
+}
+
+impl<T> Page<T> {
+    /// A page from rows fetched in the direction of `seek` (`limit + 1` of them at most, the
+    /// extra one only telling that there is more), each with its key.
+    pub fn from_fetched(mut fetched: Vec<(T, Key)>, limit: usize, seek: Seek) -> Page<T> {
+        let more = fetched.len() > limit;
+        fetched.truncate(limit);
+        if matches!(seek, Seek::Newer(_) | Seek::Last) {
+            fetched.reverse();
+        }
+        let first = fetched.first().map(|(_, k)| *k);
+        let last = fetched.last().map(|(_, k)| *k);
+        Page {
+            rows: fetched.into_iter().map(|(row, _)| row).collect(),
+            first,
+            last,
+            more,
+            seek,
+        }
+    }
+
+    /// Where the next older page starts, if there is one.
+    pub fn older(&self) -> Option<Key> {
+        match self.seek {
+            Seek::First | Seek::Older(_) if !self.more => None,
+            Seek::Last => None,
+            _ => self.last,
+        }
+    }
+
+    /// Where the next newer page starts, if there is one.
+    pub fn newer(&self) -> Option<Key> {
+        match self.seek {
+            Seek::First => None,
+            Seek::Newer(_) | Seek::Last if !self.more => None,
+            _ => self.first,
+        }
+    }
+}
+
+/// The SQL that pages a list: `rank` is the rank expression (`None`: not ranked), `sort` and
+/// `id` the columns; the condition (to AND into the WHERE) and the ORDER BY for `seek`, with
+/// their values pushed onto `args`.
+pub(crate) fn keyset(
+    rank: Option<&str>,
+    sort: &str,
+    id: &str,
+    seek: Seek,
+    args: &mut Vec<Value>,
+) -> (String, String) {
+    let down = match rank {
+        Some(rank) => format!("{rank} ASC, {sort} DESC, {id} DESC"),
+        None => format!("{sort} DESC, {id} DESC"),
+    };
+    let up = match rank {
+        Some(rank) => format!("{rank} DESC, {sort} ASC, {id} ASC"),
+        None => format!("{sort} ASC, {id} ASC"),
+    };
+    let mut bind = |key: Key, older: bool| {
+        let (cmp, rank_cmp) = if older { ("<", ">") } else { (">", "<") };
+        args.push(Value::Integer(key.sort));
+        let s = args.len();
+        args.push(Value::Integer(key.id));
+        let i = args.len();
+        match rank {
+            None => format!("({sort}, {id}) {cmp} (?{s}, ?{i})"),
+            Some(rank) => {
+                args.push(Value::Integer(key.rank));
+                let r = args.len();
+                format!(
+                    "({rank} {rank_cmp} ?{r} OR ({rank} = ?{r} AND ({sort}, {id}) {cmp} (?{s}, ?{i})))"
+                )
+            }
+        }
+    };
+    match seek {
+        Seek::First => ("1".into(), down),
+        Seek::Older(key) => (bind(key, true), down),
+        Seek::Newer(key) => (bind(key, false), up),
+        Seek::Last => ("1".into(), up),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(id: i64) -> Key {
+        Key {
+            rank: 0,
+            sort: 100 - id,
+            id,
+        }
+    }
+
+    #[test]
+    fn pages_know_their_neighbours() {
+        let rows = |ids: &[i64]| ids.iter().map(|i| (*i, key(*i))).collect::<Vec<_>>();
+        let first = Page::from_fetched(rows(&[1, 2, 3]), 2, Seek::First);
+        assert_eq!(first.rows, vec![1, 2]);
+        assert_eq!((first.newer(), first.older()), (None, Some(key(2))));
+        let middle = Page::from_fetched(rows(&[3, 4, 5]), 2, Seek::Older(key(2)));
+        assert_eq!(
+            (middle.newer(), middle.older()),
+            (Some(key(3)), Some(key(4)))
+        );
+        let end = Page::from_fetched(rows(&[5]), 2, Seek::Older(key(4)));
+        assert_eq!((end.newer(), end.older()), (Some(key(5)), None));
+        // Fetched upwards (newest last), shown newest first.
+        let back = Page::from_fetched(rows(&[4, 3, 2]), 2, Seek::Newer(key(5)));
+        assert_eq!(back.rows, vec![3, 4]);
+        assert_eq!((back.newer(), back.older()), (Some(key(3)), Some(key(4))));
+        let last = Page::from_fetched(rows(&[9, 8]), 2, Seek::Last);
+        assert_eq!(last.rows, vec![8, 9]);
+        assert_eq!((last.newer(), last.older()), (None, None));
+    }
+}

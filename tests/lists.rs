@@ -1,0 +1,260 @@
+//! Lists that stay flat at a million tickets (issue #14): keyset pages, indexed search, counts
+//! without counting. These tests pin behaviour and query plans, never timings.
+
+use porchlight::domain::{Priority, Source};
+use porchlight::store::tickets::NewTicket;
+
+use crate::util::TestApp;
+
+/// Inserts `n` tickets into project `key` directly (fast), subjects from `subject(i)`.
+fn seed(t: &TestApp, key: &str, n: usize, subject: impl Fn(usize) -> String, body: &str) {
+    let project = porchlight::store::projects::get_by_key(&t.db, key)
+        .unwrap()
+        .unwrap();
+    t.db.write(|tx| {
+        for i in 0..n {
+            let subject = subject(i);
+            let new = NewTicket {
+                project_id: project.id,
+                subject: &subject,
+                body,
+                priority: Priority::Normal,
+                assignee_id: None,
+                source: Source::Staff,
+                requester_name: None,
+                requester_email: None,
+                created_by: None,
+                shared: true,
+                receipt_hash: None,
+            };
+            porchlight::store::tickets::insert(tx, &new)?;
+        }
+        Ok(())
+    })
+    .unwrap();
+}
+
+/// Subjects of the tickets on an inbox or board page, in order.
+fn subjects(body: &str, marker: &str) -> Vec<String> {
+    body.match_indices(marker)
+        .map(|(at, _)| {
+            body[at..]
+                .split(['<', '\n'])
+                .next()
+                .unwrap()
+                .trim()
+                .to_string()
+        })
+        .collect()
+}
+
+/// A page's link is pinned to the row it continues from: tickets created (or updated) in
+/// between neither repeat on the next page nor push rows off it.
+#[test]
+fn cursors_hold_across_inserts() {
+    let mut t = TestApp::admin();
+    t.create_project("ACME", "Acme");
+    for i in 1..=60 {
+        t.create_ticket("ACME", &format!("Pinned item {i:03}"), "");
+    }
+    let page1 = t.get("/");
+    let first = subjects(&page1.body, "Pinned item");
+    assert_eq!(first.len(), 50);
+    assert_eq!(first[0], "Pinned item 060");
+    let older = page1.link("Older →");
+    // Meanwhile: new tickets arrive at the top.
+    for i in 1..=7 {
+        t.create_ticket("ACME", &format!("Pinned item late {i}"), "");
+    }
+    let page2 = t.get(&older);
+    let second = subjects(&page2.body, "Pinned item");
+    assert_eq!(second.first().map(String::as_str), Some("Pinned item 010"));
+    assert_eq!(second.len(), 10, "{second:?}");
+    assert!(second.iter().all(|s| !first.contains(s)), "no repeats");
+    // Newer from page 2 goes back to exactly the rows page 1 showed (not the new ones).
+    let back = t.get(&page2.link("← Newer"));
+    assert_eq!(subjects(&back.body, "Pinned item"), first);
+    // The oldest page ends with the first ticket ever made.
+    let oldest = t.get(&page1.link("Oldest »"));
+    let last = subjects(&oldest.body, "Pinned item");
+    assert_eq!(last.last().map(String::as_str), Some("Pinned item 001"));
+    // A mangled cursor shows the newest page rather than an error.
+    t.get("/?at=%25%25garbage").assert_status(200);
+}
+
+/// Search takes any text literally: FTS syntax, quotes, brackets, LIKE wildcards.
+#[test]
+fn search_takes_any_input_as_text() {
+    let mut t = TestApp::admin();
+    t.create_project("ACME", "Acme");
+    t.create_ticket("ACME", "Discount 100% off \"today\" (maybe)", "");
+    t.create_ticket("ACME", "C++ build fails with -O2", "");
+    t.create_ticket("ACME", "Plain ticket", "The word NEAR appears in the body");
+    t.create_ticket("ACME", "Ünïcode café menu", "");
+    let find = |t: &mut TestApp, q: &str| {
+        let url = crate::util::form_body(&[("q", q)]);
+        t.get(&format!("/?{url}"))
+    };
+    for (q, expected) in [
+        ("100% off \"today\" (", Some("Discount")),
+        ("\"today\"", Some("Discount")),
+        ("C++", Some("C++ build")),
+        ("-O2", Some("C++ build")),
+        ("NEAR", Some("Plain ticket")),
+        ("café", Some("Ünïcode")),
+        ("%", Some("Discount")),
+        ("zz", None),
+        ("*", None),
+        ("\"", Some("Discount")),
+        ("(", Some("Discount")),
+        ("AND OR NOT", None),
+        ("a\"b)", None),
+        ("\\", None),
+        ("_", None),
+    ] {
+        let r = find(&mut t, q);
+        r.assert_status(200);
+        match expected {
+            Some(subject) => {
+                r.assert_contains(subject);
+            }
+            None => {
+                r.assert_contains("No tickets match these filters");
+            }
+        }
+    }
+    // Case does not matter, and the description is searched for staff.
+    find(&mut t, "DISCOUNT").assert_contains("Discount");
+    find(&mut t, "appears in").assert_contains("Plain ticket");
+}
+
+/// Title hits come before description-only hits.
+#[test]
+fn search_ranks_title_hits_first() {
+    let mut t = TestApp::admin();
+    t.create_project("ACME", "Acme");
+    t.create_ticket("ACME", "Older ticket about invoices", "");
+    t.create_ticket("ACME", "Newer ticket", "mentions invoices in the text");
+    let r = t.get("/?q=invoices");
+    let title_hit = r.body.find("Older ticket about invoices").unwrap();
+    let body_hit = r.body.find("Newer ticket").unwrap();
+    assert!(title_hit < body_hit, "ranked: title hit first");
+    r.assert_contains("2 tickets");
+}
+
+/// The board searches only what visitors see: never the subject behind a public title, never a
+/// description, never a hidden ticket.
+#[test]
+fn the_board_never_matches_hidden_text() {
+    let mut t = TestApp::admin();
+    t.create_project("ACME", "Acme");
+    t.post("/projects/ACME/share/enable", &[])
+        .assert_status(303);
+    let link = format!(
+        "/s/{}",
+        porchlight::store::projects::get_by_key(&t.db, "ACME")
+            .unwrap()
+            .unwrap()
+            .share
+            .token
+            .unwrap()
+    );
+    let r = t.create_ticket("ACME", "Secret codename Falcon", "zebra details");
+    t.post(
+        &format!("/tickets/{r}/sharing"),
+        &[("shared", "on"), ("public_title", "Speed improvements")],
+    )
+    .assert_status(303);
+    let hidden = t.create_ticket("ACME", "Hidden rhinoceros", "");
+    t.post(
+        &format!("/tickets/{hidden}/sharing"),
+        &[("public_title", "")],
+    )
+    .assert_status(303);
+    let staff = std::mem::take(&mut t.cookies);
+    for q in ["Falcon", "zebra", "rhinoceros", "codename"] {
+        let url = format!("{link}?{}", crate::util::form_body(&[("q", q)]));
+        let board = t.get(&url);
+        board.assert_status(200).assert_lacks("Speed improvements");
+        board.assert_lacks("Hidden rhinoceros");
+    }
+    let url = format!(
+        "{link}?{}",
+        crate::util::form_body(&[("q", "improvements")])
+    );
+    t.get(&url).assert_contains("Speed improvements");
+    t.cookies = staff;
+    t.get("/?q=Falcon")
+        .assert_contains("Secret codename Falcon");
+    t.get("/?q=zebra").assert_contains("Secret codename Falcon");
+}
+
+/// A search with very many matches (or too short for the index) walks the list newest first:
+/// pages fill, links work, and the total says "more than".
+#[test]
+fn searches_with_many_matches_walk_the_list() {
+    let mut t = TestApp::admin();
+    t.create_project("ACME", "Acme");
+    let many = porchlight::store::search::FEW as usize + 60;
+    seed(&t, "ACME", many, |i| format!("Common word {i}"), "");
+    seed(&t, "ACME", 3, |i| format!("Rare word {i}"), "");
+    let r = t.get("/?q=common");
+    r.assert_contains(&format!(
+        "More than {} tickets",
+        porchlight::store::search::FEW
+    ));
+    assert_eq!(subjects(&r.body, "Common word").len(), 50);
+    let next = t.get(&r.link("Older →"));
+    let (first, second) = (
+        subjects(&r.body, "Common word"),
+        subjects(&next.body, "Common word"),
+    );
+    assert_eq!(second.len(), 50);
+    assert!(second.iter().all(|s| !first.contains(s)), "no repeats");
+    let rare = t.get("/?q=rare+word");
+    rare.assert_contains("3 tickets");
+    // Two characters: below what the trigram index can look up; still found.
+    let short = t.get("/?q=re");
+    short.assert_status(200).assert_contains("Rare word");
+}
+
+fn plan(t: &TestApp, sql: &str) -> String {
+    let conn = rusqlite::Connection::open(t.app.config.db_path()).unwrap();
+    let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+    let rows: Vec<String> = stmt
+        .query_map([], |r| r.get::<_, String>(3))
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    rows.join(" | ")
+}
+
+/// Pages, counts and search go through indexes: no query the lists run scans the tickets.
+#[test]
+fn list_queries_use_their_indexes() {
+    let mut t = TestApp::admin();
+    t.create_project("ACME", "Acme");
+    t.create_ticket("ACME", "Something", "");
+    for sql in [
+        "SELECT t.id FROM tickets t WHERE 1 AND (t.updated_at, t.id) < (5, 5) ORDER BY t.updated_at DESC, t.id DESC LIMIT 51",
+        "SELECT t.id FROM tickets t WHERE t.status = 'open' AND (t.updated_at, t.id) > (5, 5) ORDER BY t.updated_at ASC, t.id ASC LIMIT 51",
+        "SELECT t.id FROM tickets t WHERE t.project_id = 1 AND t.shared = 1 AND (t.public_updated_at, t.id) < (5, 5) ORDER BY t.public_updated_at DESC, t.id DESC LIMIT 51",
+    ] {
+        let p = plan(&t, sql);
+        assert!(
+            p.contains("USING INDEX") || p.contains("USING COVERING INDEX"),
+            "{sql}: {p}"
+        );
+        assert!(!p.contains("USE TEMP B-TREE"), "{sql}: {p}");
+    }
+    let counts = plan(
+        &t,
+        "SELECT status, SUM(n) FROM ticket_tallies WHERE project_id = 1 GROUP BY status",
+    );
+    assert!(!counts.contains("tickets "), "{counts}");
+    let search = plan(
+        &t,
+        "SELECT rowid FROM ticket_search WHERE ticket_search MATCH '\"some\"' LIMIT 10",
+    );
+    assert!(search.contains("VIRTUAL TABLE INDEX"), "{search}");
+}
