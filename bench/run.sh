@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Porchlight benchmark: release build, `demo --tickets 10000` on a free port, wrk with
-# keep-alive and 16 connections against the hot pages and a POST, then the connection-layer
-# probes. Prints a table of requests/s, p50, p99 and the server's peak RSS.
+# keep-alive and 16 connections against the hot pages and the POSTs; then the same demo at
+# 1,000,000 tickets (BIG_TICKETS; 0 skips it) for the lists' first and last pages and a title
+# search; then the connection-layer probes. Prints a table of requests/s, p50, p99 and the
+# server's peak RSS.
 #
 #   bash bench/run.sh            # 10 s per row
 #   DURATION=5s bash bench/run.sh
@@ -29,29 +31,52 @@ WORK=$(mktemp -d)
 cleanup() { [ -n "${PID:-}" ] && kill "$PID" 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"; }
 trap cleanup EXIT
 
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo 18080)
-BASE="http://127.0.0.1:$PORT"
-echo "Seeding a demo workspace with $TICKETS tickets…" >&2
-# wrk plays many visitors behind a trusted local proxy (a random X-Forwarded-For per request),
-# and the per-visitor submission throttle is raised so no visitor hits it.
-PORCHLIGHT_LOG_LEVEL=warn PORCHLIGHT_SHARE_SUBMISSIONS_PER_HOUR=1000000 PORCHLIGHT_SERVER_TRUSTED_PROXIES=127.0.0.1 \
-  "$BIN" demo --tickets "$TICKETS" --data-dir "$WORK/data" --listen "127.0.0.1:$PORT" >"$WORK/demo.out" 2>&1 &
-PID=$!
-for _ in $(seq 1 600); do
-  grep -q "listening on" "$WORK/demo.out" 2>/dev/null && break
-  sleep 0.1
-done
-grep -q "listening on" "$WORK/demo.out" || { cat "$WORK/demo.out" >&2; echo "server did not start" >&2; exit 1; }
+# Starts `demo --tickets N` on a free port, signs in as the demo admin, and sets BASE, PID,
+# COOKIE, TOKEN (the staff form token), SHARE, VCOOKIE and VTOKEN (a visitor's).
+start_demo() {
+  local tickets=$1
+  PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null || echo 18080)
+  BASE="http://127.0.0.1:$PORT"
+  rm -rf "$WORK/data" "$WORK/cookies" "$WORK/visitor-cookies"
+  echo "Seeding a demo workspace with $tickets tickets…" >&2
+  local started=$SECONDS
+  # wrk plays many visitors behind a trusted local proxy (a random X-Forwarded-For per request),
+  # and the per-visitor submission throttle is raised so no visitor hits it.
+  PORCHLIGHT_LOG_LEVEL=warn PORCHLIGHT_SHARE_SUBMISSIONS_PER_HOUR=1000000 PORCHLIGHT_SERVER_TRUSTED_PROXIES=127.0.0.1 \
+    "$BIN" demo --tickets "$tickets" --data-dir "$WORK/data" --listen "127.0.0.1:$PORT" >"$WORK/demo.out" 2>&1 &
+  PID=$!
+  for _ in $(seq 1 3000); do
+    grep -q "listening on" "$WORK/demo.out" 2>/dev/null && break
+    sleep 0.1
+  done
+  grep -q "listening on" "$WORK/demo.out" || { cat "$WORK/demo.out" >&2; echo "server did not start" >&2; exit 1; }
+  SEEDED_IN=$((SECONDS - started))
+  echo "  seeded and listening after ${SEEDED_IN} s" >&2
+  # Sign in as the demo admin; keep the cookies and the CSRF token for the POST rows.
+  JAR="$WORK/cookies"
+  TOKEN=$(curl -s -c "$JAR" -b "$JAR" "$BASE/login" | csrf)
+  curl -s -o /dev/null -c "$JAR" -b "$JAR" --data-urlencode "csrf_token=$TOKEN" \
+    --data-urlencode "email=admin@demo.example" --data-urlencode "password=demo-admin-pass" "$BASE/login"
+  COOKIE=$(awk '$6 ~ /^pl_/ { printf "%s=%s; ", $6, $7 }' "$JAR")
+  TOKEN=$(curl -s -b "$JAR" "$BASE/tickets/new" | csrf)
+  [ -n "$TOKEN" ] || { echo "could not sign in" >&2; exit 1; }
+  # The share link of ACME (the demo puts all the tickets there) and a visitor's form token.
+  SHARE=$(grep -o '/s/[A-Za-z0-9_-]\{43\}' "$WORK/demo.out" | head -1)
+  VJAR="$WORK/visitor-cookies"
+  VTOKEN=$(curl -s -c "$VJAR" "$BASE$SHARE" | csrf)
+  VCOOKIE=$(awk '$6 ~ /^pl_/ { printf "%s=%s; ", $6, $7 }' "$VJAR")
+}
 
-# Sign in as the demo admin; keep the cookies and the CSRF token for the POST rows.
-JAR="$WORK/cookies"
-csrf() { grep -o 'name="csrf_token" value="[^"]*"' | head -1 | sed 's/.*value="//; s/"$//'; }
-TOKEN=$(curl -s -c "$JAR" -b "$JAR" "$BASE/login" | csrf)
-curl -s -o /dev/null -c "$JAR" -b "$JAR" --data-urlencode "csrf_token=$TOKEN" \
-  --data-urlencode "email=admin@demo.example" --data-urlencode "password=demo-admin-pass" "$BASE/login"
-COOKIE=$(awk '$6 ~ /^pl_/ { printf "%s=%s; ", $6, $7 }' "$JAR")
-TOKEN=$(curl -s -b "$JAR" "$BASE/tickets/new" | csrf)
-[ -n "$TOKEN" ] || { echo "could not sign in" >&2; exit 1; }
+stop_demo() {
+  RSS=$(awk '/VmHWM/ { printf "%.1f MB", $2 / 1024 }' "/proc/$PID/status")
+  kill "$PID"; wait "$PID" 2>/dev/null || true; PID=
+}
+
+# The target of the link labelled $2 on page $1 (fetched with cookie $3), as a path.
+link_on() {
+  curl -s -H "Cookie: $3" "$BASE$1" | grep -o "href=\"[^\"]*\">$2" | head -1 \
+    | sed 's/^href="//; s/">.*//; s/&amp;/\&/g; s/&#x2f;/\//g; s/&#x3d;/=/g'
+}
 cat >"$WORK/request.lua" <<'LUA'
 -- One request shape per run, from the environment: METHOD, BODY, COOKIE.
 wrk.method = os.getenv("METHOD") or "GET"
@@ -80,6 +105,7 @@ done = function(summary, latency, requests)
 end
 LUA
 
+csrf() { grep -o 'name="csrf_token" value="[^"]*"' | head -1 | sed 's/.*value="//; s/"$//'; }
 ROWS=()
 run_row() { # name method path [body] [cookie] [visitors]
   local name=$1 method=$2 path=$3 body=${4:-} cookie=${5-$COOKIE} visitors=${6:-}
@@ -95,33 +121,50 @@ run_row() { # name method path [body] [cookie] [visitors]
 }
 
 echo "wrk: $THREADS threads, $CONNECTIONS keep-alive connections, $DURATION per row" >&2
+start_demo "$TICKETS"
 CSS=$(curl -s "$BASE/login" | grep -o '/assets/[^"]*app.css' | head -1)
 run_row "health check" GET /healthz "" ""
 run_row "stylesheet, $(curl -s "$BASE$CSS" | wc -c) bytes (keep-alive ceiling)" GET "$CSS" "" ""
 run_row "login page (signed out)" GET /login "" ""
 run_row "inbox (signed in)" GET /
 run_row "ticket page" GET /tickets/ACME-1
-# The share link of ACME (the demo puts all $TICKETS tickets there) and a visitor's form token.
-SHARE=$(grep -o '/s/[A-Za-z0-9_-]\{43\}' "$WORK/demo.out" | head -1)
-VJAR="$WORK/visitor-cookies"
-VTOKEN=$(curl -s -c "$VJAR" "$BASE$SHARE" | csrf)
-VCOOKIE=$(awk '$6 ~ /^pl_/ { printf "%s=%s; ", $6, $7 }' "$VJAR")
 run_row "share board, $TICKETS tickets (visitor)" GET "$SHARE" "" "$VCOOKIE"
 run_row "share-link submission (visitors)" POST "$SHARE" \
   "csrf_token=$VTOKEN&title=Bench+feedback&description=Sent+by+wrk&name=&email=&website=" "$VCOOKIE" many
 run_row "create ticket" POST /tickets/new \
   "csrf_token=$TOKEN&project=ACME&subject=Bench+ticket&body=Created+by+wrk&priority=normal&assignee="
-RSS=$(awk '/VmHWM/ { printf "%.1f MB", $2 / 1024 }' "/proc/$PID/status")
-kill "$PID"; wait "$PID" 2>/dev/null || true; PID=
+stop_demo
+SMALL_RSS=$RSS
+
+BIG_ROWS_START=${#ROWS[@]}
+if [ "${BIG_TICKETS:-1000000}" != 0 ]; then
+  BIG=${BIG_TICKETS:-1000000}
+  start_demo "$BIG"
+  BIG_SEEDED_IN=$SEEDED_IN
+  # Lists at $BIG tickets: first page, the last page (reached through the "Oldest" link, the way
+  # a person would), and a title search.
+  run_row "inbox, $BIG tickets, first page" GET /
+  run_row "inbox, last page" GET "$(link_on / 'Oldest' "$COOKIE")"
+  run_row "inbox, title search" GET "/?q=invoice+pdf"
+  run_row "share board, $BIG tickets, first page" GET "$SHARE" "" "$VCOOKIE"
+  run_row "share board, last page" GET "$(link_on "$SHARE" 'Oldest' "$VCOOKIE")" "" "$VCOOKIE"
+  run_row "share board, title search" GET "$SHARE?q=invoice+pdf" "" "$VCOOKIE"
+  run_row "share-link submission, $BIG tickets" POST "$SHARE" \
+    "csrf_token=$VTOKEN&title=Bench+feedback&description=Sent+by+wrk&name=&email=&website=" "$VCOOKIE" many
+  run_row "create ticket, $BIG tickets" POST /tickets/new \
+    "csrf_token=$TOKEN&project=ACME&subject=Bench+ticket&body=Created+by+wrk&priority=normal&assignee="
+  stop_demo
+  BIG_RSS=$RSS
+fi
 
 echo
-echo "Porchlight $("$BIN" --version | awk '{print $2}') · $(nproc) cores · $TICKETS tickets · wrk -t$THREADS -c$CONNECTIONS -d$DURATION, keep-alive"
+echo "Porchlight $("$BIN" --version | awk '{print $2}') · $(nproc) cores · $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo) · wrk -t$THREADS -c$CONNECTIONS -d$DURATION, keep-alive"
 echo
 echo "| row | request | requests/s | p50 | p99 | errors |"
 echo "|---|---|---:|---:|---:|---:|"
 printf '%s\n' "${ROWS[@]}"
 echo
-echo "Server peak RSS (VmHWM): $RSS"
+echo "Server peak RSS (VmHWM): $SMALL_RSS at $TICKETS tickets${BIG_RSS:+, $BIG_RSS at $BIG tickets (seeded in ${BIG_SEEDED_IN} s)}"
 
 echo
 echo "Connection layer (fresh server each burst trial; idle timeout lowered to 3 s for the idle probe):"

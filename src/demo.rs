@@ -222,7 +222,7 @@ fn seed(app: &App, db: &Db, tickets: usize) -> Result<Option<String>> {
         .collect::<Result<_>>()?;
     let now = crate::clock::now();
     let receipt = Secret::generate();
-    db.write(|tx| {
+    let (staff, projects) = db.write(|tx| {
         store::settings::set_branding(
             tx,
             &Branding { agency_name: "Brightside Studio".into(), accent_color: "#0f766e".into(), logo: None },
@@ -233,8 +233,8 @@ fn seed(app: &App, db: &Db, tickets: usize) -> Result<Option<String>> {
             let id = accounts::insert_staff(tx, &input, hash)?.map_err(|e| Error::Other(format!("demo staff: {e}")))?;
             staff.push((id, *name));
         }
-        let mut acme = None;
-        for (index, (key, name, description, share)) in PROJECTS.iter().enumerate() {
+        let mut projects = Vec::new();
+        for (key, name, description, share) in PROJECTS {
             let id = store::projects::insert(tx, &NewProject { key, name, description })?;
             if let Some(at_once) = share {
                 store::projects::enable_share(tx, id, Secret::generate().expose())?;
@@ -246,18 +246,41 @@ fn seed(app: &App, db: &Db, tickets: usize) -> Result<Option<String>> {
                 };
                 store::projects::update_share_settings(tx, id, &settings)?;
             }
-            let count = if index == 0 { tickets } else { SMALL_PROJECT_TICKETS };
-            // In ACME, the first ticket is one a visitor sent through the link, with a reply:
-            // its receipt page is printed. `--tickets N` makes exactly N tickets there.
-            for i in 0..count {
-                let receipt_hash = (index == 0 && i == 0).then(|| receipt.hash());
-                seed_ticket(tx, i, now, id, CLIENTS[index], &staff, receipt_hash.as_ref().map(|h| &h[..]))?;
-            }
-            if index == 0 {
-                acme = Some(id);
+            projects.push(id);
+        }
+        Ok((staff, projects))
+    })?;
+    // Tickets in chunks: a million of them are one long load, not one huge transaction.
+    db.bulk_load(|db| {
+        for (index, project) in projects.iter().enumerate() {
+            let count = if index == 0 {
+                tickets
+            } else {
+                SMALL_PROJECT_TICKETS
+            };
+            let mut start = 0;
+            while start < count {
+                let end = (start + SEED_CHUNK).min(count);
+                db.write_alone(|tx| {
+                    // In ACME, the first ticket is one a visitor sent through the link, with a
+                    // reply: its receipt page is printed. `--tickets N` makes exactly N there.
+                    for i in start..end {
+                        let receipt_hash = (index == 0 && i == 0).then(|| receipt.hash());
+                        let seeded = Seeded {
+                            i,
+                            count,
+                            now,
+                            project: *project,
+                            clients: CLIENTS[index],
+                            staff: &staff,
+                        };
+                        seed_ticket(tx, &seeded, receipt_hash.as_ref().map(|h| &h[..]))?;
+                    }
+                    Ok(())
+                })?;
+                start = end;
             }
         }
-        acme.expect("ACME is first");
         Ok(())
     })?;
     let acme = store::projects::get_by_key(db, PROJECTS[0].0)?
@@ -266,30 +289,37 @@ fn seed(app: &App, db: &Db, tickets: usize) -> Result<Option<String>> {
     Ok((tickets > 0).then(|| format!("/s/{acme}/t/{}", receipt.expose())))
 }
 
-/// One ticket, deterministic from `i`: a spread of statuses, priorities, assignees, ages and
-/// conversations (every third has a public reply and an internal note).
-fn seed_ticket(
-    tx: &Tx<'_>,
+/// Tickets written per transaction while seeding.
+const SEED_CHUNK: usize = 5_000;
+
+/// Which ticket to seed: the `i`-th of `count` in `project`.
+struct Seeded<'a> {
     i: usize,
+    count: usize,
     now: i64,
-    project_id: ProjectId,
-    clients: &[(&str, &str)],
-    staff: &[(StaffId, &str)],
-    receipt_hash: Option<&[u8]>,
-) -> Result<()> {
+    project: ProjectId,
+    clients: &'a [(&'a str, &'a str)],
+    staff: &'a [(StaffId, &'a str)],
+}
+
+/// One ticket, deterministic from `i`: a spread of statuses, priorities, assignees and
+/// conversations (every fifth has a public reply and an internal note), numbered in the order
+/// they came in over the demo's two months — so the lists' indexes fill in order.
+fn seed_ticket(tx: &Tx<'_>, seeded: &Seeded<'_>, receipt_hash: Option<&[u8]>) -> Result<()> {
+    let (i, staff) = (seeded.i, seeded.staff);
     let subject = format!(
         "{}{}",
         SUBJECTS[i % SUBJECTS.len()],
         PLACES[(i / SUBJECTS.len()) % PLACES.len()]
     );
-    let client = clients[i % clients.len()];
+    let client = seeded.clients[i % seeded.clients.len()];
     let from_client = receipt_hash.is_some() || i.is_multiple_of(2);
     let body = format!(
-        "Reported by {}.\n\n**Steps:** open the page, try it, see it fail.\n\n- Browser: Firefox\n- Seen: today",
+        "Reported by {}.\n\n**Steps:** open the page, try it, see it fail. Seen in Firefox today.",
         client.0
     );
     let new = NewTicket {
-        project_id,
+        project_id: seeded.project,
         subject: &subject,
         body: &body,
         priority: Priority::ALL[(i * 7) % Priority::ALL.len()],
@@ -305,20 +335,23 @@ fn seed_ticket(
         shared: !i.is_multiple_of(11),
         receipt_hash,
     };
-    let (id, _) = store::tickets::insert(tx, &new)?;
-    if i.is_multiple_of(3) {
+    let status = Status::ALL[(i * 5 + i / 3) % Status::ALL.len()];
+    let created =
+        seeded.now - DEMO_SPAN_SECS + DEMO_SPAN_SECS * i as i64 / seeded.count.max(1) as i64;
+    let updated = (created + (i % 7) as i64 * 3600).min(seeded.now);
+    let (id, _) = store::tickets::insert_as_of(tx, &new, status, created, updated)?;
+    if i.is_multiple_of(5) {
         let (agent_id, agent_name) = staff[(i + 1) % staff.len()];
         let agent = Actor {
             staff_id: Some(agent_id),
             name: agent_name,
         };
         let reply = "Thanks for the report — we can reproduce it and are on it.";
-        store::timeline::insert_comment(tx, id, &agent, reply, Visibility::Public)?;
+        let at = (created + updated) / 2;
+        store::timeline::insert_comment_at(tx, id, &agent, reply, Visibility::Public, at)?;
         let note =
             "Caused by the caching change last sprint. Don't promise a date before QA signs off.";
-        store::timeline::insert_comment(tx, id, &agent, note, Visibility::Internal)?;
+        store::timeline::insert_comment_at(tx, id, &agent, note, Visibility::Internal, at + 60)?;
     }
-    let status = Status::ALL[(i * 5 + i / 3) % Status::ALL.len()];
-    let age = DEMO_SPAN_SECS * (i % 997) as i64 / 997;
-    store::tickets::backdate(tx, id, now - age - 3600, now - age, status)
+    Ok(())
 }

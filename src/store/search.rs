@@ -36,8 +36,13 @@ pub enum Scope {
 /// How a search runs (see the module comment).
 #[derive(Debug, Clone)]
 pub enum Plan {
-    /// Through the index: FTS queries for title hits and for all hits.
-    Indexed { titles: String, all: String },
+    /// Through the index: FTS queries for title hits and for all hits (staff), or for public
+    /// titles and subjects (the board, which takes a subject only where there is no public title).
+    Indexed {
+        scope: Scope,
+        titles: String,
+        all: String,
+    },
     /// By walking the list: a LIKE pattern.
     Walk { pattern: String },
 }
@@ -46,18 +51,24 @@ impl Plan {
     /// SQL (and its values) for the matching ids with their rank, as a CTE body `hits(id,
     /// rank)`; `None` for a walk.
     pub(crate) fn hits_cte(&self, args: &mut Vec<Value>) -> Option<String> {
-        let Plan::Indexed { titles, all } = self else {
+        let Plan::Indexed { scope, titles, all } = self else {
             return None;
         };
         args.push(Value::Text(titles.clone()));
         let t = args.len();
-        if titles == all {
-            return Some(format!(
-                "hits(id, rank) AS (SELECT rowid, 0 FROM ticket_search WHERE ticket_search MATCH ?{t})"
-            ));
-        }
         args.push(Value::Text(all.clone()));
         let a = args.len();
+        if *scope == Scope::Board {
+            // `titles` matches public titles, `all` subjects: a subject counts only when the
+            // ticket has no public title (then it is what visitors see).
+            return Some(format!(
+                "hits(id, rank) AS (
+                     SELECT rowid, 0 FROM ticket_search WHERE ticket_search MATCH ?{t}
+                     UNION
+                     SELECT s.rowid, 0 FROM ticket_search s JOIN tickets x ON x.id = s.rowid
+                     WHERE s.ticket_search MATCH ?{a} AND x.public_title IS NULL)"
+            ));
+        }
         Some(format!(
             "hits(id, rank) AS (SELECT rowid, MIN(tier) FROM (
                  SELECT rowid, 0 AS tier FROM ticket_search WHERE ticket_search MATCH ?{t}
@@ -101,27 +112,29 @@ pub fn plan(r: &impl Reader, query: &str, scope: Scope) -> Result<Plan> {
         return Ok(walk());
     }
     let phrase = phrase(query);
-    let (titles, all) = match scope {
+    let (titles, all, estimate) = match scope {
         Scope::Staff => (
-            format!("{{subject board_title}} : {phrase}"),
-            format!("{{subject board_title body}} : {phrase}"),
+            format!("{{subject public_title}} : {phrase}"),
+            format!("{{subject public_title body}} : {phrase}"),
+            format!("{{subject public_title body}} : {phrase}"),
         ),
-        Scope::Board => {
-            let titles = format!("{{board_title}} : {phrase}");
-            (titles.clone(), titles)
-        }
+        Scope::Board => (
+            format!("{{public_title}} : {phrase}"),
+            format!("{{subject}} : {phrase}"),
+            format!("{{subject public_title}} : {phrase}"),
+        ),
     };
     let matches: i64 = r
         .conn()
         .prepare_cached(
             "SELECT COUNT(*) FROM (SELECT 1 FROM ticket_search WHERE ticket_search MATCH ?1 LIMIT ?2)",
         )
-        .and_then(|mut s| s.query_row(rusqlite::params![all, FEW + 1], |row| row.get(0)))
+        .and_then(|mut s| s.query_row(rusqlite::params![estimate, FEW + 1], |row| row.get(0)))
         .context(|| "counting search matches".to_string())?;
     Ok(if matches > FEW {
         walk()
     } else {
-        Plan::Indexed { titles, all }
+        Plan::Indexed { scope, titles, all }
     })
 }
 

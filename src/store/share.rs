@@ -51,7 +51,7 @@ pub struct Receipt {
 }
 
 // The title visitors see. Searching it (and never the subject behind a public title) keeps a
-// hidden subject from being probed through the search box; the index has it as `board_title`.
+// hidden subject from being probed through the search box (see `store::search`).
 const TITLE: &str = "COALESCE(t.public_title, t.subject)";
 
 fn where_clause(

@@ -350,13 +350,25 @@ pub fn get(r: &impl Reader, id: TicketId) -> Result<Option<Ticket>> {
 
 /// Inserts a ticket with the project's next number; returns its id and number.
 pub fn insert(tx: &Tx<'_>, new: &NewTicket<'_>) -> Result<(TicketId, i64)> {
+    insert_as_of(tx, new, Status::Open, tx.now, tx.now)
+}
+
+/// [`insert`] with a given status and times — for seeding the demo, whose history is made up.
+/// Never used for real tickets.
+pub fn insert_as_of(
+    tx: &Tx<'_>,
+    new: &NewTicket<'_>,
+    status: Status,
+    created_at: i64,
+    updated_at: i64,
+) -> Result<(TicketId, i64)> {
     let number = projects::take_next_number(tx, new.project_id)?;
     tx.conn
         .prepare_cached(
             "INSERT INTO tickets (project_id, number, subject, body, status, priority, assignee_id, source,
                                   requester_name, requester_email, created_by, shared,
                                   created_at, updated_at, public_updated_at)
-             VALUES (?1, ?2, ?3, ?4, 'open', ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12, ?12)",
+             VALUES (?1, ?2, ?3, ?4, ?13, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?14, ?14)",
         )
         .and_then(|mut s| {
             s.execute(params![
@@ -371,7 +383,9 @@ pub fn insert(tx: &Tx<'_>, new: &NewTicket<'_>) -> Result<(TicketId, i64)> {
                 new.requester_email,
                 new.created_by.map(|a| a.0),
                 new.shared,
-                tx.now,
+                created_at,
+                status.key(),
+                updated_at,
             ])
         })
         .context(|| format!("inserting ticket {number} in project {}", new.project_id))?;
@@ -526,27 +540,4 @@ pub fn update(
         timeline::insert_event(tx, ticket.id, actor, field, old.as_deref(), new.as_deref())?;
     }
     Ok(changes.len())
-}
-
-/// Sets a ticket's status and times directly, moving its comments in between — for seeding the
-/// demo, where history is made up. Never used for real changes (they go through `update`).
-pub fn backdate(
-    tx: &Tx<'_>,
-    id: TicketId,
-    created_at: i64,
-    updated_at: i64,
-    status: Status,
-) -> Result<()> {
-    let run = || -> rusqlite::Result<()> {
-        tx.conn
-            .prepare_cached(
-                "UPDATE tickets SET created_at = ?2, updated_at = ?3, public_updated_at = ?3, status = ?4 WHERE id = ?1",
-            )?
-            .execute(params![id.0, created_at, updated_at, status.key()])?;
-        tx.conn
-            .prepare_cached("UPDATE comments SET created_at = ?2 + (id % 60) WHERE ticket_id = ?1")?
-            .execute(params![id.0, created_at + (updated_at - created_at) / 2])?;
-        Ok(())
-    };
-    run().context(|| format!("backdating ticket id {id}"))
 }

@@ -39,12 +39,24 @@ pub fn insert_comment(
     body: &str,
     visibility: Visibility,
 ) -> Result<i64> {
+    insert_comment_at(tx, ticket, author, body, visibility, tx.now)
+}
+
+/// [`insert_comment`] at a given time — for seeding the demo only.
+pub fn insert_comment_at(
+    tx: &Tx<'_>,
+    ticket: TicketId,
+    author: &Actor<'_>,
+    body: &str,
+    visibility: Visibility,
+    at: i64,
+) -> Result<i64> {
     tx.conn
         .prepare_cached(
             "INSERT INTO comments (ticket_id, author_staff_id, author_name, body, visibility, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )
-        .and_then(|mut s| s.execute(params![ticket.0, author.staff_id.map(|s| s.0), author.name, body, visibility.key(), tx.now]))
+        .and_then(|mut s| s.execute(params![ticket.0, author.staff_id.map(|s| s.0), author.name, body, visibility.key(), at]))
         .context(|| format!("adding a {} comment to ticket id {ticket}", visibility.key()))?;
     Ok(tx.conn.last_insert_rowid())
 }

@@ -45,19 +45,19 @@ END;
 
 -- Search: FTS5 with the trigram tokenizer, so that any substring of three or more characters
 -- matches, as the LIKE search before it did (and "checkout" finds "Checkout"). Contentless (the
--- text lives in `tickets` only) with deletes allowed. `board_title` is what share-link visitors
--- see — the public title when there is one, else the subject — and the only column the board
--- searches, so a hidden subject can never be probed from outside.
+-- text lives in `tickets` only) with deletes allowed. `public_title` is indexed apart from the
+-- subject: the board searches the public title where there is one and the subject only where
+-- there is none (`store::search`), so a hidden subject can never be probed from outside.
 CREATE VIRTUAL TABLE ticket_search USING fts5(
-    subject, board_title, body,
+    subject, public_title, body,
     content = '', contentless_delete = 1, tokenize = 'trigram'
 );
-INSERT INTO ticket_search (rowid, subject, board_title, body)
-    SELECT id, subject, COALESCE(public_title, subject), body FROM tickets;
+INSERT INTO ticket_search (rowid, subject, public_title, body)
+    SELECT id, subject, public_title, body FROM tickets;
 
 CREATE TRIGGER ticket_search_insert AFTER INSERT ON tickets BEGIN
-    INSERT INTO ticket_search (rowid, subject, board_title, body)
-    VALUES (NEW.id, NEW.subject, COALESCE(NEW.public_title, NEW.subject), NEW.body);
+    INSERT INTO ticket_search (rowid, subject, public_title, body)
+    VALUES (NEW.id, NEW.subject, NEW.public_title, NEW.body);
 END;
 
 CREATE TRIGGER ticket_search_delete AFTER DELETE ON tickets BEGIN
@@ -68,6 +68,6 @@ CREATE TRIGGER ticket_search_update AFTER UPDATE OF subject, public_title, body 
 WHEN OLD.subject IS NOT NEW.subject OR OLD.public_title IS NOT NEW.public_title
   OR OLD.body IS NOT NEW.body BEGIN
     DELETE FROM ticket_search WHERE rowid = OLD.id;
-    INSERT INTO ticket_search (rowid, subject, board_title, body)
-    VALUES (NEW.id, NEW.subject, COALESCE(NEW.public_title, NEW.subject), NEW.body);
+    INSERT INTO ticket_search (rowid, subject, public_title, body)
+    VALUES (NEW.id, NEW.subject, NEW.public_title, NEW.body);
 END;
