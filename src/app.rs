@@ -41,7 +41,8 @@ impl App {
             Err(e) => log::warn!("cleaning {}: {e}", tmp.display()),
         }
         let sync = Synchronous::parse(&config.sqlite_synchronous).expect("validated in config");
-        let store = Store::open(&config.db_path(), sync)?;
+        let store = Store::open(&config.db_path(), sync)?
+            .with_cache_kib(config.sqlite_cache_mb as i64 * 1024)?;
         let assets = StaticFiles::load();
         let templates = Templates::load(assets.urls())?;
         let mailer = Mailer::new(&config)?;

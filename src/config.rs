@@ -42,6 +42,8 @@ pub struct Config {
     pub upload_limit_mb: u64,
     /// SQLite `synchronous`: "full" (an acknowledged write survives power loss) or "normal".
     pub sqlite_synchronous: String,
+    /// SQLite's page cache per connection, in MiB (one connection per worker, plus the writer).
+    pub sqlite_cache_mb: u64,
     pub session: SessionConfig,
     pub login: LoginConfig,
     pub server: ServerConfig,
@@ -197,6 +199,7 @@ impl Default for Config {
             bcrypt_cost: 12,
             upload_limit_mb: 10,
             sqlite_synchronous: "full".into(),
+            sqlite_cache_mb: 2,
             session: SessionConfig::default(),
             login: LoginConfig::default(),
             server: ServerConfig::default(),
@@ -376,6 +379,9 @@ impl Config {
         }
         if !(1..=4096).contains(&self.upload_limit_mb) {
             return bad("upload_limit_mb", "must be between 1 and 4096");
+        }
+        if !(1..=1024).contains(&self.sqlite_cache_mb) {
+            return bad("sqlite_cache_mb", "must be between 1 and 1024");
         }
         if !matches!(self.sqlite_synchronous.as_str(), "full" | "normal") {
             return bad("sqlite_synchronous", "must be \"full\" or \"normal\"");

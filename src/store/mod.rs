@@ -71,8 +71,13 @@ impl Synchronous {
 pub struct Store {
     path: PathBuf,
     synchronous: Synchronous,
+    /// SQLite's page cache per connection, in KiB (`PRAGMA cache_size = -N`).
+    cache_kib: i64,
     writer: Arc<Writer>,
 }
+
+/// The page cache each connection keeps unless told otherwise (SQLite's own default).
+const DEFAULT_CACHE_KIB: i64 = 2048;
 
 /// One SQLite connection for reads, owned by one thread, plus access to the shared writer.
 pub struct Db {
@@ -198,16 +203,28 @@ impl Store {
         let store = Store {
             path: path.to_path_buf(),
             synchronous,
-            writer: Arc::new(Writer::new(writer)),
+            cache_kib: DEFAULT_CACHE_KIB,
+            writer: Arc::new(Writer::new(writer, DEFAULT_CACHE_KIB)),
         };
         migrate::run(&store.connect()?, path)?;
         Ok(store)
     }
 
+    /// Sets the page cache of every connection, the writer's included, to `kib` KiB. With the
+    /// number of reader connections (`server.workers`) this bounds what SQLite holds in memory,
+    /// however large the database grows.
+    pub fn with_cache_kib(mut self, kib: i64) -> Result<Store> {
+        self.cache_kib = kib;
+        self.writer.set_cache_kib(kib)?;
+        Ok(self)
+    }
+
     /// Opens a new read connection with Porchlight's pragmas. Call once per thread and keep it.
     pub fn connect(&self) -> Result<Db> {
+        let conn = open_connection(&self.path, self.synchronous)?;
+        conn.execute_batch(&format!("PRAGMA cache_size = -{}", self.cache_kib))?;
         Ok(Db {
-            conn: open_connection(&self.path, self.synchronous)?,
+            conn,
             writer: Arc::clone(&self.writer),
         })
     }
@@ -326,23 +343,27 @@ impl Db {
     }
 
     /// Runs `f`, which writes very many tickets (seeding the demo), with the writer set up for
-    /// it: a large page cache, and the search index filled in one pass at the end instead of
-    /// row by row (its trigger is set aside meanwhile, and put back exactly as it was, however
-    /// `f` ends). Measured at 1,000,000 tickets: 45 s instead of well over two minutes.
+    /// it: a large page cache, and the search indexes filled in one pass at the end instead of
+    /// row by row (their insert triggers are set aside meanwhile, and put back exactly as they
+    /// were, however `f` ends). Measured at 1,000,000 tickets: 45 s instead of over two minutes.
     pub fn bulk_load<T>(&self, f: impl FnOnce(&Db) -> Result<T>) -> Result<T> {
-        const TRIGGER: &str = "ticket_search_insert";
-        let (trigger_sql, last_id) = self.writer.with_connection(|conn| {
-            let run = || -> rusqlite::Result<(String, i64)> {
-                let sql: String = conn.query_row(
-                    "SELECT sql FROM sqlite_schema WHERE type = 'trigger' AND name = ?1",
-                    [TRIGGER],
-                    |r| r.get(0),
-                )?;
+        const TRIGGERS: [&str; 2] = ["ticket_titles_insert", "ticket_bodies_insert"];
+        let (triggers, last_id) = self.writer.with_connection(|conn| {
+            let run = || -> rusqlite::Result<(Vec<String>, i64)> {
+                let mut sql = Vec::new();
+                for name in TRIGGERS {
+                    sql.push(conn.query_row(
+                        "SELECT sql FROM sqlite_schema WHERE type = 'trigger' AND name = ?1",
+                        [name],
+                        |r| r.get::<_, String>(0),
+                    )?);
+                }
                 let last: i64 =
                     conn.query_row("SELECT COALESCE(MAX(id), 0) FROM tickets", [], |r| r.get(0))?;
-                conn.execute_batch(&format!(
-                    "PRAGMA cache_size = -65536; DROP TRIGGER {TRIGGER};"
-                ))?;
+                conn.execute_batch("PRAGMA cache_size = -65536")?;
+                for name in TRIGGERS {
+                    conn.execute_batch(&format!("DROP TRIGGER {name}"))?;
+                }
                 Ok((sql, last))
             };
             run().context(|| "preparing a bulk load".to_string())
@@ -352,21 +373,34 @@ impl Db {
             let run = || -> rusqlite::Result<()> {
                 conn.execute_batch("BEGIN IMMEDIATE")?;
                 // Merging as it goes would redo work the single merge at the end does once.
-                conn.execute_batch(
-                    "INSERT INTO ticket_search (ticket_search, rank) VALUES ('automerge', 0)",
-                )?;
-                conn.execute(
-                    "INSERT INTO ticket_search (rowid, subject, public_title, body)
-                     SELECT id, subject, public_title, body FROM tickets
-                     WHERE id > ?1 ORDER BY id",
-                    [last_id],
-                )?;
-                conn.execute_batch(
-                    "INSERT INTO ticket_search (ticket_search, rank) VALUES ('automerge', 4);
-                     INSERT INTO ticket_search (ticket_search) VALUES ('optimize');",
-                )?;
-                conn.execute_batch(&trigger_sql)?;
-                conn.execute_batch("COMMIT; PRAGMA cache_size = -2000;")
+                for (table, columns, values) in [
+                    (
+                        "ticket_titles",
+                        "rowid, subject, public_title",
+                        "id, subject, public_title",
+                    ),
+                    ("ticket_bodies", "rowid, body", "id, body"),
+                ] {
+                    conn.execute_batch(&format!(
+                        "INSERT INTO {table} ({table}, rank) VALUES ('automerge', 0)"
+                    ))?;
+                    conn.execute(
+                        &format!(
+                            "INSERT INTO {table} ({columns}) SELECT {values} FROM tickets
+                             WHERE id > ?1 ORDER BY id"
+                        ),
+                        [last_id],
+                    )?;
+                    conn.execute_batch(&format!(
+                        "INSERT INTO {table} ({table}, rank) VALUES ('automerge', 4);
+                         INSERT INTO {table} ({table}) VALUES ('optimize');"
+                    ))?;
+                }
+                for sql in &triggers {
+                    conn.execute_batch(sql)?;
+                }
+                conn.execute_batch("COMMIT")?;
+                conn.execute_batch(&format!("PRAGMA cache_size = -{}", self.writer.cache_kib()))
             };
             run()
                 .inspect_err(|_| {

@@ -89,14 +89,19 @@ pub fn board(
     let clause = where_clause(project, filter, true, &mut args);
     let (position, order) = keyset(None, "t.public_updated_at", "t.id", seek, &mut args);
     args.push(Value::Integer(limit as i64 + 1));
-    let (with, join) = match &hits {
-        Some(cte) => (format!("WITH {cte}"), "JOIN hits h ON h.id = t.id"),
-        None => (String::new(), ""),
+    // With few search hits the page is made from them (CROSS JOIN: hits first), never by
+    // walking the board and asking about every ticket.
+    let (with, from) = match &hits {
+        Some(cte) => (
+            format!("WITH {cte}"),
+            "hits h CROSS JOIN tickets t ON t.id = h.id".to_string(),
+        ),
+        None => (String::new(), "tickets t".to_string()),
     };
     let sql = format!(
         "{with} SELECT p.key || '-' || t.number, {TITLE}, t.status, t.expected_by, t.created_at,
                 t.public_updated_at, t.id
-         FROM tickets t JOIN projects p ON p.id = t.project_id {join}
+         FROM {from} JOIN projects p ON p.id = t.project_id
          WHERE {clause} AND {position} ORDER BY {order} LIMIT ?{}",
         args.len()
     );

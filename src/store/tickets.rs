@@ -120,6 +120,10 @@ const ROW_COLUMNS: &str =
 
 const FROM: &str = "FROM tickets t JOIN projects p ON p.id = t.project_id LEFT JOIN staff a ON a.id = t.assignee_id";
 
+/// What a row needs besides the ticket: its project and assignee.
+const JOINS: &str =
+    "JOIN projects p ON p.id = t.project_id LEFT JOIN staff a ON a.id = t.assignee_id";
+
 // Enum columns are read as borrowed text (no allocation); the CHECK constraints in the schema
 // keep them to known keys, and the fallbacks only guard against a hand-edited database.
 fn status(row: &Row<'_>, i: usize) -> rusqlite::Result<Status> {
@@ -210,12 +214,17 @@ pub fn list(
     let rank = hits.as_ref().map(|_| "h.rank");
     let (position, order) = keyset(rank, "t.updated_at", "t.id", seek, &mut args);
     args.push(Value::Integer(limit as i64 + 1));
-    let (with, join) = match &hits {
-        Some(cte) => (format!("WITH {cte}"), "JOIN hits h ON h.id = t.id"),
-        None => (String::new(), ""),
+    // With few search hits the page is made from them (CROSS JOIN: hits first), never by
+    // walking the inbox and asking about every ticket.
+    let (with, from) = match &hits {
+        Some(cte) => (
+            format!("WITH {cte}"),
+            format!("FROM hits h CROSS JOIN tickets t ON t.id = h.id {JOINS}"),
+        ),
+        None => (String::new(), FROM.to_string()),
     };
     let sql = format!(
-        "{with} SELECT {ROW_COLUMNS}, {} {FROM} {join} WHERE {clause} AND {position}
+        "{with} SELECT {ROW_COLUMNS}, {} {from} WHERE {clause} AND {position}
          ORDER BY {order} LIMIT ?{}",
         rank.unwrap_or("0"),
         args.len()

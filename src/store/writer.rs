@@ -36,6 +36,8 @@ pub(crate) struct Writer {
     queued: AtomicUsize,
     /// Set when a write found the file damaged (reported by `/healthz`).
     corrupt: AtomicBool,
+    /// The writer connection's page cache, in KiB.
+    cache_kib: std::sync::atomic::AtomicI64,
 }
 
 struct State {
@@ -45,13 +47,23 @@ struct State {
 }
 
 impl Writer {
-    pub(crate) fn new(conn: Connection) -> Writer {
+    pub(crate) fn new(conn: Connection, cache_kib: i64) -> Writer {
         Writer {
             state: Mutex::new(State { conn, group: None }),
             settled: Condvar::new(),
             queued: AtomicUsize::new(0),
             corrupt: AtomicBool::new(false),
+            cache_kib: std::sync::atomic::AtomicI64::new(cache_kib),
         }
+    }
+
+    pub(crate) fn cache_kib(&self) -> i64 {
+        self.cache_kib.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn set_cache_kib(&self, kib: i64) -> Result<()> {
+        self.cache_kib.store(kib, Ordering::Relaxed);
+        self.with_connection(|conn| Ok(conn.execute_batch(&format!("PRAGMA cache_size = -{kib}"))?))
     }
 
     pub(crate) fn mark_corrupt(&self) {

@@ -45,29 +45,46 @@ END;
 
 -- Search: FTS5 with the trigram tokenizer, so that any substring of three or more characters
 -- matches, as the LIKE search before it did (and "checkout" finds "Checkout"). Contentless (the
--- text lives in `tickets` only) with deletes allowed. `public_title` is indexed apart from the
--- subject: the board searches the public title where there is one and the subject only where
--- there is none (`store::search`), so a hidden subject can never be probed from outside.
-CREATE VIRTUAL TABLE ticket_search USING fts5(
-    subject, public_title, body,
+-- text lives in `tickets` only) with deletes allowed, kept by triggers in the ticket's own
+-- transaction. Titles and descriptions are indexed apart: the board searches titles only, and a
+-- word common in descriptions must not make every title search read all of them. The public
+-- title is indexed apart from the subject: the board searches the public title where there is
+-- one and the subject only where there is none (`store::search`), so a hidden subject can never
+-- be probed from outside.
+CREATE VIRTUAL TABLE ticket_titles USING fts5(
+    subject, public_title,
     content = '', contentless_delete = 1, tokenize = 'trigram'
 );
-INSERT INTO ticket_search (rowid, subject, public_title, body)
-    SELECT id, subject, public_title, body FROM tickets;
+CREATE VIRTUAL TABLE ticket_bodies USING fts5(
+    body,
+    content = '', contentless_delete = 1, tokenize = 'trigram'
+);
+INSERT INTO ticket_titles (rowid, subject, public_title) SELECT id, subject, public_title FROM tickets;
+INSERT INTO ticket_bodies (rowid, body) SELECT id, body FROM tickets;
 
-CREATE TRIGGER ticket_search_insert AFTER INSERT ON tickets BEGIN
-    INSERT INTO ticket_search (rowid, subject, public_title, body)
-    VALUES (NEW.id, NEW.subject, NEW.public_title, NEW.body);
+CREATE TRIGGER ticket_titles_insert AFTER INSERT ON tickets BEGIN
+    INSERT INTO ticket_titles (rowid, subject, public_title)
+    VALUES (NEW.id, NEW.subject, NEW.public_title);
+END;
+
+CREATE TRIGGER ticket_bodies_insert AFTER INSERT ON tickets BEGIN
+    INSERT INTO ticket_bodies (rowid, body) VALUES (NEW.id, NEW.body);
 END;
 
 CREATE TRIGGER ticket_search_delete AFTER DELETE ON tickets BEGIN
-    DELETE FROM ticket_search WHERE rowid = OLD.id;
+    DELETE FROM ticket_titles WHERE rowid = OLD.id;
+    DELETE FROM ticket_bodies WHERE rowid = OLD.id;
 END;
 
-CREATE TRIGGER ticket_search_update AFTER UPDATE OF subject, public_title, body ON tickets
-WHEN OLD.subject IS NOT NEW.subject OR OLD.public_title IS NOT NEW.public_title
-  OR OLD.body IS NOT NEW.body BEGIN
-    DELETE FROM ticket_search WHERE rowid = OLD.id;
-    INSERT INTO ticket_search (rowid, subject, public_title, body)
-    VALUES (NEW.id, NEW.subject, NEW.public_title, NEW.body);
+CREATE TRIGGER ticket_titles_update AFTER UPDATE OF subject, public_title ON tickets
+WHEN OLD.subject IS NOT NEW.subject OR OLD.public_title IS NOT NEW.public_title BEGIN
+    DELETE FROM ticket_titles WHERE rowid = OLD.id;
+    INSERT INTO ticket_titles (rowid, subject, public_title)
+    VALUES (NEW.id, NEW.subject, NEW.public_title);
+END;
+
+CREATE TRIGGER ticket_bodies_update AFTER UPDATE OF body ON tickets
+WHEN OLD.body IS NOT NEW.body BEGIN
+    DELETE FROM ticket_bodies WHERE rowid = OLD.id;
+    INSERT INTO ticket_bodies (rowid, body) VALUES (NEW.id, NEW.body);
 END;
