@@ -24,7 +24,7 @@ use crate::error::Result;
 use crate::store::{Conn, Context, Reader, like_contains};
 
 /// Up to this many possible matches a search is answered from the index, ranked and counted.
-pub const FEW: i64 = 5_000;
+pub const FEW: i64 = 1_000;
 
 /// Which text a search looks at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -12,8 +12,8 @@ use crate::error::Result;
 use crate::store::paging::{Key, Page, Seek, keyset};
 use crate::store::{Conn, Context, Reader, Tx, search};
 
-/// One line of a project's public board.
-#[derive(Debug, Clone, Serialize)]
+/// One line of a project's public board (`Hash`: see `web::fragments`).
+#[derive(Debug, Clone, Serialize, Hash)]
 pub struct BoardRow {
     pub reference: String,
     /// The public title when staff set one, else the subject.

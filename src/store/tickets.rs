@@ -13,8 +13,9 @@ use crate::store::paging::{Key, Page, Seek, keyset};
 use crate::store::{Conn, Context, Reader, Tx, projects, search, timeline};
 
 /// A ticket as the inbox lists it. Labels and the formatted date ride along so the template
-/// needs no filter calls per row (the inbox renders 50 rows per view).
-#[derive(Debug, Clone, Serialize)]
+/// needs no filter calls per row (the inbox renders 50 rows per view). `Hash` keys the cache of
+/// rendered rows (`web::fragments`).
+#[derive(Debug, Clone, Serialize, Hash)]
 pub struct TicketRow {
     pub id: TicketId,
     pub reference: String,

@@ -11,6 +11,7 @@
 
 pub mod assets;
 pub mod forms;
+pub mod fragments;
 pub mod health;
 pub mod listing;
 pub mod respond;

@@ -26,9 +26,9 @@ use crate::store::timeline::Actor as Author;
 use crate::store::{self, projects::Project};
 use crate::view;
 use crate::web::forms::Errors;
-use crate::web::listing;
 use crate::web::staff::url_with;
 use crate::web::{Ctx, respond};
+use crate::web::{fragments, listing};
 use crate::{mail, notify};
 
 /// Board rows per page.
@@ -152,11 +152,16 @@ fn render_board(
         )
     };
     let pagination = listing::links(&page, |at| link(status_key, at));
-    let rows: Value = page
-        .rows
-        .into_iter()
-        .map(|row| Value::from_object(RowView(row)))
-        .collect();
+    let rows = if page.rows.is_empty() {
+        Value::from(false)
+    } else {
+        fragments::rows(
+            &ctx.app.templates,
+            "share/board_row.html",
+            &page.rows,
+            |row| Value::from_object(RowView(row.clone())),
+        )?
+    };
     let tabs = listing::status_tabs(counts.as_deref(), status_filter, |status| link(status, ""));
     let branding = store::settings::branding(ctx.db)?.for_link(&project.share);
     let page_ctx = view! {

@@ -16,9 +16,9 @@ use crate::store::search::Scope;
 use crate::store::staff::Staff;
 use crate::store::tickets::{AssigneeFilter, TicketFilter, TicketRow};
 use crate::store::{self};
-use crate::web::listing;
 use crate::web::staff::url_with;
 use crate::web::{Ctx, respond};
+use crate::web::{fragments, listing};
 
 /// Tickets per page.
 pub const PAGE_SIZE: usize = 50;
@@ -156,11 +156,16 @@ pub fn list(ctx: &Ctx<'_>, me: &Staff) -> Result<Response> {
         params.push(("at", at.to_string()));
         url_with("/", &params)
     });
-    let tickets: Value = page
-        .rows
-        .into_iter()
-        .map(|row| Value::from_object(RowView(row)))
-        .collect();
+    let tickets = if page.rows.is_empty() {
+        Value::from(false)
+    } else {
+        fragments::rows(
+            &ctx.app.templates,
+            "staff/inbox_row.html",
+            &page.rows,
+            |row| Value::from_object(RowView(row.clone())),
+        )?
+    };
     let tabs = listing::status_tabs(counts.as_deref(), filter.status, |status| {
         query.with("status", status)
     });
