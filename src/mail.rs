@@ -44,6 +44,8 @@ pub struct Email {
     pub html: String,
     /// For notifications: where a one-click unsubscribe (RFC 8058) is posted.
     pub unsubscribe_url: Option<String>,
+    /// For a requester's notifications: the ticket (unsubscribing cancels what is queued).
+    pub ticket_id: Option<i64>,
 }
 
 /// Renders message `kind` for `to`.
@@ -60,6 +62,7 @@ pub fn render(templates: &Templates, kind: &str, to: &str, ctx: Value) -> Result
         text: body.trim_start().to_string(),
         html,
         unsubscribe_url: None,
+        ticket_id: None,
     })
 }
 
@@ -84,6 +87,7 @@ pub fn queue(tx: &Tx<'_>, mailer: &Mailer, email: &Email) -> Result<()> {
             body_html: &email.html,
             message_id: &message_id,
             unsubscribe_url: email.unsubscribe_url.as_deref(),
+            ticket_id: email.ticket_id,
         },
     )?;
     Ok(())

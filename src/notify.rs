@@ -33,16 +33,17 @@ pub struct Notices(Vec<Pending>);
 
 struct Pending {
     email: Email,
-    /// The fresh receipt link this message carries, to store with it.
-    receipt: Option<(TicketId, [u8; 32])>,
+    /// The fresh receipt and unsubscribe links this message carries, to store with it.
+    links: Option<(TicketId, [u8; 32], [u8; 32])>,
 }
 
 impl Notices {
-    /// Queues every message (and stores the receipt links they carry) in the caller's write.
+    /// Queues every message (and stores the links they carry) in the caller's write.
     pub fn queue(&self, tx: &Tx<'_>, app: &App) -> Result<()> {
         for pending in &self.0 {
-            if let Some((ticket, hash)) = &pending.receipt {
-                store::share::add_receipt_token(tx, *ticket, hash)?;
+            if let Some((ticket, receipt, unsubscribe)) = &pending.links {
+                store::share::add_receipt_token(tx, *ticket, receipt)?;
+                store::share::add_unsubscribe_token(tx, *ticket, unsubscribe)?;
             }
             mail::queue(tx, &app.mailer, &pending.email)?;
         }
@@ -54,8 +55,8 @@ impl Notices {
         self.0.iter().map(|p| p.email.to.as_str()).collect()
     }
 
-    fn push(&mut self, email: Email, receipt: Option<(TicketId, [u8; 32])>) {
-        self.0.push(Pending { email, receipt });
+    fn push(&mut self, email: Email, links: Option<(TicketId, [u8; 32], [u8; 32])>) {
+        self.0.push(Pending { email, links });
     }
 
     fn extend(&mut self, other: Notices) {
@@ -63,31 +64,41 @@ impl Notices {
     }
 }
 
-/// A receipt link (and the unsubscribe link made from the same token) for one message to a
-/// ticket's requester.
+/// A receipt link and an unsubscribe link — two tokens: the unsubscribe one goes into a mail
+/// header that providers store and fetch, so it must open nothing but the unsubscribe page.
 struct RequesterLinks {
     /// `None` when the project's link is no longer live: the page would be a 404.
     receipt_url: Option<String>,
     unsubscribe_url: String,
-    hash: [u8; 32],
+    receipt_hash: [u8; 32],
+    unsubscribe_hash: [u8; 32],
 }
 
 fn requester_links(app: &App, project: &Project) -> RequesterLinks {
-    let token = Secret::generate();
+    let receipt = Secret::generate();
+    let unsubscribe = Secret::generate();
     let base = app.config.base_url();
     let receipt_url = policy::share_visitor(project).map(|visitor| {
         let link = visitor.project().share.token.as_deref().unwrap_or_default();
-        format!("{base}/s/{link}/t/{}", token.expose())
+        format!("{base}/s/{link}/t/{}", receipt.expose())
     });
     RequesterLinks {
         receipt_url,
-        unsubscribe_url: format!("{base}/unsubscribe/{}", token.expose()),
-        hash: token.hash(),
+        unsubscribe_url: unsubscribe_url(app, &unsubscribe),
+        receipt_hash: receipt.hash(),
+        unsubscribe_hash: unsubscribe.hash(),
     }
 }
 
+/// The one-click unsubscribe URL for an unsubscribe token.
+pub fn unsubscribe_url(app: &App, token: &Secret) -> String {
+    format!("{}/unsubscribe/{}", app.config.base_url(), token.expose())
+}
+
 /// The receipt email to a visitor who just submitted, for the ticket the submission will most
-/// likely become (`reference`); `receipt_token` is the submission's own receipt token.
+/// likely become (`reference`); `receipt_token` is the submission's own receipt token and
+/// `unsubscribe_token` the one for this ticket's emails (the caller stores both, and sets the
+/// email's `ticket_id`, once the ticket exists).
 pub fn receipt(
     app: &App,
     project: &Project,
@@ -96,6 +107,7 @@ pub fn receipt(
     reference: &str,
     title: &str,
     receipt_token: &Secret,
+    unsubscribe_token: &Secret,
 ) -> Result<Email> {
     let base = app.config.base_url();
     let link = project.share.token.as_deref().unwrap_or_default();
@@ -108,7 +120,7 @@ pub fn receipt(
         receipt_url,
     };
     let mut email = mail::render(&app.templates, "share_receipt", to, message_ctx)?;
-    email.unsubscribe_url = Some(format!("{base}/unsubscribe/{}", receipt_token.expose()));
+    email.unsubscribe_url = Some(unsubscribe_url(app, unsubscribe_token));
     Ok(email)
 }
 
@@ -148,8 +160,12 @@ fn to_requester(
     };
     let mut email = mail::render(&app.templates, kind, to, message_ctx)?;
     email.unsubscribe_url = Some(links.unsubscribe_url);
+    email.ticket_id = Some(ticket.id.0);
     let mut notices = Notices::default();
-    notices.push(email, Some((ticket.id, links.hash)));
+    notices.push(
+        email,
+        Some((ticket.id, links.receipt_hash, links.unsubscribe_hash)),
+    );
     Ok(Some((notices, to.to_string())))
 }
 

@@ -19,6 +19,8 @@ pub struct NewMessage<'a> {
     pub message_id: &'a str,
     /// Where a one-click unsubscribe (RFC 8058) goes, for notifications.
     pub unsubscribe_url: Option<&'a str>,
+    /// The ticket a requester's notification is about (unsubscribing cancels it).
+    pub ticket_id: Option<i64>,
 }
 
 /// A message waiting for delivery.
@@ -73,8 +75,8 @@ pub fn insert(tx: &Tx<'_>, m: &NewMessage<'_>) -> Result<i64> {
     tx.conn
         .prepare_cached(
             "INSERT INTO outbox (to_addr, subject, body_text, body_html, message_id, unsubscribe_url,
-                                 created_at, next_attempt_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+                                 ticket_id, created_at, next_attempt_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?8, ?7, ?7)",
         )
         .and_then(|mut s| {
             s.execute(params![
@@ -84,7 +86,8 @@ pub fn insert(tx: &Tx<'_>, m: &NewMessage<'_>) -> Result<i64> {
                 m.body_html,
                 m.message_id,
                 m.unsubscribe_url,
-                tx.now
+                tx.now,
+                m.ticket_id
             ])
         })
         .context(|| format!("queueing mail to {}", m.to_addr))?;

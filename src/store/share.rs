@@ -203,7 +203,7 @@ pub fn receipt_replies(
             "SELECT c.body, c.created_at, c.author_staff_id IS NULL
              FROM comments c JOIN tickets t ON t.id = c.ticket_id
              JOIN ticket_tokens k ON k.ticket_id = t.id
-             WHERE t.project_id = ?1 AND k.hash = ?2 AND c.visibility = 'public'
+             WHERE t.project_id = ?1 AND k.hash = ?2 AND k.kind = 'receipt' AND c.visibility = 'public'
              ORDER BY c.created_at, c.id",
         )
         .and_then(|mut stmt| {
@@ -233,7 +233,7 @@ pub fn receipt(
                         t.requester_name, t.requester_email IS NOT NULL AND t.requester_notify
                  FROM tickets t JOIN projects p ON p.id = t.project_id
                  JOIN ticket_tokens k ON k.ticket_id = t.id
-                 WHERE t.project_id = ?1 AND k.hash = ?2",
+                 WHERE t.project_id = ?1 AND k.hash = ?2 AND k.kind = 'receipt'",
             )?
             .query_row(params![project.0, receipt_hash], |row| {
                 Ok(Receipt {
@@ -256,12 +256,21 @@ pub fn receipt(
 
 /// Adds a receipt link to a ticket: one per email sent to its submitter, each kept valid.
 pub fn add_receipt_token(tx: &Tx<'_>, ticket: TicketId, hash: &[u8]) -> Result<()> {
+    add_token(tx, ticket, hash, "receipt")
+}
+
+/// Adds an unsubscribe link to a ticket (it opens nothing but the unsubscribe page).
+pub fn add_unsubscribe_token(tx: &Tx<'_>, ticket: TicketId, hash: &[u8]) -> Result<()> {
+    add_token(tx, ticket, hash, "unsubscribe")
+}
+
+fn add_token(tx: &Tx<'_>, ticket: TicketId, hash: &[u8], kind: &str) -> Result<()> {
     tx.conn
         .prepare_cached(
-            "INSERT INTO ticket_tokens (hash, ticket_id, created_at) VALUES (?1, ?2, ?3)",
+            "INSERT INTO ticket_tokens (hash, ticket_id, kind, created_at) VALUES (?1, ?2, ?3, ?4)",
         )
-        .and_then(|mut s| s.execute(params![hash, ticket.0, tx.now]))
-        .context(|| format!("adding a receipt link to ticket id {ticket}"))?;
+        .and_then(|mut s| s.execute(params![hash, ticket.0, kind, tx.now]))
+        .context(|| format!("adding a {kind} link to ticket id {ticket}"))?;
     Ok(())
 }
 
@@ -280,7 +289,7 @@ pub fn subscription(r: &impl Reader, token_hash: &[u8]) -> Result<Option<Subscri
         .prepare_cached(
             "SELECT p.key || '-' || t.number, t.project_id, t.requester_notify
              FROM ticket_tokens k JOIN tickets t ON t.id = k.ticket_id JOIN projects p ON p.id = t.project_id
-             WHERE k.hash = ?1",
+             WHERE k.hash = ?1 AND k.kind = 'unsubscribe'",
         )
         .and_then(|mut s| {
             s.query_row([token_hash], |row| {
@@ -295,16 +304,31 @@ pub fn subscription(r: &impl Reader, token_hash: &[u8]) -> Result<Option<Subscri
         .context(|| "loading the ticket behind an unsubscribe link".to_string())
 }
 
-/// Stops email to the submitter about the ticket behind a receipt token. `false` when the token
-/// is unknown.
+/// Stops email to the submitter about the ticket behind an unsubscribe token — what is still
+/// queued for them about it included. `false` when the token is unknown.
 pub fn unsubscribe(tx: &Tx<'_>, token_hash: &[u8]) -> Result<bool> {
-    let changed = tx
-        .conn
-        .execute(
-            "UPDATE tickets SET requester_notify = 0
-             WHERE id = (SELECT ticket_id FROM ticket_tokens WHERE hash = ?1)",
-            [token_hash],
-        )
-        .context(|| "unsubscribing a submitter".to_string())?;
-    Ok(changed > 0)
+    let run = || -> rusqlite::Result<bool> {
+        let ticket: Option<i64> = tx
+            .conn
+            .query_row(
+                "SELECT ticket_id FROM ticket_tokens WHERE hash = ?1 AND kind = 'unsubscribe'",
+                [token_hash],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let Some(ticket) = ticket else {
+            return Ok(false);
+        };
+        tx.conn.execute(
+            "UPDATE tickets SET requester_notify = 0 WHERE id = ?1",
+            [ticket],
+        )?;
+        tx.conn.execute(
+            "UPDATE outbox SET failed_at = ?2, last_error = 'the requester unsubscribed'
+             WHERE ticket_id = ?1 AND sent_at IS NULL AND failed_at IS NULL",
+            params![ticket, tx.now],
+        )?;
+        Ok(true)
+    };
+    run().context(|| "unsubscribing a submitter".to_string())
 }

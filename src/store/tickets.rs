@@ -310,7 +310,8 @@ const TICKET_COLUMNS: &str =
     "t.id, p.key || '-' || t.number, t.project_id, p.key, p.name, t.number, t.subject, t.body,
     t.status, t.priority, t.source, t.requester_name, t.requester_email, t.assignee_id, a.name,
     t.expected_by, t.created_at, t.updated_at, t.shared, t.public_title,
-    EXISTS (SELECT 1 FROM ticket_tokens k WHERE k.ticket_id = t.id), t.requester_notify";
+    EXISTS (SELECT 1 FROM ticket_tokens k WHERE k.ticket_id = t.id AND k.kind = 'receipt'),
+    t.requester_notify";
 
 fn ticket_from(row: &Row<'_>) -> rusqlite::Result<Ticket> {
     Ok(Ticket {

@@ -221,6 +221,7 @@ fn submit(ctx: &Ctx<'_>, visitor: ShareVisitor<'_>) -> Result<Response> {
     let scope = submission_scope(ctx, project);
     let limit = submission_limit(ctx);
     let receipt = Secret::generate();
+    let unsubscribe = Secret::generate();
     // New tickets go to the project's default assignee, while that person is active.
     let assignee = match project.default_assignee_id {
         Some(id) => store::staff::get(ctx.db, id)?.filter(|s| s.active),
@@ -249,7 +250,14 @@ fn submit(ctx: &Ctx<'_>, visitor: ShareVisitor<'_>) -> Result<Response> {
             None
         } else {
             let email = notify::receipt(
-                ctx.app, project, &branding, &email, &reference, &title, &receipt,
+                ctx.app,
+                project,
+                &branding,
+                &email,
+                &reference,
+                &title,
+                &receipt,
+                &unsubscribe,
             )?;
             Some(email)
         };
@@ -271,11 +279,13 @@ fn submit(ctx: &Ctx<'_>, visitor: ShareVisitor<'_>) -> Result<Response> {
         if let Err(wait) = throttle::check_and_record(tx, &scope, limit)? {
             return Ok(Err(wait));
         }
-        let (_, number) = store::tickets::insert(tx, &new)?;
+        let (id, number) = store::tickets::insert(tx, &new)?;
         if number != expected {
             notices = render_notices(number)?;
         }
-        if let Some(message) = &notices.0 {
+        if let Some(message) = &mut notices.0 {
+            store::share::add_unsubscribe_token(tx, id, &unsubscribe.hash())?;
+            message.ticket_id = Some(id.0);
             mail::queue(tx, &ctx.app.mailer, message)?;
         }
         notices.1.queue(tx, ctx.app)?;

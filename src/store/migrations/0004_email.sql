@@ -7,16 +7,21 @@ ALTER TABLE outbox ADD COLUMN message_id TEXT NOT NULL DEFAULT '';
 ALTER TABLE outbox ADD COLUMN unsubscribe_url TEXT;
 ALTER TABLE outbox ADD COLUMN first_failed_at INTEGER;
 ALTER TABLE outbox ADD COLUMN failed_at INTEGER;
+-- The ticket a requester's notification is about: unsubscribing cancels what is still queued.
+ALTER TABLE outbox ADD COLUMN ticket_id INTEGER;
 UPDATE outbox SET message_id = '<outbox-' || id || '-' || created_at || '@porchlight>';
 DROP INDEX outbox_due;
 CREATE INDEX outbox_due ON outbox(next_attempt_at) WHERE sent_at IS NULL AND failed_at IS NULL;
 CREATE INDEX outbox_given_up ON outbox(failed_at) WHERE failed_at IS NOT NULL;
 
--- Links that open one ticket's receipt page. One per email to the requester (every link ever
--- sent keeps working), stored hashed like every token; the first is the submission's own.
+-- Tokens for one ticket, stored hashed like every token: `receipt` links open its receipt page
+-- (one per email to the requester, every link ever sent keeps working; the first is the
+-- submission's own); `unsubscribe` links only stop email about it — they go into a mail header
+-- that providers store and fetch, so they must open nothing else.
 CREATE TABLE ticket_tokens (
     hash       BLOB    PRIMARY KEY,
     ticket_id  INTEGER NOT NULL REFERENCES tickets(id) ON DELETE CASCADE,
+    kind       TEXT    NOT NULL DEFAULT 'receipt' CHECK (kind IN ('receipt', 'unsubscribe')),
     created_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX ticket_tokens_ticket ON ticket_tokens(ticket_id);
