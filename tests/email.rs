@@ -187,15 +187,28 @@ fn a_visitor_who_gave_an_email_follows_the_ticket_by_email() {
     assert_eq!(third.len(), 1, "{third:?}");
     assert!(third[0].header("Subject").unwrap().contains("Resolved"));
 
-    // One-click unsubscribe: a POST from the mail provider, with no cookie and no form token.
+    // The unsubscribe link's secret is its own: it does not open the ticket.
     let path = unsubscribe
         .trim_matches(['<', '>'])
         .trim_start_matches("http://127.0.0.1:8080")
         .to_string();
+    let secret = path.trim_start_matches("/unsubscribe/");
+    assert!(!receipt.contains(secret) && !own_link.contains(secret));
+    visit(&mut t, &format!("{link}/t/{secret}")).assert_status(404);
+
+    // A reply queued but not yet sent when the requester unsubscribes is never sent.
+    t.post(
+        &format!("/tickets/{reference}/reply"),
+        &[("reply", "QUEUED-BEFORE-UNSUBSCRIBE")],
+    )
+    .assert_status(303);
+
+    // One-click unsubscribe: a POST from the mail provider, with no cookie and no form token.
     let staff = std::mem::take(&mut t.cookies);
     let r = t.post_raw(&path, &[("List-Unsubscribe", "One-Click")]);
     r.assert_status(200).assert_contains("No more emails about");
     t.cookies = staff;
+    assert!(deliver(&t, &smtp, 3).is_empty(), "queued mail cancelled");
     t.post(
         &format!("/tickets/{reference}/reply"),
         &[("reply", "Anything else?")],
