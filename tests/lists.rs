@@ -215,6 +215,74 @@ fn searches_with_many_matches_walk_the_list() {
     short.assert_status(200).assert_contains("Rare word");
 }
 
+/// The part of a page between `start` and the next `</nav>`.
+fn nav<'a>(body: &'a str, start: &str) -> &'a str {
+    let at = body.find(start).unwrap_or_else(|| panic!("no {start}"));
+    let end = at + body[at..].find("</nav>").unwrap();
+    &body[at..end]
+}
+
+/// What a visitor's search shows depends on their board alone: however many tickets elsewhere
+/// (other projects, unshared ones) match, the board's counts and results stay the same — on a
+/// small board and on one too big to walk. Searches under three characters are refused with a
+/// message rather than walking the board.
+#[test]
+fn a_board_search_tells_nothing_about_other_tickets() {
+    let mut t = TestApp::admin();
+    t.create_project("ACME", "Acme");
+    t.create_project("OTHER", "Other");
+    t.post("/projects/ACME/share/enable", &[])
+        .assert_status(303);
+    let link = format!(
+        "/s/{}",
+        porchlight::store::projects::get_by_key(&t.db, "ACME")
+            .unwrap()
+            .unwrap()
+            .share
+            .token
+            .unwrap()
+    );
+    seed(&t, "ACME", 3, |i| format!("Needle visible {i}"), "");
+    t.cookies.clear();
+    let search = |t: &mut TestApp| {
+        let board = t.get(&format!("{link}?q=needle"));
+        board.assert_status(200);
+        assert_eq!(subjects(&board.body, "Needle").len(), 3, "{}", board.body);
+        (
+            nav(&board.body, "<nav class=\"tabs\"").to_string(),
+            nav(&board.body, "<nav class=\"pagination\"").to_string(),
+        )
+    };
+    let before = search(&mut t);
+    assert!(before.1.contains("3 tickets"), "{}", before.1);
+
+    // Many matches elsewhere: another project's, and this project's unshared tickets.
+    let many = porchlight::store::search::FEW as usize + 1;
+    seed(&t, "OTHER", many, |i| format!("Needle other {i}"), "");
+    seed(&t, "ACME", many, |i| format!("Needle hidden {i}"), "");
+    let conn = rusqlite::Connection::open(t.app.config.db_path()).unwrap();
+    conn.execute(
+        "UPDATE tickets SET shared = 0 WHERE subject LIKE 'Needle hidden%'",
+        [],
+    )
+    .unwrap();
+    assert_eq!(search(&mut t), before, "small board");
+
+    // A board too big to walk asks the index about its own tickets.
+    let filler = porchlight::store::search::WALK_COUNT_MAX as usize + 1;
+    seed(&t, "ACME", filler, |i| format!("Filler {i}"), "");
+    let (tabs, pages) = search(&mut t);
+    assert!(pages.contains("3 tickets"), "big board: {pages}");
+    assert!(tabs.contains("<span class=\"count\">3</span>"), "{tabs}");
+
+    // Too short for the index: refused with a message, the board shown unfiltered.
+    let short = t.get(&format!("{link}?q=ne"));
+    short
+        .assert_status(200)
+        .assert_contains("Type at least 3 characters to search.")
+        .assert_contains("Filler");
+}
+
 fn plan(t: &TestApp, sql: &str) -> String {
     let conn = rusqlite::Connection::open(t.app.config.db_path()).unwrap();
     let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();

@@ -17,22 +17,39 @@
 //!   instead took 5–10 times as long as this walk.
 //!
 //! Either way a page costs about the same wherever it is in the list.
+//!
+//! **The share board decides from its own project only.** Whether a visitor's search is
+//! counted must not reveal how many tickets elsewhere match, so the board's plan
+//! ([`plan_board`]) never depends on the workspace-wide count except to pick the cheaper of two
+//! ways to the same answer: with few matches anywhere the index answers (filtered to the
+//! project); with many, a board of at most [`WALK_COUNT_MAX`] shared tickets is walked and
+//! counted; a bigger board asks the index how many of *its* tickets match. Visitors' searches
+//! need three characters: a shorter one could not use the index and would walk the board.
 
 use rusqlite::types::Value;
 
+use crate::domain::ProjectId;
 use crate::error::Result;
 use crate::store::{Conn, Context, Reader, like_contains};
 
 /// Up to this many possible matches a search is answered from the index, ranked and counted.
 pub const FEW: i64 = 1_000;
 
+/// A board with at most this many shared tickets is counted by walking it when its search
+/// matches many tickets workspace-wide (a few milliseconds of LIKE at this size).
+pub const WALK_COUNT_MAX: i64 = 10_000;
+
+/// The shortest search the share board takes (a trigram index needs three characters).
+pub const BOARD_MIN_CHARS: usize = 3;
+
 /// Which text a search looks at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
     /// Staff: subject, public title and description.
     Staff,
-    /// Share-link visitors: only the title they see (public title, else subject).
-    Board,
+    /// Share-link visitors of this project's board: only the shared tickets' titles they see
+    /// (public title, else subject).
+    Board(ProjectId),
 }
 
 /// How a search runs (see the module comment).
@@ -41,8 +58,10 @@ pub enum Plan {
     /// Few matches: the FTS query on titles, and (staff) on descriptions. The board's takes a
     /// subject only where there is no public title.
     Indexed { scope: Scope, phrase: String },
-    /// Many matches, or a short query: a LIKE pattern tested on each row of the list.
-    Walk { pattern: String },
+    /// Many matches, or a short query: a LIKE pattern tested on each row of the list;
+    /// `counted` when the list is small enough to count that way (a board, see the module
+    /// comment).
+    Walk { pattern: String, counted: bool },
 }
 
 impl Plan {
@@ -64,28 +83,16 @@ impl Plan {
                      ) GROUP BY rowid)"
                 )
             }
-            Scope::Board => {
-                // A public title where there is one, else the subject: what visitors see.
-                // CROSS JOIN keeps the index first (left to itself the planner walked every
-                // ticket and asked the index about each).
-                args.push(Value::Text(format!("{{public_title}} : {phrase}")));
-                let t = args.len();
-                args.push(Value::Text(format!("{{subject}} : {phrase}")));
-                let s = args.len();
-                format!(
-                    "hits(id, rank) AS MATERIALIZED (
-                         SELECT rowid, 0 FROM ticket_titles WHERE ticket_titles MATCH ?{t}
-                         UNION
-                         SELECT f.rowid, 0 FROM ticket_titles f CROSS JOIN tickets x ON x.id = f.rowid
-                         WHERE f.ticket_titles MATCH ?{s} AND x.public_title IS NULL)"
-                )
+            Scope::Board(project) => {
+                let body = board_hits(*project, phrase, args);
+                format!("hits(id, rank) AS MATERIALIZED ({body})")
             }
         })
     }
 
     /// The LIKE condition of a walk over `columns` (SQL expressions), with its pattern pushed.
     pub(crate) fn walk_condition(&self, columns: &[&str], args: &mut Vec<Value>) -> Option<String> {
-        let Plan::Walk { pattern } = self else {
+        let Plan::Walk { pattern, .. } = self else {
             return None;
         };
         args.push(Value::Text(pattern.clone()));
@@ -97,10 +104,34 @@ impl Plan {
         Some(format!("({})", tests.join(" OR ")))
     }
 
-    /// Whether this search is counted (and ranked): few matches.
+    /// Whether this search is counted: few matches, or a small board.
     pub fn counted(&self) -> bool {
-        matches!(self, Plan::Indexed { .. })
+        matches!(
+            self,
+            Plan::Indexed { .. } | Plan::Walk { counted: true, .. }
+        )
     }
+}
+
+/// The ids (rank 0) of `project`'s shared tickets whose visible title — the public title where
+/// there is one, else the subject — contains `phrase`. The two halves never overlap (one needs a
+/// public title, the other none), so UNION ALL streams. CROSS JOIN keeps the index first (left
+/// to itself the planner walked every ticket and asked the index about each).
+fn board_hits(project: ProjectId, phrase: &str, args: &mut Vec<Value>) -> String {
+    args.push(Value::Text(format!("{{public_title}} : {phrase}")));
+    let t = args.len();
+    args.push(Value::Text(format!("{{subject}} : {phrase}")));
+    let s = args.len();
+    args.push(Value::Integer(project.0));
+    let p = args.len();
+    format!(
+        "SELECT f.rowid AS id, 0 AS rank FROM ticket_titles f CROSS JOIN tickets x ON x.id = f.rowid
+         WHERE f.ticket_titles MATCH ?{t} AND x.project_id = ?{p} AND x.shared = 1
+         UNION ALL
+         SELECT f.rowid, 0 FROM ticket_titles f CROSS JOIN tickets x ON x.id = f.rowid
+         WHERE f.ticket_titles MATCH ?{s} AND x.project_id = ?{p} AND x.shared = 1
+           AND x.public_title IS NULL"
+    )
 }
 
 /// `text` as one FTS5 phrase: double quotes doubled, wrapped in quotes.
@@ -108,33 +139,84 @@ fn phrase(text: &str) -> String {
     format!("\"{}\"", text.replace('"', "\"\""))
 }
 
-/// Decides how to run a search for `query` (already trimmed, non-empty).
-pub fn plan(r: &impl Reader, query: &str, scope: Scope) -> Result<Plan> {
+/// How many rows `sql` (a SELECT taking `args`) yields, stopping after [`FEW`] + 1.
+fn count_up_to_few(r: &impl Reader, sql: &str, mut args: Vec<Value>) -> Result<i64> {
+    args.push(Value::Integer(FEW + 1));
+    let sql = format!("SELECT COUNT(*) FROM ({sql} LIMIT ?{})", args.len());
+    r.conn()
+        .prepare_cached(&sql)
+        .and_then(|mut s| s.query_row(rusqlite::params_from_iter(args), |row| row.get(0)))
+        .context(|| "counting search matches".to_string())
+}
+
+/// How many tickets anywhere have `phrase` in `table`, up to [`FEW`] + 1.
+fn count_anywhere(r: &impl Reader, table: &str, phrase: &str) -> Result<i64> {
+    count_up_to_few(
+        r,
+        &format!("SELECT 1 FROM {table} WHERE {table} MATCH ?1"),
+        vec![Value::Text(phrase.to_string())],
+    )
+}
+
+/// Decides how staff search for `query` (already trimmed, non-empty) runs.
+pub fn plan(r: &impl Reader, query: &str) -> Result<Plan> {
     let walk = || Plan::Walk {
         pattern: like_contains(query),
+        counted: false,
     };
     if query.chars().count() < 3 {
         return Ok(walk());
     }
     let phrase = phrase(query);
-    // Count matches, up to the point where walking the list is better.
-    let count = |table: &str| -> Result<i64> {
-        r.conn()
-            .prepare_cached(&format!(
-                "SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE {table} MATCH ?1 LIMIT ?2)"
-            ))
-            .and_then(|mut s| s.query_row(rusqlite::params![phrase, FEW + 1], |row| row.get(0)))
-            .context(|| "counting search matches".to_string())
-    };
-    let mut matches = count("ticket_titles")?;
-    if scope == Scope::Staff && matches <= FEW {
-        matches += count("ticket_bodies")?;
+    let mut matches = count_anywhere(r, "ticket_titles", &phrase)?;
+    if matches <= FEW {
+        matches += count_anywhere(r, "ticket_bodies", &phrase)?;
     }
     Ok(if matches > FEW {
         walk()
     } else {
-        Plan::Indexed { scope, phrase }
+        Plan::Indexed {
+            scope: Scope::Staff,
+            phrase,
+        }
     })
+}
+
+/// Decides how a visitor's search for `query` on `project`'s board runs, from that board alone
+/// (see the module comment); `shared` is how many tickets the board has. `None` when the query
+/// is shorter than [`BOARD_MIN_CHARS`].
+pub fn plan_board(
+    r: &impl Reader,
+    project: ProjectId,
+    shared: i64,
+    query: &str,
+) -> Result<Option<Plan>> {
+    if query.chars().count() < BOARD_MIN_CHARS {
+        return Ok(None);
+    }
+    let phrase = phrase(query);
+    let indexed = || Plan::Indexed {
+        scope: Scope::Board(project),
+        phrase: phrase.clone(),
+    };
+    let walk = |counted| Plan::Walk {
+        pattern: like_contains(query),
+        counted,
+    };
+    // Few anywhere: few on this board, and the index finds them at once.
+    if count_anywhere(r, "ticket_titles", &phrase)? <= FEW {
+        return Ok(Some(indexed()));
+    }
+    if shared <= WALK_COUNT_MAX {
+        return Ok(Some(walk(true)));
+    }
+    let mut args = Vec::new();
+    let hits = board_hits(project, &phrase, &mut args);
+    Ok(Some(if count_up_to_few(r, &hits, args)? <= FEW {
+        indexed()
+    } else {
+        walk(false)
+    }))
 }
 
 #[cfg(test)]

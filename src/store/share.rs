@@ -130,6 +130,14 @@ pub fn board(
     Ok(Page::from_fetched(fetched, limit, seek))
 }
 
+/// How many tickets `project`'s board shows, from the trigger-maintained `board_counts`.
+pub fn board_size(r: &impl Reader, project: ProjectId) -> Result<i64> {
+    r.conn()
+        .prepare_cached("SELECT COALESCE(SUM(n), 0) FROM board_counts WHERE project_id = ?1")
+        .and_then(|mut s| s.query_row([project.0], |row| row.get(0)))
+        .context(|| format!("counting the shared board of project {project}"))
+}
+
 /// Shared tickets per status under the search filter, in `Status::ALL` order; `None` when a
 /// search matches too many to count. Without a search they come from the trigger-maintained
 /// `board_counts`.
@@ -144,14 +152,20 @@ pub fn board_counts(
             args.push(Value::Integer(project.0));
             "SELECT status, n FROM board_counts WHERE project_id = ?1".to_string()
         }
-        Some(plan) if plan.counted() => {
-            let cte = plan.hits_cte(&mut args).expect("an indexed plan has hits");
-            let clause = where_clause(project, filter, false, &mut args);
-            format!(
-                "WITH {cte} SELECT t.status, COUNT(*) FROM hits h JOIN tickets t ON t.id = h.id
-                 WHERE {clause} GROUP BY t.status"
-            )
-        }
+        Some(plan) if plan.counted() => match plan.hits_cte(&mut args) {
+            Some(cte) => {
+                let clause = where_clause(project, filter, false, &mut args);
+                format!(
+                    "WITH {cte} SELECT t.status, COUNT(*) FROM hits h CROSS JOIN tickets t
+                     ON t.id = h.id WHERE {clause} GROUP BY t.status"
+                )
+            }
+            // A small board, walked (the LIKE test is in the clause).
+            None => {
+                let clause = where_clause(project, filter, false, &mut args);
+                format!("SELECT t.status, COUNT(*) FROM tickets t WHERE {clause} GROUP BY t.status")
+            }
+        },
         Some(_) => return Ok(None),
     };
     let run = || -> rusqlite::Result<Vec<(Status, i64)>> {

@@ -273,15 +273,17 @@ pub fn status_counts(r: &impl Reader, filter: &TicketFilter) -> Result<Option<Ve
              GROUP BY status"
                 .to_string()
         }
-        Some(plan) if plan.counted() => {
-            let cte = plan.hits_cte(&mut args).expect("an indexed plan has hits");
-            let clause = where_clause(filter, false, &mut args);
-            format!(
-                "WITH {cte} SELECT t.status, COUNT(*) FROM hits h JOIN tickets t ON t.id = h.id
-                 WHERE {clause} GROUP BY t.status"
-            )
-        }
-        Some(_) => return Ok(None),
+        // Staff searches are counted only when the index answers them.
+        Some(plan) => match plan.hits_cte(&mut args) {
+            Some(cte) => {
+                let clause = where_clause(filter, false, &mut args);
+                format!(
+                    "WITH {cte} SELECT t.status, COUNT(*) FROM hits h JOIN tickets t ON t.id = h.id
+                     WHERE {clause} GROUP BY t.status"
+                )
+            }
+            None => return Ok(None),
+        },
     };
     let run = || -> rusqlite::Result<Vec<(Status, i64)>> {
         r.conn()

@@ -19,7 +19,6 @@ use crate::clock;
 use crate::domain::{Priority, Source, Status, Visibility, plausible_email};
 use crate::error::Result;
 use crate::policy::{self, Actor, ShareVisitor};
-use crate::store::search::Scope;
 use crate::store::share::{BoardFilter, BoardRow};
 use crate::store::tickets::NewTicket;
 use crate::store::timeline::Actor as Author;
@@ -127,12 +126,22 @@ fn render_board(
         .query("q")
         .map(|q| q.chars().take(200).collect())
         .unwrap_or_default();
+    let search = match q.as_str() {
+        "" => None,
+        q => {
+            let shared = store::share::board_size(ctx.db, project.id)?;
+            store::search::plan_board(ctx.db, project.id, shared, q)?
+        }
+    };
+    let search_error = (!q.is_empty() && search.is_none()).then(|| {
+        format!(
+            "Type at least {} characters to search.",
+            store::search::BOARD_MIN_CHARS
+        )
+    });
     let filter = BoardFilter {
         status: status_filter,
-        search: match q.as_str() {
-            "" => None,
-            q => Some(store::search::plan(ctx.db, q, Scope::Board)?),
-        },
+        search,
     };
 
     let counts = store::share::board_counts(ctx.db, project.id, &filter)?;
@@ -178,6 +187,7 @@ fn render_board(
         total,
         too_many => store::search::FEW,
         query => view! { status => status_key, q },
+        search_error,
         pagination,
         values,
         errors,

@@ -12,7 +12,6 @@ use serde::Serialize;
 
 use crate::domain::{Priority, StaffId, Status};
 use crate::error::Result;
-use crate::store::search::Scope;
 use crate::store::staff::Staff;
 use crate::store::tickets::{AssigneeFilter, TicketFilter, TicketRow};
 use crate::store::{self};
@@ -143,7 +142,7 @@ pub fn list(ctx: &Ctx<'_>, me: &Staff) -> Result<Response> {
         assignee,
         search: match query.q.as_str() {
             "" => None,
-            q => Some(store::search::plan(db, q, Scope::Staff)?),
+            q => Some(store::search::plan(db, q)?),
         },
     };
 
