@@ -323,3 +323,82 @@ fn list_queries_use_their_indexes() {
     );
     assert!(search.contains("VIRTUAL TABLE INDEX"), "{search}");
 }
+
+/// How many tickets the title index holds, and how many tickets there are.
+fn indexed_and_total(path: &std::path::Path) -> (i64, i64) {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let count = |sql: &str| conn.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap();
+    (
+        count("SELECT COUNT(*) FROM ticket_titles"),
+        count("SELECT COUNT(*) FROM tickets"),
+    )
+}
+
+/// A bulk load that fails halfway (here: panics) still leaves every ticket it wrote searchable.
+#[test]
+fn a_failed_bulk_load_still_indexes_what_it_wrote() {
+    let mut t = TestApp::admin();
+    t.create_project("ACME", "Acme");
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        t.db.bulk_load(|_| -> porchlight::error::Result<()> {
+            seed(&t, "ACME", 20, |i| format!("Bulk marmalade {i}"), "");
+            panic!("the load failed halfway");
+        })
+    }));
+    assert!(outcome.is_err());
+    let (indexed, total) = indexed_and_total(&t.app.config.db_path());
+    assert_eq!((indexed, total), (20, 20));
+    t.get("/?q=marmalade").assert_contains("20 tickets");
+    // And the triggers index the next ticket as usual.
+    t.create_ticket("ACME", "Ordinary marmalade", "");
+    t.get("/?q=marmalade").assert_contains("21 tickets");
+}
+
+/// `demo` killed (-9) in the middle of seeding: the next start indexes what it had written, so
+/// search finds every ticket.
+#[test]
+fn a_demo_killed_while_seeding_leaves_search_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(crate::util::binary())
+        .args(["demo", "--tickets", "400000", "--listen", "127.0.0.1:0"])
+        .arg("--data-dir")
+        .arg(dir.path())
+        .env_remove("PORCHLIGHT_CONFIG")
+        .env("PORCHLIGHT_BCRYPT_COST", "4")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let db = dir.path().join("porchlight.sqlite3");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    // Wait until some chunks are committed, then kill without warning.
+    loop {
+        let written =
+            rusqlite::Connection::open_with_flags(&db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+                .and_then(|c| {
+                    c.query_row("SELECT COUNT(*) FROM tickets", [], |r| r.get::<_, i64>(0))
+                })
+                .unwrap_or(0);
+        if written >= 10_000 {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the demo never seeded"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let (indexed, total) = indexed_and_total(&db);
+    assert!(indexed < total, "the kill came before the index pass");
+    porchlight::store::Store::open(&db, porchlight::store::Synchronous::Full).unwrap();
+    let (indexed, total) = indexed_and_total(&db);
+    assert_eq!(indexed, total);
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let backlog: i64 = conn
+        .query_row("SELECT COUNT(*) FROM search_backlog", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(backlog, 0);
+}
