@@ -24,6 +24,11 @@ impl Stop {
         *stopped
     }
 
+    /// Whether stop was requested.
+    pub fn requested(&self) -> bool {
+        *self.0.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     pub fn request(&self) {
         let (lock, cvar) = &*self.0;
         *lock.lock().unwrap_or_else(|e| e.into_inner()) = true;
@@ -83,7 +88,8 @@ fn outbox_loop(app: &App, stop: &Stop) {
         }
     };
     loop {
-        match crate::mail::deliver_due(&app.mailer, &db) {
+        // A long batch (a slow server, many due) stops between messages when asked to.
+        match crate::mail::deliver_due_until(&app.mailer, &db, || stop.requested()) {
             Ok(0) => {}
             Ok(n) => log::info!("delivered {n} email(s)"),
             Err(e) => log::error!("outbox: {e}"),
@@ -112,8 +118,8 @@ fn cleanup_loop(app: &App, stop: &Stop) {
             // day) and one bucket more.
             let longest = (app.config.login.lockout_minutes as i64 * 60).max(86_400);
             let events = store::throttle::prune(tx, now - longest - longest / 30)?;
-            // The Mail page shows three months of sent mail.
-            store::outbox::prune_sent(tx, now - 90 * 86_400)?;
+            // The Mail page shows three months of sent and failed mail.
+            store::outbox::prune_finished(tx, now - 90 * 86_400)?;
             Ok((sessions, events))
         });
         match result {

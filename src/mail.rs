@@ -247,7 +247,7 @@ impl Mailer {
                 let path = dir.join(format!("{}-{}.eml", m.created_at, m.id));
                 write_file(&path, &message.formatted())
                     .map(|_| format!("written to {}", path.display()))
-                    .map_err(|e| SendError::Message(e.to_string()))
+                    .map_err(|e| SendError::Io(e.to_string()))
             }
         }
     }
@@ -283,6 +283,8 @@ fn raw_header(name: &'static str, value: &str) -> HeaderValue {
 enum SendError {
     /// The message itself is wrong (a recipient that isn't an address); retrying won't help.
     Message(String),
+    /// Writing the message to the mail directory failed (a full disk): worth retrying.
+    Io(String),
     Smtp(lettre::transport::smtp::Error),
 }
 
@@ -291,8 +293,8 @@ impl SendError {
     fn explain(&self) -> String {
         match self {
             SendError::Message(why) => why.clone(),
+            SendError::Io(why) => format!("could not write the message: {why}"),
             SendError::Smtp(e) => {
-                let code = e.status().map(|c| c.to_string());
                 let text = e.to_string().to_ascii_lowercase();
                 let kind = if e.is_timeout()
                     || text.contains("timed out")
@@ -305,7 +307,7 @@ impl SendError {
                     || text.contains("handshake")
                 {
                     "TLS failed (certificate or protocol)"
-                } else if matches!(code.as_deref(), Some("535" | "534" | "530" | "538")) {
+                } else if is_auth_failure(e) {
                     "authentication failed"
                 } else if e.is_permanent() {
                     "refused by the SMTP server"
@@ -326,6 +328,23 @@ impl SendError {
     }
 }
 
+/// A refusal of Porchlight's credentials (not of the message): fixed in the settings, so mail
+/// keeps being retried rather than given up.
+fn is_auth_failure(e: &lettre::transport::smtp::Error) -> bool {
+    let code = e.status().map(|c| c.to_string());
+    matches!(code.as_deref(), Some("535" | "534" | "530" | "538"))
+}
+
+/// Whether another attempt could succeed: not when the message is wrong or the server refused
+/// it for good (5xx: no such mailbox, policy), except when it refused our credentials.
+fn worth_retrying(e: &SendError) -> bool {
+    match e {
+        SendError::Message(_) => false,
+        SendError::Io(_) => true,
+        SendError::Smtp(e) => !e.is_permanent() || is_auth_failure(e),
+    }
+}
+
 /// How long to wait before attempt `attempts + 1`: about a minute, doubling, at most six hours,
 /// each spread by ±20% so that messages failed together don't all come back at once.
 fn backoff(attempts: i64) -> i64 {
@@ -337,11 +356,19 @@ fn backoff(attempts: i64) -> i64 {
 }
 
 /// Delivers the messages that are due; returns how many were delivered. Failures are recorded
-/// and retried later; after `max_attempts` a message is marked failed.
+/// and retried later; after `max_attempts`, or a permanent refusal, a message is marked failed.
 pub fn deliver_due(mailer: &Mailer, db: &Db) -> Result<usize> {
+    deliver_due_until(mailer, db, || false)
+}
+
+/// [`deliver_due`], stopping between messages once `stop()` says so (shutting down).
+pub fn deliver_due_until(mailer: &Mailer, db: &Db, stop: impl Fn() -> bool) -> Result<usize> {
     let due = store::outbox::due(db, clock::now(), BATCH)?;
     let mut delivered = 0;
     for message in due {
+        if stop() {
+            break;
+        }
         // Sent outside any write: the writer lock is never held while a mail server answers.
         match mailer.send(&message) {
             Ok(answer) => {
@@ -352,11 +379,8 @@ pub fn deliver_due(mailer: &Mailer, db: &Db) -> Result<usize> {
             Err(e) => {
                 let why = e.explain();
                 let attempt = message.attempts + 1;
-                let next = match e {
-                    SendError::Message(_) => None,
-                    SendError::Smtp(_) if attempt >= mailer.max_attempts => None,
-                    SendError::Smtp(_) => Some(clock::now() + backoff(message.attempts)),
-                };
+                let next = (worth_retrying(&e) && attempt < mailer.max_attempts)
+                    .then(|| clock::now() + backoff(message.attempts));
                 match next {
                     Some(_) => log::warn!(
                         "mail {} not delivered (attempt {attempt}): {why}",

@@ -473,6 +473,31 @@ fn failing_mail_is_given_up_and_flagged() {
     t.get("/").assert_contains("Email has been failing");
 }
 
+/// A mailbox the server says does not exist (550) is given up at once — retrying would only
+/// repeat the refusal — while mail to others still goes.
+#[test]
+fn a_permanent_refusal_is_not_retried() {
+    let smtp = SmtpServer::start(Security::Plain, None);
+    let (mut t, link) = app_mailing_to(&smtp);
+    assert!(t.app.config.mail.max_attempts > 1);
+    let fields = |email| {
+        [
+            ("title", "Broken link"),
+            ("description", "x"),
+            ("email", email),
+        ]
+    };
+    submit(&mut t, &link, &fields("gone@nowhere.invalid"));
+    submit(&mut t, &link, &fields("ana@client.example"));
+    let got = deliver(&t, &smtp, 0);
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].to, vec!["ana@client.example".to_string()]);
+    assert_eq!(porchlight::store::outbox::pending_count(&t.db).unwrap(), 0);
+    t.get("/settings/mail?state=failed")
+        .assert_contains("gone@nowhere.invalid")
+        .assert_contains("refused by the SMTP server");
+}
+
 fn mail_test(smtp: &SmtpServer, env: &[(&str, &str)]) -> (bool, String) {
     let port = smtp.addr.port().to_string();
     let dir = tempfile::tempdir().unwrap();

@@ -236,6 +236,16 @@ impl Handler for Collector {
         mailin::response::OK
     }
 
+    /// Mailboxes at `nowhere.invalid` do not exist: refused for good (550), as a real server
+    /// refuses an unknown recipient.
+    fn rcpt(&mut self, to: &str) -> Response {
+        if to.contains("@nowhere.invalid") {
+            mailin::response::NO_MAILBOX
+        } else {
+            mailin::response::OK
+        }
+    }
+
     fn data(&mut self, buf: &[u8]) -> std::io::Result<()> {
         self.data.extend_from_slice(buf);
         Ok(())

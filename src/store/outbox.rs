@@ -151,15 +151,15 @@ pub fn mark_failed(tx: &Tx<'_>, id: i64, error: &str, next_attempt_at: Option<i6
     Ok(())
 }
 
-/// Forgets messages sent before `before` (their bodies were cleared when sent; this drops the
-/// rest of the row). Returns how many.
-pub fn prune_sent(tx: &Tx<'_>, before: i64) -> Result<usize> {
+/// Forgets messages sent, or given up, before `before` (a sent one's body was cleared when it
+/// went; this drops the rest of the row). Returns how many.
+pub fn prune_finished(tx: &Tx<'_>, before: i64) -> Result<usize> {
     tx.conn
         .execute(
-            "DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < ?1",
+            "DELETE FROM outbox WHERE sent_at < ?1 OR failed_at < ?1",
             [before],
         )
-        .context(|| "forgetting old sent mail".to_string())
+        .context(|| "forgetting old sent and failed mail".to_string())
 }
 
 /// Queues a failed (or waiting) message again for an attempt now, with a fresh set of attempts.
