@@ -27,6 +27,7 @@ use crate::clock;
 use crate::config::{Config, MailTls};
 use crate::error::{Error, IoContext, Result};
 use crate::render::Templates;
+use crate::store::outbox::Next;
 use crate::store::{self, Db, Tx};
 
 /// Messages delivered per pass of the outbox thread.
@@ -379,14 +380,19 @@ pub fn deliver_due_until(mailer: &Mailer, db: &Db, stop: impl Fn() -> bool) -> R
             Err(e) => {
                 let why = e.explain();
                 let attempt = message.attempts + 1;
-                let next = (worth_retrying(&e) && attempt < mailer.max_attempts)
-                    .then(|| clock::now() + backoff(message.attempts));
+                let next = if !worth_retrying(&e) {
+                    Next::Refused
+                } else if attempt < mailer.max_attempts {
+                    Next::RetryAt(clock::now() + backoff(message.attempts))
+                } else {
+                    Next::GiveUp
+                };
                 match next {
-                    Some(_) => log::warn!(
+                    Next::RetryAt(_) => log::warn!(
                         "mail {} not delivered (attempt {attempt}): {why}",
                         message.id
                     ),
-                    None => log::error!(
+                    _ => log::error!(
                         "mail {} given up after {attempt} attempt(s): {why}",
                         message.id
                     ),

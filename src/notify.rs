@@ -95,23 +95,37 @@ pub fn unsubscribe_url(app: &App, token: &Secret) -> String {
     format!("{}/unsubscribe/{}", app.config.base_url(), token.expose())
 }
 
+/// The two secrets a submission's requester holds: the receipt page's, and the one that only
+/// stops email about the ticket (it goes into a mail header, so it must open nothing).
+pub struct SubmissionTokens {
+    pub receipt: Secret,
+    pub unsubscribe: Secret,
+}
+
+impl SubmissionTokens {
+    pub fn generate() -> SubmissionTokens {
+        SubmissionTokens {
+            receipt: Secret::generate(),
+            unsubscribe: Secret::generate(),
+        }
+    }
+}
+
 /// The receipt email to a visitor who just submitted, for the ticket the submission will most
-/// likely become (`reference`); `receipt_token` is the submission's own receipt token and
-/// `unsubscribe_token` the one for this ticket's emails (the caller stores both, and sets the
-/// email's `ticket_id`, once the ticket exists).
+/// likely become (`reference`), with the submission's `tokens` (the caller stores them, and sets
+/// the email's `ticket_id`, once the ticket exists).
 pub fn receipt(
     app: &App,
     project: &Project,
     branding: &store::settings::Branding,
     to: &str,
-    reference: &str,
-    title: &str,
-    receipt_token: &Secret,
-    unsubscribe_token: &Secret,
+    ticket: (&str, &str),
+    tokens: &SubmissionTokens,
 ) -> Result<Email> {
+    let (reference, title) = ticket;
     let base = app.config.base_url();
     let link = project.share.token.as_deref().unwrap_or_default();
-    let receipt_url = format!("{base}/s/{link}/t/{}", receipt_token.expose());
+    let receipt_url = format!("{base}/s/{link}/t/{}", tokens.receipt.expose());
     let message_ctx = view! {
         branding,
         project_name => project.name,
@@ -120,7 +134,7 @@ pub fn receipt(
         receipt_url,
     };
     let mut email = mail::render(&app.templates, "share_receipt", to, message_ctx)?;
-    email.unsubscribe_url = Some(unsubscribe_url(app, unsubscribe_token));
+    email.unsubscribe_url = Some(unsubscribe_url(app, &tokens.unsubscribe));
     Ok(email)
 }
 

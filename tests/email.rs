@@ -216,6 +216,12 @@ fn a_visitor_who_gave_an_email_follows_the_ticket_by_email() {
     .assert_status(303);
     t.get(&format!("/tickets/{reference}"))
         .assert_contains("The requester gets no email");
+    // The cancelled mail is no sign of trouble, and cannot be sent by retrying it.
+    let mail_page = t.get("/settings/mail?state=failed");
+    mail_page
+        .assert_contains("the requester unsubscribed")
+        .assert_lacks("Retry now");
+    t.get("/").assert_lacks("Email has been failing");
     assert!(deliver(&t, &smtp, 3).is_empty(), "unsubscribed");
     // The link still works for reading, and an unknown unsubscribe link is a 404.
     visit(&mut t, &own_link).assert_status(200);
@@ -470,7 +476,16 @@ fn failing_mail_is_given_up_and_flagged() {
     t.get("/settings/mail?state=failed")
         .assert_contains("a@client.example")
         .assert_contains("gave up");
-    t.get("/").assert_contains("Email has been failing");
+    t.get("/")
+        .assert_contains("Email has been failing")
+        .assert_contains("See the Mail page");
+    // Every member of staff is told (clients may be waiting); only admins get the Mail page.
+    t.cookies.clear();
+    t.sign_in_as("agent@example.com", Role::Agent);
+    t.get("/")
+        .assert_contains("Email has been failing")
+        .assert_contains("Tell an admin")
+        .assert_lacks("/settings/mail");
 }
 
 /// A mailbox the server says does not exist (550) is given up at once — retrying would only
@@ -496,6 +511,8 @@ fn a_permanent_refusal_is_not_retried() {
     t.get("/settings/mail?state=failed")
         .assert_contains("gone@nowhere.invalid")
         .assert_contains("refused by the SMTP server");
+    // One bad address is not email being down: no banner.
+    t.get("/").assert_lacks("Email has been failing");
 }
 
 fn mail_test(smtp: &SmtpServer, env: &[(&str, &str)]) -> (bool, String) {

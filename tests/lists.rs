@@ -80,6 +80,17 @@ fn cursors_hold_across_inserts() {
     assert_eq!(last.last().map(String::as_str), Some("Pinned item 001"));
     // A mangled cursor shows the newest page rather than an error.
     t.get("/?at=%25%25garbage").assert_status(200);
+    // A cursor whose older rows have all gone shows the oldest page there is, not nothing.
+    let conn = rusqlite::Connection::open(t.app.config.db_path()).unwrap();
+    conn.execute(
+        "DELETE FROM tickets WHERE subject BETWEEN 'Pinned item 001' AND 'Pinned item 010'",
+        [],
+    )
+    .unwrap();
+    let gone = t.get(&older);
+    let shown = subjects(&gone.body, "Pinned item");
+    assert_eq!(shown.last().map(String::as_str), Some("Pinned item 011"));
+    assert_eq!(shown.len(), 50, "{shown:?}");
 }
 
 /// Search takes any text literally: FTS syntax, quotes, brackets, LIKE wildcards.

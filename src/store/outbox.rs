@@ -136,16 +136,36 @@ pub fn mark_sent(tx: &Tx<'_>, id: i64) -> Result<()> {
     Ok(())
 }
 
-/// Records a failed attempt: retried at `next_attempt_at`, or given up when that is `None`.
-pub fn mark_failed(tx: &Tx<'_>, id: i64, error: &str, next_attempt_at: Option<i64>) -> Result<()> {
+/// Why a message was cancelled when its requester unsubscribed (never sent again, even on retry).
+pub const UNSUBSCRIBED: &str = "the requester unsubscribed";
+
+/// What happens to a message after a failed attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    /// Tried again at this time.
+    RetryAt(i64),
+    /// Given up: delivery kept failing (counts towards the staff banner).
+    GiveUp,
+    /// Given up for a reason of this message alone (no such mailbox, a malformed address).
+    Refused,
+}
+
+/// Records a failed attempt and what happens next.
+pub fn mark_failed(tx: &Tx<'_>, id: i64, error: &str, next: Next) -> Result<()> {
+    let (next_attempt_at, refused) = match next {
+        Next::RetryAt(at) => (Some(at), false),
+        Next::GiveUp => (None, false),
+        Next::Refused => (None, true),
+    };
     tx.conn
         .execute(
             "UPDATE outbox SET attempts = attempts + 1, last_error = ?2,
                     next_attempt_at = COALESCE(?3, next_attempt_at),
                     failed_at = CASE WHEN ?3 IS NULL THEN ?4 END,
-                    first_failed_at = COALESCE(first_failed_at, ?4)
+                    first_failed_at = COALESCE(first_failed_at, ?4),
+                    refused = ?5
              WHERE id = ?1",
-            params![id, error, next_attempt_at, tx.now],
+            params![id, error, next_attempt_at, tx.now, refused],
         )
         .context(|| format!("recording a failed delivery of mail {id}"))?;
     Ok(())
@@ -163,14 +183,14 @@ pub fn prune_finished(tx: &Tx<'_>, before: i64) -> Result<usize> {
 }
 
 /// Queues a failed (or waiting) message again for an attempt now, with a fresh set of attempts.
-/// `false` when it was already sent or does not exist.
+/// `false` when it was already sent, was cancelled by an unsubscribe, or does not exist.
 pub fn retry(tx: &Tx<'_>, id: i64) -> Result<bool> {
     let changed = tx
         .conn
         .execute(
-            "UPDATE outbox SET failed_at = NULL, attempts = 0, next_attempt_at = ?2
-             WHERE id = ?1 AND sent_at IS NULL",
-            params![id, tx.now],
+            "UPDATE outbox SET failed_at = NULL, refused = 0, attempts = 0, next_attempt_at = ?2
+             WHERE id = ?1 AND sent_at IS NULL AND last_error IS NOT ?3",
+            params![id, tx.now, UNSUBSCRIBED],
         )
         .context(|| format!("queueing mail {id} again"))?;
     Ok(changed > 0)
@@ -188,13 +208,14 @@ pub fn pending_count(r: &impl Reader) -> Result<i64> {
 }
 
 /// Whether delivery has been failing for a while: some message not yet sent first failed before
-/// `since`, or was given up. Reads the unsent messages only (a partial index covers them).
+/// `since`, or one was given up in the last week (not one refused for a reason of its own). Reads the unsent messages only (a partial index covers them).
 pub fn failing_since(r: &impl Reader, since: i64) -> Result<bool> {
     r.conn()
         .prepare_cached(
             "SELECT EXISTS (SELECT 1 FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL
                                                  AND first_failed_at <= ?1)
-                 OR EXISTS (SELECT 1 FROM outbox WHERE failed_at >= ?1 - 7 * 86400)",
+                 OR EXISTS (SELECT 1 FROM outbox WHERE failed_at >= ?1 - 7 * 86400
+                                                    AND refused = 0)",
         )
         .and_then(|mut s| s.query_row([since], |row| row.get(0)))
         .context(|| "checking for failing mail".to_string())

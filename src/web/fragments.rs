@@ -6,10 +6,13 @@
 //! everything the row shows (and the template's name), so an edited ticket, a renamed project or
 //! a new status label is simply a new key. Each worker keeps its own cache (no lock between
 //! workers), cleared when it reaches [`CAPACITY`] rows, so memory stays bounded.
+//!
+//! The key is 128 bits from two SipHashes under random keys chosen per thread: rows whose text
+//! comes from visitors cannot be made to collide with another row and show its HTML.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::hash::{BuildHasher, Hash, RandomState};
 use std::rc::Rc;
 
 use minijinja::Value;
@@ -21,7 +24,17 @@ use crate::render::Templates;
 const CAPACITY: usize = 2_000;
 
 thread_local! {
-    static CACHE: RefCell<HashMap<u64, Rc<str>>> = RefCell::new(HashMap::new());
+    static CACHE: RefCell<HashMap<u128, Rc<str>>> = RefCell::new(HashMap::new());
+    /// Two independently (randomly) keyed hashers.
+    static KEYS: (RandomState, RandomState) = (RandomState::new(), RandomState::new());
+}
+
+/// The cache key of `row` rendered with `template`.
+fn key<T: Hash>(template: &str, row: &T) -> u128 {
+    KEYS.with(|(a, b)| {
+        let half = |state: &RandomState| state.hash_one((template, row));
+        (u128::from(half(a)) << 64) | u128::from(half(b))
+    })
 }
 
 /// The rows rendered with `template` (which receives each row as `r`), concatenated; `Value` is
@@ -34,10 +47,7 @@ pub fn rows<T: Hash>(
 ) -> Result<Value> {
     let mut out = String::with_capacity(rows.len() * 512);
     for row in rows {
-        let mut hasher = DefaultHasher::new();
-        template.hash(&mut hasher);
-        row.hash(&mut hasher);
-        let key = hasher.finish();
+        let key = key(template, row);
         let cached = CACHE.with(|c| c.borrow().get(&key).cloned());
         let html = match cached {
             Some(html) => html,

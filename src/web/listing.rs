@@ -5,7 +5,9 @@
 //! (`store::paging`), never an offset — so "Older" from the thousandth page costs what it costs
 //! from the first, and rows inserted meanwhile neither repeat nor go missing. `?at=oldest` is the
 //! last page. Counts come from tables kept by triggers (or a search's own count), never from
-//! counting a list on every view; a search with very many hits says "more than 5,000".
+//! counting a list on every view; a search with too many hits to count (`store::search::FEW`)
+//! says "Many matches" instead of a total. A cursor past the end of the list (its rows were
+//! deleted or moved away meanwhile) shows the nearest end rather than an empty page ([`fetch`]).
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -59,6 +61,21 @@ pub fn total(counts: Option<&[(Status, i64)]>, status: Option<Status>) -> Option
             .map(|(_, n)| n)
             .sum()
     })
+}
+
+/// Fetches the page `seek` asks for with `fetch`; when a cursor finds nothing (the rows beyond
+/// it are gone) the nearest end of the list instead: the oldest page for "Older", the newest
+/// for "Newer".
+pub fn fetch<T>(
+    seek: Seek,
+    fetch: impl Fn(Seek) -> crate::error::Result<Page<T>>,
+) -> crate::error::Result<Page<T>> {
+    let page = fetch(seek)?;
+    match seek {
+        Seek::Older(_) if page.rows.is_empty() => fetch(Seek::Last),
+        Seek::Newer(_) if page.rows.is_empty() => fetch(Seek::First),
+        _ => Ok(page),
+    }
 }
 
 /// The page a request asks for: its `at` cursor, or the first page when it has none or one

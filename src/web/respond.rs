@@ -36,18 +36,21 @@ pub fn page_with_status(
 
 fn render_page(ctx: &Ctx<'_>, template: &str, page_ctx: Value) -> Result<String> {
     let flash = take_flash(ctx);
-    // Admins see a banner while email has been failing for over an hour.
+    // Staff see a banner while email has been failing for over an hour (clients may be waiting
+    // for replies they will not get); admins get the way to the Mail page.
     let mail_trouble = match ctx.staff() {
-        Some(staff) if crate::policy::admin(staff).is_some() => {
-            crate::store::outbox::failing_since(ctx.db, crate::clock::now() - 3600)?
-        }
-        _ => false,
+        Some(_) => crate::store::outbox::failing_since(ctx.db, crate::clock::now() - 3600)?,
+        None => false,
     };
+    let mail_admin = ctx
+        .staff()
+        .is_some_and(|staff| crate::policy::admin(staff).is_some());
     let full = context! {
         me => to_value(&ctx.staff()),
         csrf_token => ctx.csrf_token(),
         flash => flash,
         mail_trouble => mail_trouble,
+        mail_admin => mail_admin,
         ..page_ctx
     };
     ctx.app.templates.render(template, full)

@@ -147,7 +147,9 @@ fn render_board(
     let counts = store::share::board_counts(ctx.db, project.id, &filter)?;
     let total = listing::total(counts.as_deref(), status_filter);
     let seek = listing::seek(ctx.query("at").as_deref());
-    let page = store::share::board(ctx.db, project.id, &filter, seek, PAGE_SIZE)?;
+    let page = listing::fetch(seek, |seek| {
+        store::share::board(ctx.db, project.id, &filter, seek, PAGE_SIZE)
+    })?;
 
     let status_key = status_filter.map(|s| s.key()).unwrap_or("");
     let link = |status: &str, at: &str| {
@@ -230,8 +232,8 @@ fn submit(ctx: &Ctx<'_>, visitor: ShareVisitor<'_>) -> Result<Response> {
 
     let scope = submission_scope(ctx, project);
     let limit = submission_limit(ctx);
-    let receipt = Secret::generate();
-    let unsubscribe = Secret::generate();
+    let tokens = notify::SubmissionTokens::generate();
+    let (receipt, unsubscribe) = (&tokens.receipt, &tokens.unsubscribe);
     // New tickets go to the project's default assignee, while that person is active.
     let assignee = match project.default_assignee_id {
         Some(id) => store::staff::get(ctx.db, id)?.filter(|s| s.active),
@@ -264,10 +266,8 @@ fn submit(ctx: &Ctx<'_>, visitor: ShareVisitor<'_>) -> Result<Response> {
                 project,
                 &branding,
                 &email,
-                &reference,
-                &title,
-                &receipt,
-                &unsubscribe,
+                (&reference, &title),
+                &tokens,
             )?;
             Some(email)
         };

@@ -149,7 +149,9 @@ pub fn list(ctx: &Ctx<'_>, me: &Staff) -> Result<Response> {
     let counts = store::tickets::status_counts(db, &filter)?;
     let total = listing::total(counts.as_deref(), filter.status);
     let seek = listing::seek(ctx.query("at").as_deref());
-    let page = store::tickets::list(db, &filter, seek, PAGE_SIZE)?;
+    let page = listing::fetch(seek, |seek| {
+        store::tickets::list(db, &filter, seek, PAGE_SIZE)
+    })?;
     let pagination = listing::links(&page, |at| {
         let mut params = query.params();
         params.push(("at", at.to_string()));

@@ -59,6 +59,8 @@ pub fn list(ctx: &Ctx<'_>, _admin: Admin<'_>) -> Result<Response> {
                 subject => m.subject,
                 state => m.state,
                 attempts => m.attempts,
+                may_retry => m.sent_at.is_none()
+                    && m.last_error.as_deref() != Some(store::outbox::UNSUBSCRIBED),
                 last_error => m.last_error,
                 created => clock::format_datetime(m.created_at),
                 sent => m.sent_at.map(clock::format_datetime),
@@ -87,7 +89,7 @@ pub fn retry(ctx: &Ctx<'_>, _admin: Admin<'_>, id: i64) -> Result<Response> {
     let message = if queued {
         "The message is queued again and will be tried within a few seconds."
     } else {
-        "That message was already sent."
+        "That message was already sent, or its recipient unsubscribed."
     };
     Ok(respond::redirect_with_flash(ctx, "/settings/mail", message))
 }
