@@ -187,7 +187,8 @@ fn render_board(
         rows,
         tabs,
         total,
-        too_many => store::search::FEW,
+        // A big board's searches are never counted, however many match.
+        uncounted => "Matches, newest first",
         query => view! { status => status_key, q },
         search_error,
         pagination,

@@ -183,7 +183,8 @@ pub fn list(ctx: &Ctx<'_>, me: &Staff) -> Result<Response> {
             tickets,
             tabs,
             total,
-            too_many => store::search::FEW,
+            // Staff searches go uncounted only when they match too many to count.
+            uncounted => "Many matches, newest first",
             filtered,
             query,
             projects,
