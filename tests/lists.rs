@@ -420,3 +420,82 @@ fn a_demo_killed_while_seeding_leaves_search_whole() {
         .unwrap();
     assert_eq!(backlog, 0);
 }
+
+/// Lists are kept per worker between writes (`web::fragments::view`), and any write — through
+/// the app or by another connection to the file — shows at once; "assigned to me" is per person.
+#[test]
+fn kept_lists_never_show_stale_data() {
+    let mut t = TestApp::admin();
+    t.create_project("ACME", "Acme");
+    t.create_ticket("ACME", "Kept ticket", "");
+    t.get("/").assert_contains("Kept ticket");
+    t.get("/").assert_contains("Acme");
+    let conn = rusqlite::Connection::open(t.app.config.db_path()).unwrap();
+    conn.execute(
+        "UPDATE projects SET name = 'Renamed outside' WHERE key = 'ACME'",
+        [],
+    )
+    .unwrap();
+    t.get("/").assert_contains("Renamed outside");
+    t.create_ticket("ACME", "Second kept ticket", "");
+    t.get("/").assert_contains("Second kept ticket");
+
+    // The board, the same: a new public title shows on the next view.
+    t.post("/projects/ACME/share/enable", &[])
+        .assert_status(303);
+    let link = format!(
+        "/s/{}",
+        porchlight::store::projects::get_by_key(&t.db, "ACME")
+            .unwrap()
+            .unwrap()
+            .share
+            .token
+            .unwrap()
+    );
+    let staff = std::mem::take(&mut t.cookies);
+    t.get(&link).assert_contains("Kept ticket");
+    t.cookies = staff;
+    t.post(
+        "/tickets/ACME-1/sharing",
+        &[("shared", "on"), ("public_title", "Public kept title")],
+    )
+    .assert_status(303);
+    let admin_cookies = std::mem::take(&mut t.cookies);
+    t.get(&link)
+        .assert_contains("Public kept title")
+        .assert_lacks(">Kept ticket<");
+
+    // "Assigned to me" is not shared between people.
+    t.cookies = admin_cookies;
+    let admin: i64 = conn
+        .query_row(
+            "SELECT id FROM staff WHERE email = 'admin@example.com'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    t.post(
+        "/tickets/ACME-2/update",
+        &[
+            ("status", "open"),
+            ("orig_status", "open"),
+            ("priority", "normal"),
+            ("orig_priority", "normal"),
+            ("assignee", &admin.to_string()),
+            ("orig_assignee", ""),
+            ("expected_by", ""),
+            ("orig_expected_by", ""),
+        ],
+    )
+    .assert_status(303);
+    let admin_cookies = std::mem::take(&mut t.cookies);
+    t.sign_in_as("ana@example.com", porchlight::domain::Role::Agent);
+    let ana_cookies = std::mem::take(&mut t.cookies);
+    // No write between these views: the second must not be the first's kept view.
+    for _ in 0..2 {
+        t.cookies = admin_cookies.clone();
+        t.get("/?assignee=me").assert_contains("Second kept ticket");
+        t.cookies = ana_cookies.clone();
+        t.get("/?assignee=me").assert_lacks("Second kept ticket");
+    }
+}

@@ -83,6 +83,16 @@ const DEFAULT_CACHE_KIB: i64 = 2048;
 pub struct Db {
     conn: Connection,
     writer: Arc<Writer>,
+    /// Unique in the process: tells this connection's `data_version` readings from another's.
+    serial: u64,
+}
+
+/// What a read connection can see, as of one moment: equal values mean nothing changed
+/// (`Db::data_version`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DataVersion {
+    connection: u64,
+    version: i64,
 }
 
 /// A write transaction in progress (the writer lock is held).
@@ -224,9 +234,11 @@ impl Store {
     pub fn connect(&self) -> Result<Db> {
         let conn = open_connection(&self.path, self.synchronous)?;
         conn.execute_batch(&format!("PRAGMA cache_size = -{}", self.cache_kib))?;
+        static SERIAL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         Ok(Db {
             conn,
             writer: Arc::clone(&self.writer),
+            serial: SERIAL.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         })
     }
 
@@ -434,6 +446,21 @@ impl Db {
         if e.sqlite().is_some_and(is_corruption) {
             self.writer.mark_corrupt();
         }
+    }
+
+    /// A number that changes whenever the writer commits (`PRAGMA data_version`: commits by
+    /// other connections; this read connection never writes). Two equal readings mean nothing
+    /// this connection can read changed in between — what `web::fragments::view` keys on.
+    pub fn data_version(&self) -> Result<DataVersion> {
+        let version = self
+            .conn
+            .prepare_cached("PRAGMA data_version")
+            .and_then(|mut s| s.query_row([], |r| r.get(0)))
+            .context(|| "reading the data version".to_string())?;
+        Ok(DataVersion {
+            connection: self.serial,
+            version,
+        })
     }
 
     /// The check behind `/healthz`: a real read of the schema and the newest ticket on this

@@ -1,4 +1,11 @@
-//! Rendered list rows, cached per worker thread.
+//! Rendered list rows, and whole list views, cached per worker thread.
+//!
+//! **Views** ([`view`]): a list page's data (rows, counts, menus) under the exact request, kept
+//! while the database is unchanged — keyed by the reader's `data_version`, which moves with every
+//! commit, so any write anywhere invalidates every view at once and nothing stale is ever shown.
+//! Between writes, a view costs one pragma instead of its queries.
+//!
+//! **Rows** ([`rows`]):
 //!
 //! Why: templates were about a quarter of the inbox's CPU, most of it the 50 rows, which rarely
 //! change between views. Each row is still rendered by minijinja from an `.html` template — so
@@ -20,14 +27,49 @@ use minijinja::Value;
 
 use crate::error::Result;
 use crate::render::Templates;
+use crate::store::DataVersion;
 
 /// Rows one worker keeps (~0.5 KB each).
 const CAPACITY: usize = 2_000;
 
+/// Views one worker keeps.
+const VIEWS: usize = 64;
+
 thread_local! {
+    static VIEW_CACHE: RefCell<(Option<DataVersion>, HashMap<String, Value>)> =
+        RefCell::new((None, HashMap::new()));
     static CACHE: RefCell<HashMap<u64, Rc<str>>> = RefCell::new(HashMap::new());
     /// A randomly keyed hasher.
     static KEY: RandomState = RandomState::new();
+}
+
+/// The view for `key` — everything that decides the view's content (who asks, the whole query)
+/// — built by `build` unless this worker has it for the database as it is now (`version`:
+/// `Db::data_version`). Errors are not kept.
+pub fn view(
+    key: String,
+    version: DataVersion,
+    build: impl FnOnce() -> Result<Value>,
+) -> Result<Value> {
+    let hit = VIEW_CACHE.with(|c| {
+        let (at, views) = &*c.borrow();
+        (*at == Some(version))
+            .then(|| views.get(&key).cloned())
+            .flatten()
+    });
+    if let Some(view) = hit {
+        return Ok(view);
+    }
+    let view = build()?;
+    VIEW_CACHE.with(|c| {
+        let (at, views) = &mut *c.borrow_mut();
+        if *at != Some(version) || views.len() >= VIEWS {
+            views.clear();
+            *at = Some(version);
+        }
+        views.insert(key, view.clone());
+    });
+    Ok(view)
 }
 
 /// The cache key of `row` rendered with `template`.

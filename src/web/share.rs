@@ -119,6 +119,21 @@ fn render_board(
     values: Value,
     errors: Errors,
 ) -> Result<Response> {
+    // The board is the same for every visitor of this link under the same query.
+    let params = ["status", "q", "at"].map(|k| ctx.query(k));
+    let key = format!("board|{}|{params:?}", visitor.project().id);
+    let version = ctx.db.data_version()?;
+    let board = fragments::view(key, version, || board_view(ctx, visitor))?;
+    let page_ctx = minijinja::context! {
+        values,
+        errors => crate::render::to_value(&errors),
+        ..board
+    };
+    respond::page_with_status(ctx, status, "share/board.html", page_ctx)
+}
+
+/// The board's data under the request's filters (see `fragments::view`).
+fn board_view(ctx: &Ctx<'_>, visitor: ShareVisitor<'_>) -> Result<Value> {
     let project = visitor.project();
     let base = format!("/s/{}", project.share.token.as_deref().unwrap_or_default());
     let status_filter = ctx.query("status").and_then(|s| Status::parse(&s));
@@ -175,7 +190,7 @@ fn render_board(
     };
     let tabs = listing::status_tabs(counts.as_deref(), status_filter, |status| link(status, ""));
     let branding = store::settings::branding(ctx.db)?.for_link(&project.share);
-    let page_ctx = view! {
+    Ok(view! {
         base,
         branding,
         project => view! {
@@ -192,10 +207,7 @@ fn render_board(
         query => view! { status => status_key, q },
         search_error,
         pagination,
-        values,
-        errors,
-    };
-    respond::page_with_status(ctx, status, "share/board.html", page_ctx)
+    })
 }
 
 fn submit(ctx: &Ctx<'_>, visitor: ShareVisitor<'_>) -> Result<Response> {

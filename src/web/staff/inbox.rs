@@ -99,6 +99,16 @@ impl Object for RowView {
 }
 
 pub fn list(ctx: &Ctx<'_>, me: &Staff) -> Result<Response> {
+    // Everything the view depends on: who asks ("me" filters), the day (dates), the query.
+    let params = ["project", "status", "priority", "assignee", "q", "at"].map(|k| ctx.query(k));
+    let key = format!("{}|{}|{params:?}", me.id, crate::clock::now() / 86_400);
+    let version = ctx.db.data_version()?;
+    let page_ctx = fragments::view(key, version, || view(ctx, me))?;
+    respond::page(ctx, "staff/inbox.html", page_ctx)
+}
+
+/// The inbox's data under the request's filters (see `fragments::view`).
+fn view(ctx: &Ctx<'_>, me: &Staff) -> Result<Value> {
     let db = ctx.db;
     let projects = store::projects::list(db, true)?;
     let staff = store::staff::list_active(db)?;
@@ -175,10 +185,7 @@ pub fn list(ctx: &Ctx<'_>, me: &Staff) -> Result<Response> {
         && query.assignee.is_empty()
         && query.q.is_empty());
 
-    respond::page(
-        ctx,
-        "staff/inbox.html",
-        view! {
+    Ok(view! {
             nav => "inbox",
             tickets,
             tabs,
@@ -191,6 +198,5 @@ pub fn list(ctx: &Ctx<'_>, me: &Staff) -> Result<Response> {
             staff,
             priorities => Priority::options(),
             pagination,
-        },
-    )
+    })
 }
