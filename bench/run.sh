@@ -98,6 +98,14 @@ if visitors and visitors ~= "" then
     return wrk.format()
   end
 end
+if os.getenv("UNCACHED") == "1" then
+  -- A cursor that does not parse shows the first page, but makes every request a different
+  -- one: nothing is served from the lists kept between writes.
+  math.randomseed(os.time())
+  request = function()
+    return wrk.format(nil, wrk.path .. "&at=bench" .. math.random(1, 1000000000))
+  end
+end
 done = function(summary, latency, requests)
   local non2xx = summary.errors.status
   io.write(string.format("RESULT %.0f %.2f %.2f %d\n", summary.requests / (summary.duration / 1e6),
@@ -107,10 +115,10 @@ LUA
 
 csrf() { grep -o 'name="csrf_token" value="[^"]*"' | head -1 | sed 's/.*value="//; s/"$//'; }
 ROWS=()
-run_row() { # name method path [body] [cookie] [visitors]
+run_row() { # name method path [body] [cookie] [visitors]  (UNCACHED=1: see request.lua)
   local name=$1 method=$2 path=$3 body=${4:-} cookie=${5-$COOKIE} visitors=${6:-}
   local out
-  out=$(METHOD=$method BODY=$body COOKIE=$cookie ORIGIN=$BASE VISITORS=$visitors \
+  out=$(METHOD=$method BODY=$body COOKIE=$cookie ORIGIN=$BASE VISITORS=$visitors UNCACHED=${UNCACHED:-} \
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" -s "$WORK/request.lua" "$BASE$path" 2>&1)
   local result
   result=$(echo "$out" | grep '^RESULT' || true)
@@ -133,6 +141,17 @@ run_row "share-link submission (visitors)" POST "$SHARE" \
   "csrf_token=$VTOKEN&title=Bench+feedback&description=Sent+by+wrk&name=&email=&website=" "$VCOOKIE" many
 run_row "create ticket" POST /tickets/new \
   "csrf_token=$TOKEN&project=ACME&subject=Bench+ticket&body=Created+by+wrk&priority=normal&assignee="
+# Lists are kept between writes (web/fragments.rs): the inbox again while one more client creates
+# tickets as fast as it can, so that almost every view follows a write and is built afresh.
+METHOD=POST COOKIE=$COOKIE ORIGIN=$BASE \
+  BODY="csrf_token=$TOKEN&project=ACME&subject=Bench+ticket&body=Created+by+wrk&priority=normal&assignee=" \
+  wrk -t1 -c1 -d"$DURATION" -s "$WORK/request.lua" "$BASE/tickets/new" >"$WORK/writer.out" 2>&1 &
+WRITER=$!
+run_row "inbox while another client creates tickets non-stop" GET /
+wait "$WRITER"
+WRITES=$(grep '^RESULT' "$WORK/writer.out" | awk '{print $2}')
+LAST=$((${#ROWS[@]} - 1))
+ROWS[LAST]=$(echo "${ROWS[LAST]}" | sed "s|non-stop|non-stop (${WRITES:-?}/s)|")
 stop_demo
 SMALL_RSS=$RSS
 
@@ -154,11 +173,14 @@ if [ "${BIG_TICKETS:-1000000}" != 0 ]; then
   # Lists at $BIG tickets: first page, the last page (reached through the "Oldest" link, the way
   # a person would), and a title search.
   run_row "inbox, $BIG tickets, first page" GET /
+  UNCACHED=1 run_row "inbox, first page, every view built afresh" GET "/?status="
   run_row "inbox, last page" GET "$(link_on / 'Oldest' "$COOKIE")"
   run_row "inbox, title search" GET "/?q=invoice+pdf"
+  UNCACHED=1 run_row "inbox, title search, every view built afresh" GET "/?q=invoice+pdf"
   run_row "share board, $BIG tickets, first page" GET "$SHARE" "" "$VCOOKIE"
   run_row "share board, last page" GET "$(link_on "$SHARE" 'Oldest' "$VCOOKIE")" "" "$VCOOKIE"
   run_row "share board, title search" GET "$SHARE?q=invoice+pdf" "" "$VCOOKIE"
+  UNCACHED=1 run_row "share board, title search, every view built afresh" GET "$SHARE?q=invoice+pdf" "" "$VCOOKIE"
   run_row "share-link submission, $BIG tickets" POST "$SHARE" \
     "csrf_token=$VTOKEN&title=Bench+feedback&description=Sent+by+wrk&name=&email=&website=" "$VCOOKIE" many
   run_row "create ticket, $BIG tickets" POST /tickets/new \

@@ -33,7 +33,7 @@ use crate::store::DataVersion;
 const CAPACITY: usize = 2_000;
 
 /// Views one worker keeps.
-const VIEWS: usize = 64;
+const VIEWS: usize = 16;
 
 thread_local! {
     static VIEW_CACHE: RefCell<(Option<DataVersion>, HashMap<String, Value>)> =
