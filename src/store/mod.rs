@@ -247,6 +247,10 @@ impl Store {
     }
 }
 
+/// The search indexes' `automerge` setting (as migration 0005 sets it), put back after a bulk
+/// load.
+const AUTOMERGE: i64 = 16;
+
 /// Puts the tickets a bulk load left out (`search_backlog`) into the search indexes, in one
 /// transaction with clearing the backlog. Nothing to do, and one indexed read, when there is none.
 fn index_backlog(conn: &Connection) -> Result<()> {
@@ -278,7 +282,7 @@ fn index_backlog(conn: &Connection) -> Result<()> {
                 [from],
             )?;
             conn.execute_batch(&format!(
-                "INSERT INTO {table} ({table}, rank) VALUES ('automerge', 4);
+                "INSERT INTO {table} ({table}, rank) VALUES ('automerge', {AUTOMERGE});
                  INSERT INTO {table} ({table}) VALUES ('optimize');"
             ))?;
         }

@@ -59,6 +59,14 @@ CREATE VIRTUAL TABLE ticket_bodies USING fts5(
     body,
     content = '', contentless_delete = 1, tokenize = 'trigram'
 );
+-- Merging: each write does a bounded piece of merge work once a level holds 16 segments (FTS5's
+-- default is 4), and a level is merged whole only at 32. Measured at 1,000,000 tickets, durable
+-- creates went from about 2,300/s to 4,500/s; searches read a few more segments, which measured
+-- no slower. (`store::AUTOMERGE` puts this back after a bulk load.)
+INSERT INTO ticket_titles (ticket_titles, rank) VALUES ('automerge', 16);
+INSERT INTO ticket_titles (ticket_titles, rank) VALUES ('crisismerge', 32);
+INSERT INTO ticket_bodies (ticket_bodies, rank) VALUES ('automerge', 16);
+INSERT INTO ticket_bodies (ticket_bodies, rank) VALUES ('crisismerge', 32);
 INSERT INTO ticket_titles (rowid, subject, public_title) SELECT id, subject, public_title FROM tickets;
 INSERT INTO ticket_bodies (rowid, body) SELECT id, body FROM tickets;
 
