@@ -499,3 +499,42 @@ fn kept_lists_never_show_stale_data() {
         t.get("/?assignee=me").assert_lacks("Second kept ticket");
     }
 }
+
+/// A staff search whose many matches are all far back looks through a bounded number of tickets
+/// per page: the first page says it found none so far, and "Older" keeps searching — no match
+/// is skipped or shown twice.
+#[test]
+fn a_search_walk_is_bounded_per_page_and_continues() {
+    let mut t = TestApp::admin();
+    t.create_project("ACME", "Acme");
+    let matches = porchlight::store::search::FEW as usize + 20;
+    seed(&t, "ACME", matches, |i| format!("Ancient match {i:04}"), "");
+    let newer = porchlight::store::paging::WALK_BUDGET as usize + 100;
+    seed(&t, "ACME", newer, |i| format!("Recent filler {i}"), "");
+    let first = t.get("/?q=ancient+match");
+    first
+        .assert_status(200)
+        .assert_contains("No matches among the tickets searched so far.")
+        .assert_contains("keeps searching");
+    // Follow "Older" until the walk is done; every match shows once, newest first.
+    let mut seen: Vec<String> = Vec::new();
+    let mut next = Some(first.link("Older →"));
+    let mut pages = 0;
+    while let Some(url) = next {
+        pages += 1;
+        assert!(pages < 100, "the walk does not end");
+        let page = t.get(&url);
+        page.assert_status(200);
+        seen.extend(subjects(&page.body, "Ancient match"));
+        next = page
+            .body
+            .contains("rel=\"next\"")
+            .then(|| page.link("Older →"));
+    }
+    assert_eq!(seen.len(), matches, "every match once");
+    let mut sorted = seen.clone();
+    sorted.sort();
+    sorted.reverse();
+    sorted.dedup();
+    assert_eq!(seen, sorted, "newest first, no repeats");
+}

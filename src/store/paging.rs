@@ -1,8 +1,20 @@
 //! Keyset paging for every list: a page starts at a row's key — its rank (search relevance
 //! tier, 0 elsewhere), its sort value (a time) and its id — never at an offset, so the thousandth
 //! page costs what the first does. Lists run in one order: rank ascending, then newest first.
+//!
+//! A staff search with too many matches to rank (`store::search`) **walks** the inbox instead,
+//! testing each row, and looks at no more than [`WALK_BUDGET`] rows for a page: where matches
+//! are rare among the rows it reaches, the page comes back short (even empty) and marked `cut`,
+//! and its "Older" link continues the walk from the last row it looked at. So a page's cost
+//! stays bounded however far back the matches are. (A share board walks without a budget: a cut
+//! page would show visitors which plan ran, and so whether many tickets elsewhere match; its
+//! walk is bounded by the board's size.)
 
 use rusqlite::types::Value;
+use rusqlite::{Connection, params_from_iter};
+
+/// The most rows a search walk looks at for one page.
+pub const WALK_BUDGET: i64 = 2_000;
 
 /// A row's place in its list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,7 +49,54 @@ pub struct Page<T> {
     pub last: Option<Key>,
     /// There are rows beyond this page in the direction it was fetched.
     pub more: bool,
+    /// A search walk stopped at its budget: there may be matches beyond, and the link in the
+    /// direction it was fetched continues from the last row it looked at.
+    pub cut: bool,
     pub seek: Seek,
+}
+
+/// What a search walk found for one page.
+pub(crate) struct Walked {
+    /// The hits' keys, in walk order (at most `limit + 1`).
+    pub hits: Vec<Key>,
+    /// The first and the last row looked at, in walk order.
+    pub examined: Option<(Key, Key)>,
+    /// Stopped by [`WALK_BUDGET`] before `limit + 1` hits.
+    pub cut: bool,
+}
+
+/// Runs a walk: `sql` yields `(id, sort, hit)` in the page's order, at most [`WALK_BUDGET`]
+/// rows (its LIMIT); reading stops at the `limit + 1`-th hit.
+pub(crate) fn walk(
+    conn: &Connection,
+    sql: &str,
+    args: Vec<Value>,
+    limit: usize,
+) -> rusqlite::Result<Walked> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let mut rows = stmt.query(params_from_iter(args))?;
+    let (mut hits, mut examined, mut seen) = (Vec::new(), None::<(Key, Key)>, 0i64);
+    while let Some(row) = rows.next()? {
+        let key = Key {
+            rank: 0,
+            sort: row.get(1)?,
+            id: row.get(0)?,
+        };
+        seen += 1;
+        examined = Some((examined.map_or(key, |(first, _)| first), key));
+        // (NULL when a tested column is: no hit.)
+        if row.get::<_, Option<bool>>(2)?.unwrap_or(false) {
+            hits.push(key);
+            if hits.len() > limit {
+                break;
+            }
+        }
+    }
+    Ok(Walked {
+        cut: hits.len() <= limit && seen >= WALK_BUDGET,
+        hits,
+        examined,
+    })
 }
 
 impl<T> Page<T> {
@@ -56,6 +115,44 @@ impl<T> Page<T> {
             first,
             last,
             more,
+            cut: false,
+            seek,
+        }
+    }
+
+    /// A page from a walk: `fetched` are the rows of `walked.hits` that still exist, in walk
+    /// order, with their keys from the walk. When the walk was cut, the page's far end is the
+    /// last row it looked at; an empty page's near end is the first.
+    pub(crate) fn from_walk(
+        mut fetched: Vec<(T, Key)>,
+        limit: usize,
+        seek: Seek,
+        walked: &Walked,
+    ) -> Page<T> {
+        let more = walked.hits.len() > limit || walked.cut;
+        fetched.truncate(limit);
+        let start = fetched
+            .first()
+            .map(|(_, k)| *k)
+            .or(walked.examined.map(|e| e.0));
+        let end = match walked.cut {
+            true => walked.examined.map(|e| e.1),
+            false => fetched
+                .last()
+                .map(|(_, k)| *k)
+                .or(walked.examined.map(|e| e.1)),
+        };
+        let up = matches!(seek, Seek::Newer(_) | Seek::Last);
+        if up {
+            fetched.reverse();
+        }
+        let (first, last) = if up { (end, start) } else { (start, end) };
+        Page {
+            rows: fetched.into_iter().map(|(row, _)| row).collect(),
+            first,
+            last,
+            more,
+            cut: walked.cut,
             seek,
         }
     }

@@ -9,7 +9,8 @@ use serde::Serialize;
 
 use crate::domain::{Priority, ProjectId, Source, StaffId, Status, TicketId};
 use crate::error::Result;
-use crate::store::paging::{Key, Page, Seek, keyset};
+use crate::store::paging::{self, Key, Page, Seek, keyset};
+use crate::store::search::Plan;
 use crate::store::{Conn, Context, Reader, Tx, projects, search, timeline};
 
 /// A ticket as the inbox lists it. Labels and the formatted date ride along so the template
@@ -188,19 +189,15 @@ fn where_clause(filter: &TicketFilter, with_status: bool, args: &mut Vec<Value>)
             clauses.push(format!("t.assignee_id = ?{}", args.len()));
         }
     }
-    if let Some(walk) = filter
-        .search
-        .as_ref()
-        .and_then(|plan| plan.walk_condition(&["t.subject", "t.public_title", "t.body"], args))
-    {
-        clauses.push(walk);
-    }
     if clauses.is_empty() {
         "1".into()
     } else {
         clauses.join(" AND ")
     }
 }
+
+/// What a staff search walk tests on each ticket.
+const SEARCHED: [&str; 3] = ["t.subject", "t.public_title", "t.body"];
 
 /// One page of the inbox, most recently updated first (search hits: best-ranked first).
 pub fn list(
@@ -209,6 +206,9 @@ pub fn list(
     seek: Seek,
     limit: usize,
 ) -> Result<Page<TicketRow>> {
+    if let Some(plan @ Plan::Walk { .. }) = &filter.search {
+        return list_walked(r, filter, plan, seek, limit);
+    }
     let mut args = Vec::new();
     let hits = filter.search.as_ref().and_then(|p| p.hits_cte(&mut args));
     let clause = where_clause(filter, true, &mut args);
@@ -246,6 +246,58 @@ pub fn list(
     };
     let fetched = run().context(|| "listing the inbox".to_string())?;
     Ok(Page::from_fetched(fetched, limit, seek))
+}
+
+/// A page of a search with too many matches to rank: the inbox walked in its order, at most
+/// `paging::WALK_BUDGET` tickets looked at (see `store::paging`).
+fn list_walked(
+    r: &impl Reader,
+    filter: &TicketFilter,
+    plan: &Plan,
+    seek: Seek,
+    limit: usize,
+) -> Result<Page<TicketRow>> {
+    let mut args = Vec::new();
+    let clause = where_clause(filter, true, &mut args);
+    let hit = plan
+        .walk_condition(&SEARCHED, &mut args)
+        .expect("a walk has a condition");
+    let (position, order) = keyset(None, "t.updated_at", "t.id", seek, &mut args);
+    args.push(Value::Integer(paging::WALK_BUDGET));
+    let sql = format!(
+        "SELECT t.id, t.updated_at, {hit} FROM tickets t WHERE {clause} AND {position}
+         ORDER BY {order} LIMIT ?{}",
+        args.len()
+    );
+    let walked =
+        paging::walk(r.conn(), &sql, args, limit).context(|| "searching the inbox".to_string())?;
+    let fetched = rows_for(r, &walked.hits)?;
+    Ok(Page::from_walk(fetched, limit, seek, &walked))
+}
+
+/// The inbox rows of the tickets at `keys`, in that order, each with its key (a ticket deleted
+/// meanwhile is left out).
+fn rows_for(r: &impl Reader, keys: &[Key]) -> Result<Vec<(TicketRow, Key)>> {
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks = vec!["?"; keys.len()].join(", ");
+    let sql = format!("SELECT {ROW_COLUMNS} {FROM} WHERE t.id IN ({marks})");
+    let run = || -> rusqlite::Result<Vec<TicketRow>> {
+        r.conn()
+            .prepare_cached(&sql)?
+            .query_map(params_from_iter(keys.iter().map(|k| k.id)), row_from)?
+            .collect()
+    };
+    let mut found: std::collections::HashMap<i64, TicketRow> = run()
+        .context(|| "loading inbox rows".to_string())?
+        .into_iter()
+        .map(|row| (row.id.0, row))
+        .collect();
+    Ok(keys
+        .iter()
+        .filter_map(|k| found.remove(&k.id).map(|row| (row, *k)))
+        .collect())
 }
 
 /// Ticket counts per status under every filter but the status one, in `Status::ALL` order;

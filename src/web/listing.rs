@@ -71,9 +71,11 @@ pub fn fetch<T>(
     fetch: impl Fn(Seek) -> crate::error::Result<Page<T>>,
 ) -> crate::error::Result<Page<T>> {
     let page = fetch(seek)?;
+    // (A search walk that found nothing yet within its budget is not the end of the list.)
+    let gone = page.rows.is_empty() && !page.cut;
     match seek {
-        Seek::Older(_) if page.rows.is_empty() => fetch(Seek::Last),
-        Seek::Newer(_) if page.rows.is_empty() => fetch(Seek::First),
+        Seek::Older(_) if gone => fetch(Seek::Last),
+        Seek::Newer(_) if gone => fetch(Seek::First),
         _ => Ok(page),
     }
 }
@@ -136,7 +138,23 @@ pub fn links<T>(page: &Page<T>, url: impl Fn(&str) -> String) -> Value {
         newer => newer.map(|k| url(&cursor(Seek::Newer(k)))),
         older => older.map(|k| url(&cursor(Seek::Older(k)))),
         oldest => (!on_last).then(|| url(&cursor(Seek::Last))),
+        // A search walk stopped at its budget: "Older"/"Newer" searches on.
+        cut => page.cut,
+        budget => thousands(crate::store::paging::WALK_BUDGET),
     }
+}
+
+/// `n` with commas between thousands ("2,000").
+fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 { format!("-{out}") } else { out }
 }
 
 #[cfg(test)]
@@ -162,6 +180,13 @@ mod tests {
         assert_eq!(seek(Some("not a cursor")), Seek::First);
         assert_eq!(seek(Some(&URL_SAFE_NO_PAD.encode("o.1.2"))), Seek::First);
         assert!(!cursor(Seek::Older(key)).contains("42"), "opaque");
+    }
+
+    #[test]
+    fn thousands_are_separated() {
+        assert_eq!(thousands(2_000), "2,000");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_234_567), "1,234,567");
     }
 
     #[test]
