@@ -12,8 +12,9 @@
 //!   hits before description-only hits, newest first within each) and counted exactly.
 //! - **Many**, or a query under three characters (a trigram index cannot look those up): the
 //!   list is walked newest first through its usual index, each row tested with LIKE; with that
-//!   many matches a page fills after a short walk. There is no total then (it would mean
-//!   reading every match). Measured at 1,000,000 tickets, streaming the matches from the index
+//!   many matches a page usually fills after a short walk; a staff page looks at no more than
+//!   `paging::WALK_BUDGET` rows and then offers to search on (`store::paging`). There is no
+//!   total then (it would mean reading every match). Measured at 1,000,000 tickets, streaming the matches from the index
 //!   instead took 5–10 times as long as this walk.
 //!
 //! Either way a page costs about the same wherever it is in the list.
