@@ -203,11 +203,26 @@ fn a_visitor_who_gave_an_email_follows_the_ticket_by_email() {
     )
     .assert_status(303);
 
+    // The outbox thread has picked that message up and is sending it ...
+    let in_flight = porchlight::store::outbox::due(&t.db, i64::MAX, 10).unwrap();
+    assert_eq!(in_flight.len(), 1);
+
     // One-click unsubscribe: a POST from the mail provider, with no cookie and no form token.
     let staff = std::mem::take(&mut t.cookies);
     let r = t.post_raw(&path, &[("List-Unsubscribe", "One-Click")]);
     r.assert_status(200).assert_contains("No more emails about");
     t.cookies = staff;
+    // ... and its attempt fails after the unsubscribe: it is not queued again.
+    t.db.write(|tx| {
+        porchlight::store::outbox::mark_failed(
+            tx,
+            in_flight[0].id,
+            "timed out",
+            porchlight::store::outbox::Next::RetryAt(0),
+        )
+    })
+    .unwrap();
+    assert_eq!(porchlight::store::outbox::pending_count(&t.db).unwrap(), 0);
     assert!(deliver(&t, &smtp, 3).is_empty(), "queued mail cancelled");
     t.post(
         &format!("/tickets/{reference}/reply"),
@@ -513,6 +528,11 @@ fn a_permanent_refusal_is_not_retried() {
         .assert_contains("refused by the SMTP server");
     // One bad address is not email being down: no banner.
     t.get("/").assert_lacks("Email has been failing");
+    // But a server refusing everything (a relay denied, a quota) is: three refusals in an hour.
+    submit(&mut t, &link, &fields("also-gone@nowhere.invalid"));
+    submit(&mut t, &link, &fields("still-gone@nowhere.invalid"));
+    assert!(deliver(&t, &smtp, 1).is_empty());
+    t.get("/").assert_contains("Email has been failing");
 }
 
 fn mail_test(smtp: &SmtpServer, env: &[(&str, &str)]) -> (bool, String) {

@@ -255,12 +255,20 @@ const AUTOMERGE: i64 = 16;
 /// transaction with clearing the backlog. Nothing to do, and one indexed read, when there is none.
 fn index_backlog(conn: &Connection) -> Result<()> {
     let run = || -> rusqlite::Result<bool> {
-        let from: Option<i64> =
-            conn.query_row("SELECT MIN(from_id) FROM search_backlog", [], |r| r.get(0))?;
-        let Some(from) = from else {
+        let owed = || {
+            conn.query_row("SELECT MIN(from_id) FROM search_backlog", [], |r| {
+                r.get::<_, Option<i64>>(0)
+            })
+        };
+        if owed()?.is_none() {
+            return Ok(false);
+        }
+        // Read again under the write lock: two processes opening the file must not both do it.
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        let Some(from) = owed()? else {
+            conn.execute_batch("COMMIT")?;
             return Ok(false);
         };
-        conn.execute_batch("BEGIN IMMEDIATE")?;
         // Merging as it goes would redo work the single merge at the end does once.
         for (table, columns, values) in [
             (

@@ -66,6 +66,8 @@ pub struct Entry {
     pub state: State,
     pub attempts: i64,
     pub last_error: Option<String>,
+    /// Cancelled by an unsubscribe: never sent, not even on retry.
+    pub cancelled: bool,
     pub created_at: i64,
     pub sent_at: Option<i64>,
     pub next_attempt_at: Option<i64>,
@@ -128,7 +130,7 @@ pub fn mark_sent(tx: &Tx<'_>, id: i64) -> Result<()> {
     tx.conn
         .execute(
             "UPDATE outbox SET sent_at = ?2, attempts = attempts + 1, body_text = '', body_html = '',
-                    unsubscribe_url = NULL, last_error = NULL
+                    unsubscribe_url = NULL, last_error = NULL, failed_at = NULL
              WHERE id = ?1",
             params![id, tx.now],
         )
@@ -136,7 +138,7 @@ pub fn mark_sent(tx: &Tx<'_>, id: i64) -> Result<()> {
     Ok(())
 }
 
-/// Why a message was cancelled when its requester unsubscribed (never sent again, even on retry).
+/// What the Mail page says of a message cancelled because its requester unsubscribed.
 pub const UNSUBSCRIBED: &str = "the requester unsubscribed";
 
 /// What happens to a message after a failed attempt.
@@ -150,7 +152,8 @@ pub enum Next {
     Refused,
 }
 
-/// Records a failed attempt and what happens next.
+/// Records a failed attempt and what happens next — unless the message was given up or
+/// cancelled meanwhile (an unsubscribe while it was being sent): that stays as it is.
 pub fn mark_failed(tx: &Tx<'_>, id: i64, error: &str, next: Next) -> Result<()> {
     let (next_attempt_at, refused) = match next {
         Next::RetryAt(at) => (Some(at), false),
@@ -164,7 +167,7 @@ pub fn mark_failed(tx: &Tx<'_>, id: i64, error: &str, next: Next) -> Result<()> 
                     failed_at = CASE WHEN ?3 IS NULL THEN ?4 END,
                     first_failed_at = COALESCE(first_failed_at, ?4),
                     refused = ?5
-             WHERE id = ?1",
+             WHERE id = ?1 AND sent_at IS NULL AND failed_at IS NULL",
             params![id, error, next_attempt_at, tx.now, refused],
         )
         .context(|| format!("recording a failed delivery of mail {id}"))?;
@@ -189,8 +192,8 @@ pub fn retry(tx: &Tx<'_>, id: i64) -> Result<bool> {
         .conn
         .execute(
             "UPDATE outbox SET failed_at = NULL, refused = 0, attempts = 0, next_attempt_at = ?2
-             WHERE id = ?1 AND sent_at IS NULL AND last_error IS NOT ?3",
-            params![id, tx.now, UNSUBSCRIBED],
+             WHERE id = ?1 AND sent_at IS NULL AND cancelled = 0",
+            params![id, tx.now],
         )
         .context(|| format!("queueing mail {id} again"))?;
     Ok(changed > 0)
@@ -208,14 +211,17 @@ pub fn pending_count(r: &impl Reader) -> Result<i64> {
 }
 
 /// Whether delivery has been failing for a while: some message not yet sent first failed before
-/// `since`, or one was given up in the last week (not one refused for a reason of its own). Reads the unsent messages only (a partial index covers them).
+/// `since`; or one was given up in the last week (not one the server refused, nor one cancelled
+/// by an unsubscribe); or three or more were refused since `since` (a server refusing
+/// everything — a relay denied, a quota — rather than one bad address). Reads the unsent messages only (a partial index covers them).
 pub fn failing_since(r: &impl Reader, since: i64) -> Result<bool> {
     r.conn()
         .prepare_cached(
             "SELECT EXISTS (SELECT 1 FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL
                                                  AND first_failed_at <= ?1)
                  OR EXISTS (SELECT 1 FROM outbox WHERE failed_at >= ?1 - 7 * 86400
-                                                    AND refused = 0)",
+                                                    AND refused = 0 AND cancelled = 0)
+                 OR (SELECT COUNT(*) FROM outbox WHERE failed_at >= ?1 AND refused = 1) >= 3",
         )
         .and_then(|mut s| s.query_row([since], |row| row.get(0)))
         .context(|| "checking for failing mail".to_string())
@@ -245,6 +251,7 @@ fn entry(row: &Row<'_>) -> rusqlite::Result<Entry> {
         state,
         attempts: row.get(3)?,
         last_error: row.get(4)?,
+        cancelled: row.get(9)?,
         created_at: row.get(5)?,
         next_attempt_at: (state == State::Queued).then(|| row.get(6)).transpose()?,
         sent_at,
@@ -260,7 +267,8 @@ pub fn list(
     limit: usize,
 ) -> Result<Vec<Entry>> {
     let sql = format!(
-        "SELECT id, to_addr, subject, attempts, last_error, created_at, next_attempt_at, sent_at, failed_at
+        "SELECT id, to_addr, subject, attempts, last_error, created_at, next_attempt_at, sent_at, failed_at,
+                    cancelled
          FROM outbox WHERE ({}) AND id < ?1 ORDER BY id DESC LIMIT ?2",
         state_clause(state)
     );
@@ -291,7 +299,8 @@ pub fn counts(r: &impl Reader) -> Result<(i64, i64, i64)> {
 pub fn get(r: &impl Reader, id: i64) -> Result<Option<Entry>> {
     r.conn()
         .prepare_cached(
-            "SELECT id, to_addr, subject, attempts, last_error, created_at, next_attempt_at, sent_at, failed_at
+            "SELECT id, to_addr, subject, attempts, last_error, created_at, next_attempt_at, sent_at, failed_at,
+                    cancelled
              FROM outbox WHERE id = ?1",
         )
         .and_then(|mut s| s.query_row([id], entry).optional())

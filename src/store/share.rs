@@ -338,7 +338,7 @@ pub fn unsubscribe(tx: &Tx<'_>, token_hash: &[u8]) -> Result<bool> {
             [ticket],
         )?;
         tx.conn.execute(
-            "UPDATE outbox SET failed_at = ?2, refused = 1, last_error = ?3
+            "UPDATE outbox SET failed_at = ?2, cancelled = 1, last_error = ?3
              WHERE ticket_id = ?1 AND sent_at IS NULL AND failed_at IS NULL",
             params![ticket, tx.now, super::outbox::UNSUBSCRIBED],
         )?;

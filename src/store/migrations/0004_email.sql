@@ -9,10 +9,12 @@ ALTER TABLE outbox ADD COLUMN first_failed_at INTEGER;
 ALTER TABLE outbox ADD COLUMN failed_at INTEGER;
 -- The ticket a requester's notification is about: unsubscribing cancels what is still queued.
 ALTER TABLE outbox ADD COLUMN ticket_id INTEGER;
--- 1 when a message was given up for a reason of its own (the recipient's server refused it for
--- good, the address is malformed, the requester unsubscribed), which says nothing about whether
--- email works: no staff banner for it.
+-- 1 when the mail server refused a message for good (or its address is malformed): given up at
+-- once. One such message is a bad address, not email being down (the staff banner waits for
+-- several within an hour).
 ALTER TABLE outbox ADD COLUMN refused INTEGER NOT NULL DEFAULT 0;
+-- 1 when the requester unsubscribed before it went: never sent, not even by "Retry now".
+ALTER TABLE outbox ADD COLUMN cancelled INTEGER NOT NULL DEFAULT 0;
 UPDATE outbox SET message_id = '<outbox-' || id || '-' || created_at || '@porchlight>';
 DROP INDEX outbox_due;
 CREATE INDEX outbox_due ON outbox(next_attempt_at) WHERE sent_at IS NULL AND failed_at IS NULL;

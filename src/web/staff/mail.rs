@@ -59,8 +59,7 @@ pub fn list(ctx: &Ctx<'_>, _admin: Admin<'_>) -> Result<Response> {
                 subject => m.subject,
                 state => m.state,
                 attempts => m.attempts,
-                may_retry => m.sent_at.is_none()
-                    && m.last_error.as_deref() != Some(store::outbox::UNSUBSCRIBED),
+                may_retry => m.sent_at.is_none() && !m.cancelled,
                 last_error => m.last_error,
                 created => clock::format_datetime(m.created_at),
                 sent => m.sent_at.map(clock::format_datetime),
