@@ -538,3 +538,26 @@ fn a_search_walk_is_bounded_per_page_and_continues() {
     sorted.dedup();
     assert_eq!(seen, sorted, "newest first, no repeats");
 }
+
+/// A walk that reaches the end of the list says there are no more matches, with the way back;
+/// it never starts over from the other end.
+#[test]
+fn a_finished_walk_says_so_and_never_cycles() {
+    let mut t = TestApp::admin();
+    t.create_project("ACME", "Acme");
+    let filler = porchlight::store::paging::WALK_BUDGET as usize + 90;
+    seed(&t, "ACME", filler, |i| format!("Filler {i}"), "");
+    seed(&t, "ACME", 10, |i| format!("Match zq {i}"), "");
+    // Two characters: always a walk.
+    let first = t.get("/?q=zq");
+    assert_eq!(subjects(&first.body, "Match zq").len(), 10);
+    first.assert_contains("keeps searching");
+    let end = t.get(&first.link("Older →"));
+    end.assert_status(200)
+        .assert_contains("No more matches this way.")
+        .assert_lacks("Match zq")
+        .assert_lacks("rel=\"next\"");
+    // The way back leads to the matches again, and nowhere else.
+    let back = t.get(&end.link("← Newer"));
+    assert_eq!(subjects(&back.body, "Match zq").len(), 10);
+}

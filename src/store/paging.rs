@@ -52,6 +52,8 @@ pub struct Page<T> {
     /// A search walk stopped at its budget: there may be matches beyond, and the link in the
     /// direction it was fetched continues from the last row it looked at.
     pub cut: bool,
+    /// Made by a search walk (an empty page is then the end of the matches, not a stale cursor).
+    pub walked: bool,
     pub seek: Seek,
 }
 
@@ -66,7 +68,8 @@ pub(crate) struct Walked {
 }
 
 /// Runs a walk: `sql` yields `(id, sort, hit)` in the page's order, at most [`WALK_BUDGET`]
-/// rows (its LIMIT); reading stops at the `limit + 1`-th hit.
+/// + 1 rows (its LIMIT: the one past the budget only tells that the list goes on); reading
+/// stops at the `limit + 1`-th hit.
 pub(crate) fn walk(
     conn: &Connection,
     sql: &str,
@@ -76,7 +79,12 @@ pub(crate) fn walk(
     let mut stmt = conn.prepare_cached(sql)?;
     let mut rows = stmt.query(params_from_iter(args))?;
     let (mut hits, mut examined, mut seen) = (Vec::new(), None::<(Key, Key)>, 0i64);
+    let mut beyond = false;
     while let Some(row) = rows.next()? {
+        if seen == WALK_BUDGET {
+            beyond = true;
+            break;
+        }
         let key = Key {
             rank: 0,
             sort: row.get(1)?,
@@ -93,7 +101,7 @@ pub(crate) fn walk(
         }
     }
     Ok(Walked {
-        cut: hits.len() <= limit && seen >= WALK_BUDGET,
+        cut: hits.len() <= limit && beyond,
         hits,
         examined,
     })
@@ -116,6 +124,7 @@ impl<T> Page<T> {
             last,
             more,
             cut: false,
+            walked: false,
             seek,
         }
     }
@@ -131,10 +140,17 @@ impl<T> Page<T> {
     ) -> Page<T> {
         let more = walked.hits.len() > limit || walked.cut;
         fetched.truncate(limit);
+        // Where the page starts: its first hit, else the first row looked at, else (nothing left
+        // that way) the cursor it came from — so there is always a way back.
+        let from = match seek {
+            Seek::Older(k) | Seek::Newer(k) => Some(k),
+            Seek::First | Seek::Last => None,
+        };
         let start = fetched
             .first()
             .map(|(_, k)| *k)
-            .or(walked.examined.map(|e| e.0));
+            .or(walked.examined.map(|e| e.0))
+            .or(from);
         let end = match walked.cut {
             true => walked.examined.map(|e| e.1),
             false => fetched
@@ -153,6 +169,7 @@ impl<T> Page<T> {
             last,
             more,
             cut: walked.cut,
+            walked: true,
             seek,
         }
     }

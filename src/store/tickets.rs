@@ -263,7 +263,7 @@ fn list_walked(
         .walk_condition(&SEARCHED, &mut args)
         .expect("a walk has a condition");
     let (position, order) = keyset(None, "t.updated_at", "t.id", seek, &mut args);
-    args.push(Value::Integer(paging::WALK_BUDGET));
+    args.push(Value::Integer(paging::WALK_BUDGET + 1));
     let sql = format!(
         "SELECT t.id, t.updated_at, {hit} FROM tickets t WHERE {clause} AND {position}
          ORDER BY {order} LIMIT ?{}",

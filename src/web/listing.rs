@@ -71,8 +71,9 @@ pub fn fetch<T>(
     fetch: impl Fn(Seek) -> crate::error::Result<Page<T>>,
 ) -> crate::error::Result<Page<T>> {
     let page = fetch(seek)?;
-    // (A search walk that found nothing yet within its budget is not the end of the list.)
-    let gone = page.rows.is_empty() && !page.cut;
+    // (An empty page of a search walk is news, not a stale cursor: nothing found within its
+    // budget yet, or no more matches.)
+    let gone = page.rows.is_empty() && !page.walked;
     match seek {
         Seek::Older(_) if gone => fetch(Seek::Last),
         Seek::Newer(_) if gone => fetch(Seek::First),
@@ -140,6 +141,8 @@ pub fn links<T>(page: &Page<T>, url: impl Fn(&str) -> String) -> Value {
         oldest => (!on_last).then(|| url(&cursor(Seek::Last))),
         // A search walk stopped at its budget: "Older"/"Newer" searches on.
         cut => page.cut,
+        // A search walk's page: empty means no more matches that way.
+        walked => page.walked,
         budget => thousands(crate::store::paging::WALK_BUDGET),
     }
 }

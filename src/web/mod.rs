@@ -119,9 +119,23 @@ pub struct Ctx<'a> {
     cookies: RefCell<Vec<String>>,
     /// The browser's CSRF secret, created on first need.
     csrf_anchor: RefCell<Option<String>>,
+    /// The database's version as first read in this request (see [`Ctx::data_version`]).
+    data_version: std::cell::Cell<Option<crate::store::DataVersion>>,
 }
 
 impl Ctx<'_> {
+    /// The database's version (`Db::data_version`) as of the first time this request asked.
+    /// A router tier asks before it reads what a kept view (`fragments::view`) will depend on,
+    /// so a view is never kept under a version newer than its data.
+    pub fn data_version(&self) -> Result<crate::store::DataVersion> {
+        if let Some(version) = self.data_version.get() {
+            return Ok(version);
+        }
+        let version = self.db.data_version()?;
+        self.data_version.set(Some(version));
+        Ok(version)
+    }
+
     /// The signed-in staff member, on staff routes (for the layout's navigation).
     pub fn staff(&self) -> Option<&Staff> {
         match &self.actor {
@@ -277,6 +291,7 @@ fn route(
         uploads: Vec::new(),
         cookies: RefCell::new(Vec::new()),
         csrf_anchor: RefCell::new(None),
+        data_version: std::cell::Cell::new(None),
     };
     *ctx.csrf_anchor.borrow_mut() = ctx.cookie(CSRF_COOKIE).filter(|v| !v.is_empty());
 

@@ -45,6 +45,8 @@ pub fn route(ctx: &mut Ctx<'_>) -> Result<Response> {
     let url = ctx.req.url();
     let mut segments = url.strip_prefix("/s/").unwrap_or_default().split('/');
     let token = segments.next().unwrap_or_default();
+    // Before the project is read: the board kept under this version must not be older than it.
+    ctx.data_version()?;
     let Some(project) = project_for(ctx, token)? else {
         return Ok(respond::not_found(ctx));
     };
@@ -122,8 +124,7 @@ fn render_board(
     // The board is the same for every visitor of this link under the same query.
     let params = ["status", "q", "at"].map(|k| ctx.query(k));
     let key = format!("board|{}|{params:?}", visitor.project().id);
-    let version = ctx.db.data_version()?;
-    let board = fragments::view(key, version, || board_view(ctx, visitor))?;
+    let board = fragments::view(key, ctx.data_version()?, || board_view(ctx, visitor))?;
     let page_ctx = minijinja::context! {
         values,
         errors => crate::render::to_value(&errors),

@@ -102,8 +102,7 @@ pub fn list(ctx: &Ctx<'_>, me: &Staff) -> Result<Response> {
     // Everything the view depends on: who asks ("me" filters), the day (dates), the query.
     let params = ["project", "status", "priority", "assignee", "q", "at"].map(|k| ctx.query(k));
     let key = format!("{}|{}|{params:?}", me.id, crate::clock::now() / 86_400);
-    let version = ctx.db.data_version()?;
-    let page_ctx = fragments::view(key, version, || view(ctx, me))?;
+    let page_ctx = fragments::view(key, ctx.data_version()?, || view(ctx, me))?;
     respond::page(ctx, "staff/inbox.html", page_ctx)
 }
 
