@@ -67,9 +67,9 @@ pub(crate) struct Walked {
     pub cut: bool,
 }
 
-/// Runs a walk: `sql` yields `(id, sort, hit)` in the page's order, at most [`WALK_BUDGET`]
-/// + 1 rows (its LIMIT: the one past the budget only tells that the list goes on); reading
-/// stops at the `limit + 1`-th hit.
+/// Runs a walk: `sql` yields `(id, sort, hit)` in the page's order, at most one row more than
+/// [`WALK_BUDGET`] (its LIMIT: that row only tells that the list goes on); reading stops at the
+/// `limit + 1`-th hit.
 pub(crate) fn walk(
     conn: &Connection,
     sql: &str,
