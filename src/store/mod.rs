@@ -273,8 +273,8 @@ fn index_backlog(conn: &Connection) -> Result<()> {
         for (table, columns, values) in [
             (
                 "ticket_titles",
-                "rowid, subject, public_title",
-                "id, subject, public_title",
+                "rowid, subject, public_title, board",
+                "id, subject, public_title, board_doc",
             ),
             ("ticket_bodies", "rowid, body", "id, body"),
         ] {

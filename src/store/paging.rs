@@ -2,13 +2,12 @@
 //! tier, 0 elsewhere), its sort value (a time) and its id — never at an offset, so the thousandth
 //! page costs what the first does. Lists run in one order: rank ascending, then newest first.
 //!
-//! A staff search with too many matches to rank (`store::search`) **walks** the inbox instead,
-//! testing each row, and looks at no more than [`WALK_BUDGET`] rows for a page: where matches
-//! are rare among the rows it reaches, the page comes back short (even empty) and marked `cut`,
-//! and its "Older" link continues the walk from the last row it looked at. So a page's cost
-//! stays bounded however far back the matches are. (A share board walks without a budget: a cut
-//! page would show visitors which plan ran, and so whether many tickets elsewhere match; its
-//! walk is bounded by the board's size.)
+//! A search with too many matches to rank (`store::search`) **walks** its list instead, testing
+//! each row, and looks at no more than [`WALK_BUDGET`] rows for a page: where matches are rare
+//! among the rows it reaches, the page comes back short (even empty) and marked `cut`, and its
+//! "Older" link continues the walk from the last row it looked at. So a page's cost stays
+//! bounded however far back the matches are. (On a share board, whether a search walks depends
+//! on that board's tickets only, so a cut page tells a visitor nothing about other tickets.)
 
 use rusqlite::types::Value;
 use rusqlite::{Connection, params_from_iter};

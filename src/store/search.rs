@@ -19,14 +19,12 @@
 //!
 //! Either way a page costs about the same wherever it is in the list.
 //!
-//! **What a visitor sees depends on their board only.** Whether a board's search shows counts
-//! must not reveal how many tickets elsewhere (other projects, unshared tickets) match, so in
-//! [`plan_board`] the workspace-wide count only picks the cheaper of two ways to the same rows:
-//! - a board of at most [`WALK_COUNT_MAX`] tickets always counts its searches (from the index
-//!   when few match anywhere, else by walking the board, a few milliseconds at that size);
-//! - a bigger board never counts them, and shows the matches newest first, from the index when
-//!   few match anywhere, else by walking the board. (Counting such a board's matches exactly
-//!   would mean reading every match in the workspace: measured at 1,000,000 tickets, 250 ms.)
+//! **What a visitor sees depends on their board only.** The title index has a `board` column:
+//! for each shared ticket, a marker of its project followed by the title visitors see (migration
+//! 0005). A board search asks for the marker AND the phrase in that column, so how many match,
+//! whether the page is counted and how it is made depend on that board's tickets alone — never
+//! on how many tickets elsewhere (other projects, unshared ones) match ([`plan_board`]). A
+//! board with more than [`FEW`] matches is walked like the inbox, within the same budget.
 //!
 //! Visitors' searches need three characters: a shorter one could not use the index and would
 //! walk the whole board.
@@ -39,11 +37,6 @@ use crate::store::{Conn, Context, Reader, like_contains};
 
 /// Up to this many possible matches a search is answered from the index, ranked and counted.
 pub const FEW: i64 = 1_000;
-
-/// A board with at most this many shared tickets counts its searches (walking it, when the
-/// search matches many tickets workspace-wide, costs a few milliseconds at this size); a bigger
-/// board never does (see the module comment).
-pub const WALK_COUNT_MAX: i64 = 10_000;
 
 /// The shortest search the share board takes (a trigram index needs three characters).
 pub const BOARD_MIN_CHARS: usize = 3;
@@ -61,24 +54,19 @@ pub enum Scope {
 /// How a search runs (see the module comment).
 #[derive(Debug, Clone)]
 pub enum Plan {
-    /// Few matches: the FTS query on titles, and (staff) on descriptions. The board's takes a
-    /// subject only where there is no public title. `counted` unless it is a big board's.
-    Indexed {
-        scope: Scope,
-        phrase: String,
-        counted: bool,
-    },
-    /// Many matches, or a short query: a LIKE pattern tested on each row of the list;
-    /// `counted` when the list is small enough to count that way (a board, see the module
-    /// comment).
-    Walk { pattern: String, counted: bool },
+    /// Few matches: the FTS query on titles, and (staff) on descriptions; the board's on its
+    /// own `board` column. Always counted.
+    Indexed { scope: Scope, phrase: String },
+    /// Many matches, or a short query: a LIKE pattern tested on each row of the list, never
+    /// counted.
+    Walk { pattern: String },
 }
 
 impl Plan {
     /// SQL (and its values) for the matching ids with their rank, as a CTE body `hits(id,
     /// rank)`; `None` unless few match.
     pub(crate) fn hits_cte(&self, args: &mut Vec<Value>) -> Option<String> {
-        let Plan::Indexed { scope, phrase, .. } = self else {
+        let Plan::Indexed { scope, phrase } = self else {
             return None;
         };
         Some(match scope {
@@ -94,15 +82,19 @@ impl Plan {
                 )
             }
             Scope::Board(project) => {
-                let body = board_hits(*project, phrase, args);
-                format!("hits(id, rank) AS MATERIALIZED ({body})")
+                args.push(Value::Text(board_query(*project, phrase)));
+                format!(
+                    "hits(id, rank) AS MATERIALIZED (
+                         SELECT rowid, 0 FROM ticket_titles WHERE ticket_titles MATCH ?{})",
+                    args.len()
+                )
             }
         })
     }
 
     /// The LIKE condition of a walk over `columns` (SQL expressions), with its pattern pushed.
     pub(crate) fn walk_condition(&self, columns: &[&str], args: &mut Vec<Value>) -> Option<String> {
-        let Plan::Walk { pattern, .. } = self else {
+        let Plan::Walk { pattern } = self else {
             return None;
         };
         args.push(Value::Text(pattern.clone()));
@@ -114,37 +106,37 @@ impl Plan {
         Some(format!("({})", tests.join(" OR ")))
     }
 
-    /// Whether this search is counted (see the module comment).
+    /// Whether this search is counted: few matches.
     pub fn counted(&self) -> bool {
-        match self {
-            Plan::Indexed { counted, .. } | Plan::Walk { counted, .. } => *counted,
-        }
+        matches!(self, Plan::Indexed { .. })
     }
 }
 
-/// The ids (rank 0) of `project`'s shared tickets whose visible title — the public title where
-/// there is one, else the subject — contains `phrase`. The two halves never overlap (one needs a
-/// public title, the other none), so UNION ALL streams. CROSS JOIN keeps the index first (left
-/// to itself the planner walked every ticket and asked the index about each).
-fn board_hits(project: ProjectId, phrase: &str, args: &mut Vec<Value>) -> String {
-    args.push(Value::Text(format!("{{public_title}} : {phrase}")));
-    let t = args.len();
-    args.push(Value::Text(format!("{{subject}} : {phrase}")));
-    let s = args.len();
-    args.push(Value::Integer(project.0));
-    let p = args.len();
+/// The FTS query for `phrase` on `project`'s board: its marker and the phrase, both in the
+/// `board` column (see the module comment).
+fn board_query(project: ProjectId, phrase: &str) -> String {
     format!(
-        "SELECT f.rowid AS id, 0 AS rank FROM ticket_titles f CROSS JOIN tickets x ON x.id = f.rowid
-         WHERE f.ticket_titles MATCH ?{t} AND x.project_id = ?{p} AND x.shared = 1
-         UNION ALL
-         SELECT f.rowid, 0 FROM ticket_titles f CROSS JOIN tickets x ON x.id = f.rowid
-         WHERE f.ticket_titles MATCH ?{s} AND x.project_id = ?{p} AND x.shared = 1
-           AND x.public_title IS NULL"
+        "{{board}} : \"{}\" AND {{board}} : {phrase}",
+        board_marker(project)
     )
 }
 
-/// `text` as one FTS5 phrase: double quotes doubled, wrapped in quotes.
+/// A project's marker in the `board` column, as migration 0005's `tickets.board_doc` writes it:
+/// its id's digits as the control characters 16–25, between two `\x01`.
+fn board_marker(project: ProjectId) -> String {
+    let digits: String = project
+        .0
+        .to_string()
+        .bytes()
+        .map(|d| char::from(16 + (d - b'0')))
+        .collect();
+    format!("\u{1}{digits}\u{1}")
+}
+
+/// `text` as one FTS5 phrase: double quotes doubled, wrapped in quotes; control characters
+/// dropped (they are what board markers are made of).
 fn phrase(text: &str) -> String {
+    let text: String = text.chars().filter(|c| !c.is_control()).collect();
     format!("\"{}\"", text.replace('"', "\"\""))
 }
 
@@ -171,7 +163,6 @@ fn count_anywhere(r: &impl Reader, table: &str, phrase: &str) -> Result<i64> {
 pub fn plan(r: &impl Reader, query: &str) -> Result<Plan> {
     let walk = || Plan::Walk {
         pattern: like_contains(query),
-        counted: false,
     };
     if query.chars().count() < 3 {
         return Ok(walk());
@@ -187,45 +178,54 @@ pub fn plan(r: &impl Reader, query: &str) -> Result<Plan> {
         Plan::Indexed {
             scope: Scope::Staff,
             phrase,
-            counted: true,
         }
     })
 }
 
 /// Decides how a visitor's search for `query` on `project`'s board runs, from that board alone
-/// (see the module comment); `shared` is how many tickets the board has. `None` when the query
-/// is shorter than [`BOARD_MIN_CHARS`].
-pub fn plan_board(
-    r: &impl Reader,
-    project: ProjectId,
-    shared: i64,
-    query: &str,
-) -> Result<Option<Plan>> {
+/// (see the module comment). `None` when the query is shorter than [`BOARD_MIN_CHARS`].
+pub fn plan_board(r: &impl Reader, project: ProjectId, query: &str) -> Result<Option<Plan>> {
     if query.chars().count() < BOARD_MIN_CHARS {
         return Ok(None);
     }
     let phrase = phrase(query);
-    let counted = shared <= WALK_COUNT_MAX;
-    // Few anywhere: few on this board, and the index finds them at once; else walk the board.
-    Ok(Some(
-        if count_anywhere(r, "ticket_titles", &phrase)? <= FEW {
-            Plan::Indexed {
-                scope: Scope::Board(project),
-                phrase,
-                counted,
-            }
-        } else {
-            Plan::Walk {
-                pattern: like_contains(query),
-                counted,
-            }
-        },
-    ))
+    let on_board = count_up_to_few(
+        r,
+        "SELECT 1 FROM ticket_titles WHERE ticket_titles MATCH ?1",
+        vec![Value::Text(board_query(project, &phrase))],
+    )?;
+    Ok(Some(if on_board <= FEW {
+        Plan::Indexed {
+            scope: Scope::Board(project),
+            phrase,
+        }
+    } else {
+        Plan::Walk {
+            pattern: like_contains(query),
+        }
+    }))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn board_markers_are_distinct_and_unsearchable() {
+        let (one, eleven) = (board_marker(ProjectId(1)), board_marker(ProjectId(11)));
+        assert_eq!(one, "\u{1}\u{11}\u{1}");
+        assert!(!eleven.contains(&one) && !one.contains(&eleven));
+        assert!(
+            board_marker(ProjectId(1234567890))
+                .chars()
+                .all(char::is_control)
+        );
+    }
+
+    #[test]
+    fn user_input_cannot_reach_a_marker() {
+        assert_eq!(phrase("a\u{1}\u{11}\u{1}b"), "\"ab\"");
+    }
 
     #[test]
     fn user_input_is_one_phrase() {

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::domain::{ProjectId, Status, TicketId};
 use crate::error::Result;
-use crate::store::paging::{Key, Page, Seek, keyset};
+use crate::store::paging::{self, Key, Page, Seek, keyset};
 use crate::store::{Conn, Context, Reader, Tx, search};
 
 /// One line of a project's public board (`Hash`: see `web::fragments`).
@@ -54,10 +54,13 @@ pub struct Receipt {
 // hidden subject from being probed through the search box (see `store::search`).
 const TITLE: &str = "COALESCE(t.public_title, t.subject)";
 
+/// The board's conditions; a walk's LIKE test too when `with_walk` (for counting: a page walks
+/// with the test as a column, see `board_walked`).
 fn where_clause(
     project: ProjectId,
     filter: &BoardFilter,
     with_status: bool,
+    with_walk: bool,
     args: &mut Vec<Value>,
 ) -> String {
     args.push(Value::Integer(project.0));
@@ -69,6 +72,7 @@ fn where_clause(
     if let Some(walk) = filter
         .search
         .as_ref()
+        .filter(|_| with_walk)
         .and_then(|plan| plan.walk_condition(&[TITLE], args))
     {
         sql.push_str(&format!(" AND {walk}"));
@@ -84,9 +88,12 @@ pub fn board(
     seek: Seek,
     limit: usize,
 ) -> Result<Page<BoardRow>> {
+    if let Some(plan @ search::Plan::Walk { .. }) = &filter.search {
+        return board_walked(r, project, filter, plan, seek, limit);
+    }
     let mut args = Vec::new();
     let hits = filter.search.as_ref().and_then(|p| p.hits_cte(&mut args));
-    let clause = where_clause(project, filter, true, &mut args);
+    let clause = where_clause(project, filter, true, true, &mut args);
     let (position, order) = keyset(None, "t.public_updated_at", "t.id", seek, &mut args);
     args.push(Value::Integer(limit as i64 + 1));
     // With few search hits the page is made from them (CROSS JOIN: hits first), never by
@@ -99,8 +106,7 @@ pub fn board(
         None => (String::new(), "tickets t".to_string()),
     };
     let sql = format!(
-        "{with} SELECT p.key || '-' || t.number, {TITLE}, t.status, t.expected_by, t.created_at,
-                t.public_updated_at, t.id
+        "{with} SELECT {BOARD_COLUMNS}
          FROM {from} JOIN projects p ON p.id = t.project_id
          WHERE {clause} AND {position} ORDER BY {order} LIMIT ?{}",
         args.len()
@@ -108,34 +114,86 @@ pub fn board(
     let run = || -> rusqlite::Result<Vec<(BoardRow, Key)>> {
         r.conn()
             .prepare_cached(&sql)?
-            .query_map(params_from_iter(args), |row| {
-                let board_row = BoardRow {
-                    reference: row.get(0)?,
-                    title: row.get(1)?,
-                    status: Status::parse(row.get_ref(2)?.as_str()?).unwrap_or(Status::Open),
-                    expected_by: row.get(3)?,
-                    created_at: row.get(4)?,
-                    updated_at: row.get(5)?,
-                };
-                let key = Key {
-                    rank: 0,
-                    sort: board_row.updated_at,
-                    id: row.get(6)?,
-                };
-                Ok((board_row, key))
-            })?
+            .query_map(params_from_iter(args), board_row)?
             .collect()
     };
     let fetched = run().context(|| format!("listing the shared board of project {project}"))?;
     Ok(Page::from_fetched(fetched, limit, seek))
 }
 
-/// How many tickets `project`'s board shows, from the trigger-maintained `board_counts`.
-pub fn board_size(r: &impl Reader, project: ProjectId) -> Result<i64> {
-    r.conn()
-        .prepare_cached("SELECT COALESCE(SUM(n), 0) FROM board_counts WHERE project_id = ?1")
-        .and_then(|mut s| s.query_row([project.0], |row| row.get(0)))
-        .context(|| format!("counting the shared board of project {project}"))
+/// The columns of a board row, then the ticket's id.
+const BOARD_COLUMNS: &str = "p.key || '-' || t.number, COALESCE(t.public_title, t.subject), \
+     t.status, t.expected_by, t.created_at, t.public_updated_at, t.id";
+
+fn board_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(BoardRow, Key)> {
+    let board_row = BoardRow {
+        reference: row.get(0)?,
+        title: row.get(1)?,
+        status: Status::parse(row.get_ref(2)?.as_str()?).unwrap_or(Status::Open),
+        expected_by: row.get(3)?,
+        created_at: row.get(4)?,
+        updated_at: row.get(5)?,
+    };
+    let key = Key {
+        rank: 0,
+        sort: board_row.updated_at,
+        id: row.get(6)?,
+    };
+    Ok((board_row, key))
+}
+
+/// A page of a board search with many matches: the board walked in its order, at most
+/// `paging::WALK_BUDGET` tickets looked at (see `store::paging`).
+fn board_walked(
+    r: &impl Reader,
+    project: ProjectId,
+    filter: &BoardFilter,
+    plan: &search::Plan,
+    seek: Seek,
+    limit: usize,
+) -> Result<Page<BoardRow>> {
+    let mut args = Vec::new();
+    let clause = where_clause(project, filter, true, false, &mut args);
+    let hit = plan
+        .walk_condition(&[TITLE], &mut args)
+        .expect("a walk has a condition");
+    let (position, order) = keyset(None, "t.public_updated_at", "t.id", seek, &mut args);
+    args.push(Value::Integer(paging::WALK_BUDGET + 1));
+    let sql = format!(
+        "SELECT t.id, t.public_updated_at, {hit} FROM tickets t WHERE {clause} AND {position}
+         ORDER BY {order} LIMIT ?{}",
+        args.len()
+    );
+    let walked = paging::walk(r.conn(), &sql, args, limit)
+        .context(|| format!("searching the shared board of project {project}"))?;
+    if walked.hits.is_empty() {
+        return Ok(Page::from_walk(Vec::new(), limit, seek, &walked));
+    }
+    // The rows of the hits (still on this board), in walk order with the walk's keys.
+    let marks = vec!["?"; walked.hits.len()].join(", ");
+    let sql = format!(
+        "SELECT {BOARD_COLUMNS} FROM tickets t JOIN projects p ON p.id = t.project_id
+         WHERE t.id IN ({marks}) AND t.project_id = ? AND t.shared = 1"
+    );
+    let mut args: Vec<Value> = walked.hits.iter().map(|k| Value::Integer(k.id)).collect();
+    args.push(Value::Integer(project.0));
+    let run = || -> rusqlite::Result<Vec<(BoardRow, Key)>> {
+        r.conn()
+            .prepare_cached(&sql)?
+            .query_map(params_from_iter(args), board_row)?
+            .collect()
+    };
+    let mut found: std::collections::HashMap<i64, BoardRow> = run()
+        .context(|| format!("loading the shared board of project {project}"))?
+        .into_iter()
+        .map(|(row, key)| (key.id, row))
+        .collect();
+    let fetched = walked
+        .hits
+        .iter()
+        .filter_map(|k| found.remove(&k.id).map(|row| (row, *k)))
+        .collect();
+    Ok(Page::from_walk(fetched, limit, seek, &walked))
 }
 
 /// Shared tickets per status under the search filter, in `Status::ALL` order; `None` when a
@@ -152,21 +210,17 @@ pub fn board_counts(
             args.push(Value::Integer(project.0));
             "SELECT status, n FROM board_counts WHERE project_id = ?1".to_string()
         }
-        Some(plan) if plan.counted() => match plan.hits_cte(&mut args) {
+        // Counted only when the index answers (few matches on this board).
+        Some(plan) => match plan.hits_cte(&mut args) {
             Some(cte) => {
-                let clause = where_clause(project, filter, false, &mut args);
+                let clause = where_clause(project, filter, false, true, &mut args);
                 format!(
                     "WITH {cte} SELECT t.status, COUNT(*) FROM hits h CROSS JOIN tickets t
                      ON t.id = h.id WHERE {clause} GROUP BY t.status"
                 )
             }
-            // A small board, walked (the LIKE test is in the clause).
-            None => {
-                let clause = where_clause(project, filter, false, &mut args);
-                format!("SELECT t.status, COUNT(*) FROM tickets t WHERE {clause} GROUP BY t.status")
-            }
+            None => return Ok(None),
         },
-        Some(_) => return Ok(None),
     };
     let run = || -> rusqlite::Result<Vec<(Status, i64)>> {
         r.conn()

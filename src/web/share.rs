@@ -140,14 +140,11 @@ fn board_view(ctx: &Ctx<'_>, visitor: ShareVisitor<'_>) -> Result<Value> {
     let status_filter = ctx.query("status").and_then(|s| Status::parse(&s));
     let q: String = ctx
         .query("q")
-        .map(|q| q.chars().take(200).collect())
+        .map(|q| q.chars().filter(|c| !c.is_control()).take(200).collect())
         .unwrap_or_default();
     let search = match q.as_str() {
         "" => None,
-        q => {
-            let shared = store::share::board_size(ctx.db, project.id)?;
-            store::search::plan_board(ctx.db, project.id, shared, q)?
-        }
+        q => store::search::plan_board(ctx.db, project.id, q)?,
     };
     let search_error = (!q.is_empty() && search.is_none()).then(|| {
         format!(
@@ -203,8 +200,8 @@ fn board_view(ctx: &Ctx<'_>, visitor: ShareVisitor<'_>) -> Result<Value> {
         rows,
         tabs,
         total,
-        // A big board's searches are never counted, however many match.
-        uncounted => "Matches, newest first",
+        // Searches with more matches than `store::search::FEW` are not counted.
+        uncounted => "Many matches, newest first",
         query => view! { status => status_key, q },
         search_error,
         pagination,

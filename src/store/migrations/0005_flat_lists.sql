@@ -51,8 +51,24 @@ END;
 -- title is indexed apart from the subject: the board searches the public title where there is
 -- one and the subject only where there is none (`store::search`), so a hidden subject can never
 -- be probed from outside.
+--
+-- The third column, `board`, holds what a share-link visitor may search — the title they see —
+-- for shared tickets only, after a marker of the ticket's project: control characters that
+-- encode its id between two \x01, which no search can contain (they are stripped from queries)
+-- and no other project's marker contains. A board search is `{board}: "marker" AND {board}:
+-- "phrase"`, so everything about it — how many match, how it runs — depends on that board
+-- alone, never on tickets elsewhere (`store::search::plan_board`).
+ALTER TABLE tickets ADD COLUMN board_doc TEXT GENERATED ALWAYS AS (
+    CASE WHEN shared THEN
+        char(1) || replace(replace(replace(replace(replace(replace(replace(replace(replace(replace(
+            CAST(project_id AS TEXT), '0', char(16)), '1', char(17)), '2', char(18)), '3', char(19)),
+            '4', char(20)), '5', char(21)), '6', char(22)), '7', char(23)), '8', char(24)),
+            '9', char(25))
+        || char(1) || ' ' || COALESCE(public_title, subject)
+    END
+) VIRTUAL;
 CREATE VIRTUAL TABLE ticket_titles USING fts5(
-    subject, public_title,
+    subject, public_title, board,
     content = '', contentless_delete = 1, tokenize = 'trigram'
 );
 CREATE VIRTUAL TABLE ticket_bodies USING fts5(
@@ -67,7 +83,8 @@ INSERT INTO ticket_titles (ticket_titles, rank) VALUES ('automerge', 16);
 INSERT INTO ticket_titles (ticket_titles, rank) VALUES ('crisismerge', 32);
 INSERT INTO ticket_bodies (ticket_bodies, rank) VALUES ('automerge', 16);
 INSERT INTO ticket_bodies (ticket_bodies, rank) VALUES ('crisismerge', 32);
-INSERT INTO ticket_titles (rowid, subject, public_title) SELECT id, subject, public_title FROM tickets;
+INSERT INTO ticket_titles (rowid, subject, public_title, board)
+    SELECT id, subject, public_title, board_doc FROM tickets;
 INSERT INTO ticket_bodies (rowid, body) SELECT id, body FROM tickets;
 
 -- Tickets with an id above `from_id` are not in the search indexes yet: a bulk load (seeding the
@@ -78,8 +95,8 @@ CREATE TABLE search_backlog (from_id INTEGER NOT NULL);
 
 CREATE TRIGGER ticket_titles_insert AFTER INSERT ON tickets
 WHEN NOT EXISTS (SELECT 1 FROM search_backlog WHERE NEW.id > from_id) BEGIN
-    INSERT INTO ticket_titles (rowid, subject, public_title)
-    VALUES (NEW.id, NEW.subject, NEW.public_title);
+    INSERT INTO ticket_titles (rowid, subject, public_title, board)
+    VALUES (NEW.id, NEW.subject, NEW.public_title, NEW.board_doc);
 END;
 
 CREATE TRIGGER ticket_bodies_insert AFTER INSERT ON tickets
@@ -93,12 +110,14 @@ WHEN NOT EXISTS (SELECT 1 FROM search_backlog WHERE OLD.id > from_id) BEGIN
     DELETE FROM ticket_bodies WHERE rowid = OLD.id;
 END;
 
-CREATE TRIGGER ticket_titles_update AFTER UPDATE OF subject, public_title ON tickets
-WHEN (OLD.subject IS NOT NEW.subject OR OLD.public_title IS NOT NEW.public_title)
+CREATE TRIGGER ticket_titles_update AFTER UPDATE OF subject, public_title, shared, project_id
+ON tickets
+WHEN (OLD.subject IS NOT NEW.subject OR OLD.public_title IS NOT NEW.public_title
+      OR OLD.board_doc IS NOT NEW.board_doc)
  AND NOT EXISTS (SELECT 1 FROM search_backlog WHERE NEW.id > from_id) BEGIN
     DELETE FROM ticket_titles WHERE rowid = OLD.id;
-    INSERT INTO ticket_titles (rowid, subject, public_title)
-    VALUES (NEW.id, NEW.subject, NEW.public_title);
+    INSERT INTO ticket_titles (rowid, subject, public_title, board)
+    VALUES (NEW.id, NEW.subject, NEW.public_title, NEW.board_doc);
 END;
 
 CREATE TRIGGER ticket_bodies_update AFTER UPDATE OF body ON tickets

@@ -129,7 +129,7 @@ fn view(ctx: &Ctx<'_>, me: &Staff) -> Result<Value> {
         assignee: ctx.query("assignee").unwrap_or_default(),
         q: ctx
             .query("q")
-            .map(|q| q.chars().take(200).collect())
+            .map(|q| q.chars().filter(|c| !c.is_control()).take(200).collect())
             .unwrap_or_default(),
     };
     let assignee = match query.assignee.as_str() {
