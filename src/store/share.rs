@@ -173,8 +173,10 @@ fn board_walked(
     let marks = vec!["?"; walked.hits.len()].join(", ");
     let sql = format!(
         "SELECT {BOARD_COLUMNS} FROM tickets t JOIN projects p ON p.id = t.project_id
-         WHERE t.id IN ({marks}) AND t.project_id = ? AND t.shared = 1"
+         WHERE t.id IN ({marks}) AND +t.project_id = ? AND +t.shared = 1"
     );
+    // (The unary `+` keeps SQLite from reading the rows through the board's index — all of a
+    // big board — instead of looking the few ids up: measured 70 ms against 0.1 ms at 1M.)
     let mut args: Vec<Value> = walked.hits.iter().map(|k| Value::Integer(k.id)).collect();
     args.push(Value::Integer(project.0));
     let run = || -> rusqlite::Result<Vec<(BoardRow, Key)>> {
