@@ -113,7 +113,11 @@ fn cleanup_loop(app: &App, stop: &Stop) {
         let now = crate::clock::now();
         let idle_cutoff = now - app.config.staff_idle().as_secs() as i64;
         let result = db.write(|tx| {
-            let sessions = store::sessions::delete_dead(tx, idle_cutoff)?;
+            let sessions = store::sessions::delete_dead(tx, idle_cutoff)?
+                + store::contacts::delete_dead_sessions(
+                    tx,
+                    now - app.config.contact_idle().as_secs() as i64,
+                )?;
             // Nothing counts buckets that started before the longest throttle window (at least a
             // day) and one bucket more.
             let longest = (app.config.login.lockout_minutes as i64 * 60).max(86_400);

@@ -3,9 +3,21 @@
 use time::OffsetDateTime;
 use time::macros::format_description;
 
-/// Seconds since the Unix epoch, UTC.
+thread_local! {
+    /// Seconds added to this thread's clock (tests travel in time; see [`travel`]).
+    static OFFSET: std::cell::Cell<i64> = const { std::cell::Cell::new(0) };
+}
+
+/// Seconds since the Unix epoch, UTC (plus this thread's [`travel`] offset, 0 outside tests).
 pub fn now() -> i64 {
-    OffsetDateTime::now_utc().unix_timestamp()
+    OffsetDateTime::now_utc().unix_timestamp() + OFFSET.with(|o| o.get())
+}
+
+/// Moves this thread's clock `secs` forward (or back): the injectable clock tests use to see a
+/// link expire. It affects only the calling thread (an in-process test's requests and writes
+/// run on it), never the server's worker threads.
+pub fn travel(secs: i64) {
+    OFFSET.with(|o| o.set(o.get() + secs));
 }
 
 /// "2026-11-23 14:05 UTC" — for timelines and lists.

@@ -59,6 +59,10 @@ pub struct SessionConfig {
     pub staff_idle_minutes: u64,
     /// A staff session ends this long after sign-in, however busy.
     pub staff_absolute_hours: u64,
+    /// A portal contact's session unused for this long ends.
+    pub contact_idle_minutes: u64,
+    /// A portal contact's session ends this long after sign-in.
+    pub contact_absolute_hours: u64,
 }
 
 /// Sign-in throttling.
@@ -214,6 +218,8 @@ impl Default for SessionConfig {
         SessionConfig {
             staff_idle_minutes: 8 * 60,
             staff_absolute_hours: 7 * 24,
+            contact_idle_minutes: 7 * 24 * 60,
+            contact_absolute_hours: 30 * 24,
         }
     }
 }
@@ -400,6 +406,16 @@ impl Config {
                 8_760,
             ),
             (
+                "session.contact_idle_minutes",
+                self.session.contact_idle_minutes,
+                525_600,
+            ),
+            (
+                "session.contact_absolute_hours",
+                self.session.contact_absolute_hours,
+                8_760,
+            ),
+            (
                 "login.max_failures_per_account",
                 self.login.max_failures_per_account.into(),
                 10_000,
@@ -543,6 +559,14 @@ impl Config {
 
     pub fn staff_idle(&self) -> Duration {
         Duration::from_secs(self.session.staff_idle_minutes * 60)
+    }
+
+    pub fn contact_idle(&self) -> Duration {
+        Duration::from_secs(self.session.contact_idle_minutes * 60)
+    }
+
+    pub fn contact_absolute(&self) -> Duration {
+        Duration::from_secs(self.session.contact_absolute_hours * 3600)
     }
 
     pub fn staff_absolute(&self) -> Duration {

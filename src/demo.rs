@@ -334,6 +334,7 @@ fn seed_ticket(tx: &Tx<'_>, seeded: &Seeded<'_>, receipt_hash: Option<&[u8]>) ->
         created_by: (!from_client).then(|| staff[0].0),
         shared: !i.is_multiple_of(11),
         receipt_hash,
+        portal: None,
     };
     let status = Status::ALL[(i * 5 + i / 3) % Status::ALL.len()];
     let created =

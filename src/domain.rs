@@ -25,6 +25,14 @@ id_type!(/// A project's row id.
     ProjectId);
 id_type!(/// A ticket's row id (never shown to users; they see `ACME-12`).
     TicketId);
+id_type!(/// An organisation's row id (a group of customers).
+    OrganizationId);
+id_type!(/// A customer's row id (an agency's client account).
+    CustomerId);
+id_type!(/// A contact's row id (a portal account).
+    ContactId);
+id_type!(/// A portal's row id.
+    PortalId);
 
 /// Defines a closed set of string-valued states with their stored key and their label.
 macro_rules! labelled_enum {
@@ -121,6 +129,48 @@ labelled_enum!(
     }
 );
 
+labelled_enum!(
+    /// A contact's role: a manager also sees all of their customer's tickets.
+    ContactRole {
+        Member = "member", "Member";
+        Manager = "manager", "Manager";
+    }
+);
+
+labelled_enum!(
+    /// Whether a contact may sign in: invited accounts have not set up access yet.
+    ContactStatus {
+        Active = "active", "Active";
+        Invited = "invited", "Invited";
+        Disabled = "disabled", "Disabled";
+    }
+);
+
+/// A portal slug: 2–40 lowercase letters, digits and dashes, starting and ending with a letter
+/// or digit (`acme`, `acme-support`).
+pub fn valid_slug(slug: &str) -> bool {
+    (2..=40).contains(&slug.len())
+        && slug
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !slug.starts_with('-')
+        && !slug.ends_with('-')
+        && !slug.contains("--")
+}
+
+/// An email domain as customers list them (`acme.com`): lowercase, no `@`, at least one dot.
+pub fn parse_domain(raw: &str) -> Option<String> {
+    let d = raw.trim().trim_start_matches('@').to_ascii_lowercase();
+    let ok = d.len() <= 253
+        && d.contains('.')
+        && !d.starts_with('.')
+        && !d.ends_with('.')
+        && !d.contains("..")
+        && d.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
+    ok.then_some(d)
+}
+
 /// A project key as used in ticket references: 2–10 capital letters or digits, starting with a
 /// letter (`ACME`, `WEB2`).
 pub fn valid_project_key(key: &str) -> bool {
@@ -192,6 +242,17 @@ mod tests {
         assert_eq!(parse_hex_color("#b4530"), None);
         assert_eq!(parse_hex_color("red"), None);
         assert_eq!(parse_hex_color("#b45309;}body{"), None);
+    }
+
+    #[test]
+    fn slugs_and_domains() {
+        assert!(valid_slug("acme") && valid_slug("acme-support-2"));
+        assert!(!valid_slug("Acme") && !valid_slug("-acme") && !valid_slug("a--b"));
+        assert!(!valid_slug("a") && !valid_slug("acme/x") && !valid_slug("acme_x"));
+        assert_eq!(parse_domain(" @Acme.COM ").as_deref(), Some("acme.com"));
+        assert_eq!(parse_domain("localhost"), None);
+        assert_eq!(parse_domain("a..b.com"), None);
+        assert_eq!(parse_domain("a b.com"), None);
     }
 
     #[test]

@@ -21,6 +21,8 @@ use crate::domain::{Status, TicketId};
 use crate::error::Result;
 use crate::mail::{self, Email};
 use crate::policy;
+use crate::store::contacts::Contact;
+use crate::store::portals::Portal;
 use crate::store::projects::Project;
 use crate::store::staff::Staff;
 use crate::store::tickets::Ticket;
@@ -38,6 +40,11 @@ struct Pending {
 }
 
 impl Notices {
+    /// Adds a message that carries no ticket links.
+    pub fn add(&mut self, email: Email) {
+        self.push(email, None);
+    }
+
     /// Queues every message (and stores the links they carry) in the caller's write.
     pub fn queue(&self, tx: &Tx<'_>, app: &App) -> Result<()> {
         for pending in &self.0 {
@@ -142,6 +149,9 @@ pub fn receipt(
 pub enum ReplyDelivery {
     /// Emailed to this address.
     Emailed(String),
+    /// A portal contact's ticket: they see it in the portal, but get no email (they turned
+    /// such emails off, or can no longer sign in there).
+    PortalOnly,
     /// The requester has a receipt page but no email (or unsubscribed).
     ReceiptOnly,
     /// Nobody outside can see it yet (a ticket staff opened themselves).
@@ -183,6 +193,108 @@ fn to_requester(
     Ok(Some((notices, to.to_string())))
 }
 
+/// Message `kind` about `ticket` to the portal contact who opened it — only while they may see it
+/// there (active, the portal on and theirs to use, the ticket in their scope) and `wants` it —
+/// with a link to the ticket's portal page. `None` when no email goes.
+fn to_contact(
+    app: &App,
+    db: &Db,
+    ticket: &Ticket,
+    kind: &str,
+    extra: Value,
+    wants: impl Fn(&Contact) -> bool,
+) -> Result<Option<(Notices, String)>> {
+    let (Some(contact_id), Some(portal_id)) = (ticket.contact_id, ticket.portal_id) else {
+        return Ok(None);
+    };
+    let Some(contact) = store::contacts::get(db, contact_id)?.filter(|c| wants(c)) else {
+        return Ok(None);
+    };
+    let Some(portal) = store::portals::get(db, portal_id)? else {
+        return Ok(None);
+    };
+    let serves = match contact.customer_id {
+        Some(customer) => store::portals::serves_customer(db, portal.id, customer)?,
+        None => false,
+    };
+    let Some(reader) = policy::portal_contact(&contact, &portal, serves) else {
+        return Ok(None);
+    };
+    let scope = reader.ticket_scope();
+    if store::portal_tickets::find(db, scope, &ticket.project_key, ticket.number)?.is_none() {
+        return Ok(None);
+    }
+    let base = format!("{}/portal/{}", app.config.base_url(), portal.slug);
+    let message_ctx = minijinja::context! {
+        branding => crate::render::to_value(&store::settings::branding(db)?.for_portal(&portal)),
+        portal_name => portal.name,
+        name => contact.name,
+        reference => ticket.reference.as_str(),
+        title => ticket.subject.as_str(),
+        ticket_url => format!("{base}/tickets/{}", ticket.reference),
+        profile_url => format!("{base}/profile"),
+        ..extra
+    };
+    let mut email = mail::render(&app.templates, kind, &contact.email, message_ctx)?;
+    email.ticket_id = Some(ticket.id.0);
+    let mut notices = Notices::default();
+    notices.push(email, None);
+    Ok(Some((notices, contact.email)))
+}
+
+/// "We have your ticket" to a contact who just opened one in `portal` (rendered before the
+/// write, for the reference it will most likely get), when they want status emails.
+pub fn portal_received(
+    app: &App,
+    db: &Db,
+    portal: &Portal,
+    contact: &Contact,
+    reference: &str,
+    title: &str,
+) -> Result<Option<Email>> {
+    if !contact.notify_status {
+        return Ok(None);
+    }
+    let base = format!("{}/portal/{}", app.config.base_url(), portal.slug);
+    let message_ctx = view! {
+        branding => store::settings::branding(db)?.for_portal(portal),
+        portal_name => portal.name,
+        name => contact.name,
+        reference,
+        title,
+        response_time => portal.response_time,
+        ticket_url => format!("{base}/tickets/{reference}"),
+        profile_url => format!("{base}/profile"),
+    };
+    Ok(Some(mail::render(
+        &app.templates,
+        "portal_received",
+        &contact.email,
+        message_ctx,
+    )?))
+}
+
+/// A message about a contact's access to `portal` (`portal_magic`, `portal_invite`,
+/// `portal_reset`, `portal_signup`, `portal_account_exists`), carrying the one link `url`.
+pub fn portal_access(
+    app: &App,
+    db: &Db,
+    portal: &Portal,
+    kind: &str,
+    to: &str,
+    name: &str,
+    url: &str,
+) -> Result<Email> {
+    let message_ctx = view! {
+        branding => store::settings::branding(db)?.for_portal(portal),
+        portal_name => portal.name,
+        name,
+        url,
+        login_url => format!("{}/portal/{}/login", app.config.base_url(), portal.slug),
+    };
+    mail::render(&app.templates, kind, to, message_ctx)
+}
+
 /// A public reply staff wrote on `ticket`: to its requester, when they get email.
 pub fn public_reply(
     app: &App,
@@ -190,6 +302,15 @@ pub fn public_reply(
     ticket: &Ticket,
     reply: &str,
 ) -> Result<(Notices, ReplyDelivery)> {
+    if ticket.contact_id.is_some() {
+        let sent = to_contact(app, db, ticket, "portal_reply", view! { reply }, |c| {
+            c.notify_replies
+        })?;
+        return Ok(match sent {
+            Some((notices, to)) => (notices, ReplyDelivery::Emailed(to)),
+            None => (Notices::default(), ReplyDelivery::PortalOnly),
+        });
+    }
     match to_requester(app, db, ticket, "share_reply", view! { reply })? {
         Some((notices, to)) => Ok((notices, ReplyDelivery::Emailed(to))),
         None if ticket.has_receipt => Ok((Notices::default(), ReplyDelivery::ReceiptOnly)),
@@ -216,6 +337,13 @@ pub fn ticket_changed(
         expected_by_changed => expected_by.is_some(),
         expected_by => expected_by.flatten(),
     };
+    if ticket.contact_id.is_some() {
+        return Ok(
+            to_contact(app, db, ticket, "portal_update", extra, |c| c.notify_status)?
+                .map(|(notices, _)| notices)
+                .unwrap_or_default(),
+        );
+    }
     Ok(to_requester(app, db, ticket, "share_update", extra)?
         .map(|(notices, _)| notices)
         .unwrap_or_default())

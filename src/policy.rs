@@ -5,15 +5,18 @@
 //! share-link handler a [`ShareVisitor`], which only [`share_visitor`] can make — so code that
 //! skipped the check does not compile.
 
-use crate::domain::Role;
+use crate::domain::{ContactRole, ContactStatus, CustomerId, Role};
+use crate::store::contacts::Contact;
+use crate::store::portal_tickets::{Scope, Who};
+use crate::store::portals::Portal;
 use crate::store::projects::Project;
 use crate::store::staff::Staff;
 use crate::store::tickets::Ticket;
 
 /// Who is making a request. Each kind gets in its own way — staff with their own session
 /// cookie (`pl_staff`), share-link visitors by holding a live link — and is resolved once, by the
-/// router tier that owns the route, before any handler runs. Portal contacts (their own cookie)
-/// and staff viewing a portal as a customer join this list with the portals.
+/// router tier that owns the route, before any handler runs; portal contacts with their own
+/// cookie (`pl_contact`). Staff viewing a portal as a customer will join this list.
 #[derive(Debug)]
 pub enum Actor {
     /// Nobody we know: public pages (sign-in, first-run setup, error pages).
@@ -22,6 +25,8 @@ pub enum Actor {
     Staff(Staff),
     /// Someone holding a project's live shareable link.
     ShareVisitor(Project),
+    /// A signed-in contact, in a portal they may use.
+    Contact(Box<(Contact, Portal)>),
 }
 
 /// Proof that the signed-in staff member is an active admin.
@@ -122,6 +127,81 @@ impl<'a> ShareVisitor<'a> {
     /// Whether a new submission goes on the board at once (else it waits for staff approval).
     pub fn submission_shown_at_once(&self) -> bool {
         self.0.share.auto_publish
+    }
+}
+
+/// Whether `who` may manage portals, contacts and invitations: they decide who outside the
+/// agency gets in, so admins only. Customers and organisations are every staff member's work.
+pub fn may_manage_portal_access(who: &Staff) -> Option<Admin<'_>> {
+    admin(who)
+}
+
+/// A contact signed in to a portal they may use: active, the portal enabled, and either the
+/// portal they joined through or one their customer may use (`serves_customer`). Only
+/// [`portal_contact`] makes one, so a portal handler cannot run for anyone else.
+#[derive(Clone, Copy)]
+pub struct PortalContact<'a> {
+    contact: &'a Contact,
+    portal: &'a Portal,
+}
+
+pub fn portal_contact<'a>(
+    contact: &'a Contact,
+    portal: &'a Portal,
+    serves_customer: bool,
+) -> Option<PortalContact<'a>> {
+    let reaches = contact.portal_id == Some(portal.id) || serves_customer;
+    (contact.status == ContactStatus::Active && portal.enabled && reaches)
+        .then_some(PortalContact { contact, portal })
+}
+
+impl<'a> PortalContact<'a> {
+    pub fn contact(&self) -> &'a Contact {
+        self.contact
+    }
+
+    pub fn portal(&self) -> &'a Portal {
+        self.portal
+    }
+
+    /// The tickets they see here: a manager, all of their customer's; anyone else, their own.
+    pub fn ticket_scope(&self) -> Scope {
+        let who = match (self.contact.role, self.contact.customer_id) {
+            (ContactRole::Manager, Some(customer)) => Who::Customer(customer),
+            _ => Who::Contact(self.contact.id),
+        };
+        Scope {
+            portal: self.portal.id,
+            who,
+        }
+    }
+
+    /// Whether they may open tickets here (the portal has a project to put them in).
+    pub fn may_create_ticket(&self) -> bool {
+        self.portal.default_project_id.is_some()
+    }
+}
+
+/// How someone signing up at a portal gets an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signup {
+    /// As a contact of this customer (their email domain is the customer's, and the customer
+    /// may use the portal).
+    JoinCustomer(CustomerId),
+    /// As a contact of no customer (open registration).
+    Open,
+    /// Not here: no mode lets them in.
+    Refused,
+}
+
+/// The signup path for an address whose domain belongs to `domain_customer` (when that customer
+/// may use `portal`). An address that already has an account never gets here: it is told so by
+/// email, never on the page.
+pub fn signup(portal: &Portal, domain_customer: Option<CustomerId>) -> Signup {
+    match domain_customer {
+        Some(customer) if portal.customer_signup => Signup::JoinCustomer(customer),
+        _ if portal.open_registration => Signup::Open,
+        _ => Signup::Refused,
     }
 }
 

@@ -26,6 +26,7 @@ fn seed(t: &TestApp, key: &str, n: usize, subject: impl Fn(usize) -> String, bod
                 created_by: None,
                 shared: true,
                 receipt_hash: None,
+                portal: None,
             };
             porchlight::store::tickets::insert(tx, &new)?;
         }

@@ -12,5 +12,6 @@ mod connection;
 mod email;
 mod http_flow;
 mod lists;
+mod portals;
 mod share;
 mod workspace;

@@ -8,13 +8,13 @@ use crate::util::TestApp;
 #[test]
 fn migrations_are_pinned() {
     // A forgotten or reordered migration fails here first.
-    assert_eq!(porchlight::store::migrate::MIGRATIONS.len(), 5);
+    assert_eq!(porchlight::store::migrate::MIGRATIONS.len(), 6);
     let t = TestApp::new();
     let conn = rusqlite::Connection::open(t.app.config.db_path()).unwrap();
     let version: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 5);
+    assert_eq!(version, 6);
     let mode: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();
@@ -659,6 +659,7 @@ fn backup_completes_while_the_database_is_written_and_is_private() {
                     created_by: None,
                     shared: true,
                     receipt_hash: None,
+                    portal: None,
                 };
                 db.write(|tx| porchlight::store::tickets::insert(tx, &new))
                     .unwrap();

@@ -1,6 +1,7 @@
 //! Authentication building blocks: secrets and their hashes, passwords, staff sessions, CSRF
 //! tokens and throttling. Nothing here renders a page; `web` calls these.
 
+pub mod contact_sessions;
 pub mod csrf;
 pub mod passwords;
 pub mod sessions;

@@ -25,6 +25,7 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0005_flat_lists",
         include_str!("migrations/0005_flat_lists.sql"),
     ),
+    ("0006_portals", include_str!("migrations/0006_portals.sql")),
 ];
 
 /// Applies the migrations `db` lacks. Refuses a database newer than this binary.

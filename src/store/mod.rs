@@ -23,9 +23,13 @@
 //! Errors leave this module with context: `store: loading ticket ACME-12: database is locked`
 //! tells a 500's log line what broke (see [`Context`]).
 
+pub mod contacts;
+pub mod customers;
 pub mod migrate;
 pub mod outbox;
 pub mod paging;
+pub mod portal_tickets;
+pub mod portals;
 pub mod projects;
 pub mod search;
 pub mod sessions;

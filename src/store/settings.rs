@@ -28,8 +28,18 @@ impl Default for Branding {
 }
 
 impl Branding {
+    /// This branding with a portal's own accent colour and logo, where it has them.
+    pub fn for_portal(mut self, portal: &crate::store::portals::Portal) -> Branding {
+        if let Some(color) = &portal.accent_color {
+            self.accent_color = color.clone();
+        }
+        if let Some(logo) = &portal.logo {
+            self.logo = Some(logo.clone());
+        }
+        self
+    }
+
     /// This branding with a shareable link's own accent colour and logo, where it has them.
-    /// (Portals will override the same way.)
     pub fn for_link(mut self, link: &crate::store::projects::ShareSettings) -> Branding {
         if let Some(color) = &link.accent_color {
             self.accent_color = color.clone();
@@ -47,7 +57,8 @@ pub fn logo_in_use(r: &impl Reader, logo: &str) -> Result<bool> {
     r.conn()
         .prepare_cached(
             "SELECT EXISTS (SELECT 1 FROM settings WHERE key = 'logo' AND value = ?1)
-                 OR EXISTS (SELECT 1 FROM projects WHERE share_logo = ?1)",
+                 OR EXISTS (SELECT 1 FROM projects WHERE share_logo = ?1)
+                 OR EXISTS (SELECT 1 FROM portals WHERE logo = ?1)",
         )
         .and_then(|mut s| s.query_row([logo], |row| row.get(0)))
         .context(|| "checking whether a logo is in use".to_string())

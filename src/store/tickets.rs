@@ -7,7 +7,9 @@ use rusqlite::types::Value;
 use rusqlite::{OptionalExtension, Row, params, params_from_iter};
 use serde::Serialize;
 
-use crate::domain::{Priority, ProjectId, Source, StaffId, Status, TicketId};
+use crate::domain::{
+    ContactId, CustomerId, PortalId, Priority, ProjectId, Source, StaffId, Status, TicketId,
+};
 use crate::error::Result;
 use crate::store::paging::{self, Key, Page, Seek, keyset};
 use crate::store::search::Plan;
@@ -67,6 +69,12 @@ pub struct Ticket {
     pub has_receipt: bool,
     /// Whether the requester still wants email about it (they can unsubscribe).
     pub requester_notify: bool,
+    /// The portal it was opened in, by which contact, for which customer (portal tickets).
+    pub portal_id: Option<PortalId>,
+    pub contact_id: Option<ContactId>,
+    pub contact_name: Option<String>,
+    pub customer_id: Option<CustomerId>,
+    pub customer_name: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -105,6 +113,16 @@ pub struct NewTicket<'a> {
     pub shared: bool,
     /// SHA-256 of the submitter's receipt token (share-link submissions).
     pub receipt_hash: Option<&'a [u8]>,
+    /// A portal ticket: the portal, the contact who asked, and their customer.
+    pub portal: Option<PortalRequester>,
+}
+
+/// Who opened a portal ticket, and where.
+#[derive(Debug, Clone, Copy)]
+pub struct PortalRequester {
+    pub portal: PortalId,
+    pub contact: ContactId,
+    pub customer: Option<CustomerId>,
 }
 
 /// The fields staff change from the ticket page.
@@ -365,7 +383,9 @@ const TICKET_COLUMNS: &str =
     t.status, t.priority, t.source, t.requester_name, t.requester_email, t.assignee_id, a.name,
     t.expected_by, t.created_at, t.updated_at, t.shared, t.public_title,
     EXISTS (SELECT 1 FROM ticket_tokens k WHERE k.ticket_id = t.id AND k.kind = 'receipt'),
-    t.requester_notify";
+    t.requester_notify, t.portal_id, t.contact_id,
+    (SELECT name FROM contacts WHERE id = t.contact_id), t.customer_id,
+    (SELECT name FROM customers WHERE id = t.customer_id)";
 
 fn ticket_from(row: &Row<'_>) -> rusqlite::Result<Ticket> {
     Ok(Ticket {
@@ -389,6 +409,11 @@ fn ticket_from(row: &Row<'_>) -> rusqlite::Result<Ticket> {
         public_title: row.get(19)?,
         has_receipt: row.get(20)?,
         requester_notify: row.get(21)?,
+        portal_id: row.get::<_, Option<i64>>(22)?.map(PortalId),
+        contact_id: row.get::<_, Option<i64>>(23)?.map(ContactId),
+        contact_name: row.get(24)?,
+        customer_id: row.get::<_, Option<i64>>(25)?.map(CustomerId),
+        customer_name: row.get(26)?,
         created_at: row.get(16)?,
         updated_at: row.get(17)?,
     })
@@ -432,8 +457,9 @@ pub fn insert_as_of(
         .prepare_cached(
             "INSERT INTO tickets (project_id, number, subject, body, status, priority, assignee_id, source,
                                   requester_name, requester_email, created_by, shared,
-                                  created_at, updated_at, public_updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?13, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?14, ?14)",
+                                  created_at, updated_at, public_updated_at,
+                                  portal_id, contact_id, customer_id)
+             VALUES (?1, ?2, ?3, ?4, ?13, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?14, ?14, ?15, ?16, ?17)",
         )
         .and_then(|mut s| {
             s.execute(params![
@@ -451,6 +477,9 @@ pub fn insert_as_of(
                 created_at,
                 status.key(),
                 updated_at,
+                new.portal.map(|p| p.portal.0),
+                new.portal.map(|p| p.contact.0),
+                new.portal.and_then(|p| p.customer.map(|c| c.0)),
             ])
         })
         .context(|| format!("inserting ticket {number} in project {}", new.project_id))?;
@@ -484,6 +513,36 @@ pub fn reopen_on_client_reply(
             "status",
             Some(Status::AwaitingReply.label()),
             Some(Status::Open.label()),
+        )?;
+    }
+    Ok(changed > 0)
+}
+
+/// A client closes or reopens their ticket: the status changes, on the timeline as their doing.
+/// Returns whether it changed (`from` must still be the status, so a double submit is a no-op).
+pub fn set_status_by_client(
+    tx: &Tx<'_>,
+    id: TicketId,
+    from: Status,
+    to: Status,
+    actor: &timeline::Actor<'_>,
+) -> Result<bool> {
+    let changed = tx
+        .conn
+        .prepare_cached(
+            "UPDATE tickets SET status = ?3, updated_at = ?4, public_updated_at = ?4
+             WHERE id = ?1 AND status = ?2",
+        )
+        .and_then(|mut s| s.execute(params![id.0, from.key(), to.key(), tx.now]))
+        .context(|| format!("changing the status of ticket id {id}"))?;
+    if changed > 0 {
+        timeline::insert_event(
+            tx,
+            id,
+            actor,
+            "status",
+            Some(from.label()),
+            Some(to.label()),
         )?;
     }
     Ok(changed > 0)

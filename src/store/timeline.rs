@@ -61,6 +61,17 @@ pub fn insert_comment_at(
     Ok(tx.conn.last_insert_rowid())
 }
 
+/// Records which contact wrote comment `id` (a reply from the portal).
+pub fn set_comment_contact(tx: &Tx<'_>, id: i64, contact: crate::domain::ContactId) -> Result<()> {
+    tx.conn
+        .execute(
+            "UPDATE comments SET author_contact_id = ?2 WHERE id = ?1",
+            params![id, contact.0],
+        )
+        .context(|| format!("recording the author of comment {id}"))?;
+    Ok(())
+}
+
 pub fn insert_event(
     tx: &Tx<'_>,
     ticket: TicketId,
@@ -123,4 +134,47 @@ pub fn events(r: &impl Reader, ticket: TicketId) -> Result<Vec<Event>> {
             .collect()
     };
     run().context(|| format!("loading the field changes of ticket id {ticket}"))
+}
+
+/// One entry of the timeline a client sees: a public reply, or a change of status or
+/// expected-by date. Never an internal note, never who on staff did it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PublicEntry {
+    /// "reply" or the field that changed ("status", "expected_by").
+    pub kind: String,
+    /// Written or done by the client side (a contact or a share-link requester).
+    pub from_client: bool,
+    /// The client's name, for their entries; `None` for staff (shown as the agency).
+    pub client_name: Option<String>,
+    pub body: Option<String>,
+    pub new_value: Option<String>,
+    pub created_at: i64,
+}
+
+/// A ticket's public timeline, oldest first (see [`PublicEntry`]).
+pub fn public_entries(r: &impl Reader, ticket: TicketId) -> Result<Vec<PublicEntry>> {
+    let run = || -> rusqlite::Result<Vec<PublicEntry>> {
+        r.conn()
+            .prepare_cached(
+                "SELECT 'reply', author_staff_id IS NULL, author_name, body, NULL, created_at, id
+                   FROM comments WHERE ticket_id = ?1 AND visibility = 'public'
+                 UNION ALL
+                 SELECT field, actor_staff_id IS NULL, actor_name, NULL, new_value, created_at, id
+                   FROM ticket_events WHERE ticket_id = ?1 AND field IN ('status', 'expected_by')
+                 ORDER BY 6, 7",
+            )?
+            .query_map([ticket.0], |row| {
+                let from_client: bool = row.get(1)?;
+                Ok(PublicEntry {
+                    kind: row.get(0)?,
+                    from_client,
+                    client_name: if from_client { row.get(2)? } else { None },
+                    body: row.get(3)?,
+                    new_value: row.get(4)?,
+                    created_at: row.get(5)?,
+                })
+            })?
+            .collect()
+    };
+    run().context(|| format!("loading the public timeline of ticket id {ticket}"))
 }

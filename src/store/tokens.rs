@@ -56,3 +56,62 @@ pub fn delete_kind(tx: &Tx<'_>, kind: &str) -> Result<usize> {
         .execute("DELETE FROM tokens WHERE kind = ?1", [kind])
         .context(|| format!("deleting the {kind} tokens"))
 }
+
+/// Stores a token usable in one portal only (magic links, invitations, resets, signups).
+pub fn insert_for_portal(
+    tx: &Tx<'_>,
+    hash: &[u8],
+    kind: &str,
+    subject_id: i64,
+    portal_id: i64,
+    expires_at: i64,
+) -> Result<()> {
+    tx.conn
+        .execute(
+            "INSERT INTO tokens (hash, kind, subject_id, portal_id, created_at, expires_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![hash, kind, subject_id, portal_id, tx.now, expires_at],
+        )
+        .context(|| format!("storing a {kind} token"))?;
+    Ok(())
+}
+
+/// The subject of a live `kind` token of `portal_id`, without consuming it (the page a link
+/// opens; only its form's POST consumes it, so a mail scanner's GET burns nothing).
+pub fn peek_for_portal(
+    r: &impl Reader,
+    hash: &[u8],
+    kind: &str,
+    portal_id: i64,
+    now: i64,
+) -> Result<Option<i64>> {
+    r.conn()
+        .prepare_cached(
+            "SELECT subject_id FROM tokens WHERE hash = ?1 AND kind = ?2 AND portal_id = ?3
+               AND expires_at > ?4 AND subject_id IS NOT NULL",
+        )
+        .and_then(|mut s| {
+            s.query_row(params![hash, kind, portal_id, now], |row| row.get(0))
+                .optional()
+        })
+        .context(|| format!("checking a {kind} link"))
+}
+
+/// Consumes a live `kind` token of `portal_id`: deletes it and returns its subject.
+pub fn take_for_portal(
+    tx: &Tx<'_>,
+    hash: &[u8],
+    kind: &str,
+    portal_id: i64,
+) -> Result<Option<i64>> {
+    tx.conn
+        .query_row(
+            "DELETE FROM tokens WHERE hash = ?1 AND kind = ?2 AND portal_id = ?3 AND expires_at > ?4
+               AND subject_id IS NOT NULL
+             RETURNING subject_id",
+            params![hash, kind, portal_id, tx.now],
+            |row| row.get(0),
+        )
+        .optional()
+        .context(|| format!("using a {kind} link"))
+}

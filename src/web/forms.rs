@@ -107,6 +107,15 @@ impl Form {
         }
     }
 
+    /// Every value of `name` (checkbox groups, multiple selects).
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.fields
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
     /// Whether a checkbox named `name` was ticked.
     pub fn checked(&self, name: &str) -> bool {
         self.fields

@@ -14,6 +14,7 @@ pub mod forms;
 pub mod fragments;
 pub mod health;
 pub mod listing;
+pub mod portal;
 pub mod respond;
 pub mod share;
 pub mod staff;
@@ -51,6 +52,7 @@ pub const SECRET_ROUTES: &[&str] = &[
     "/setup/{secret}",
     "/portal/*/magic/{secret}",
     "/portal/*/invite/{secret}",
+    "/portal/*/reset/{secret}",
     "/unsubscribe/{secret}",
 ];
 
@@ -312,9 +314,13 @@ fn route(
         }
     }
 
-    let response = if req.url().starts_with("/s/") {
+    let url = req.url();
+    let response = if url.starts_with("/s/") {
         // The shareable link: its tier resolves the token; no staff session is consulted.
         share::route(&mut ctx)?
+    } else if url == "/portal" || url.starts_with("/portal/") {
+        // Portals: their tier resolves the portal, then a contact session (never a staff one).
+        portal::route(&mut ctx)?
     } else {
         match route_public(&ctx)? {
             Some(response) => response,
@@ -375,9 +381,13 @@ fn route_public(ctx: &Ctx<'_>) -> Result<Option<Response>> {
 /// Routes for signed-in staff. Each line says who may use it: `me` is any active staff member;
 /// `admin` routes go through `policy::admin`, which only admins pass.
 fn route_staff(ctx: &Ctx<'_>, me: &Staff) -> Result<Response> {
-    use staff::{account, inbox, mail, projects, settings, share, tickets, users};
+    use staff::{
+        account, contacts, customers, inbox, mail, portals, projects, settings, share, tickets,
+        users,
+    };
     let req = ctx.req;
     let admin = || policy::admin(me);
+    let access = || policy::may_manage_portal_access(me);
     let share_admin = || policy::may_manage_share_link(me);
     router!(req,
         (GET) ["/"] => { inbox::list(ctx, me) },
@@ -403,6 +413,30 @@ fn route_staff(ctx: &Ctx<'_>, me: &Staff) -> Result<Response> {
         (POST) ["/projects/{key}/share/disable", key: String] => { with_admin(ctx, share_admin(), |c, a| share::disable(c, a, &key)) },
         (GET) ["/projects/{key}/share/regenerate", key: String] => { with_admin(ctx, share_admin(), |c, a| share::confirm_regenerate(c, a, &key)) },
         (POST) ["/projects/{key}/share/regenerate", key: String] => { with_admin(ctx, share_admin(), |c, a| share::regenerate(c, a, &key)) },
+        (GET) ["/customers"] => { customers::list(ctx, me) },
+        (GET) ["/customers/new"] => { customers::new(ctx, me) },
+        (POST) ["/customers/new"] => { customers::create(ctx, me) },
+        (GET) ["/customers/organizations"] => { customers::organizations(ctx, me) },
+        (POST) ["/customers/organizations"] => { customers::save_organization(ctx, me, None) },
+        (POST) ["/customers/organizations/{id}", id: i64] => { customers::save_organization(ctx, me, Some(id)) },
+        (GET) ["/customers/{id}", id: i64] => { customers::show(ctx, me, id) },
+        (POST) ["/customers/{id}", id: i64] => { customers::update(ctx, me, id) },
+        (GET) ["/contacts"] => { with_admin(ctx, access(), contacts::list) },
+        (GET) ["/contacts/new"] => { with_admin(ctx, access(), contacts::new) },
+        (POST) ["/contacts/new"] => { with_admin(ctx, access(), contacts::create) },
+        (GET) ["/contacts/{id}", id: i64] => { with_admin(ctx, access(), |c, a| contacts::edit(c, a, id)) },
+        (POST) ["/contacts/{id}", id: i64] => { with_admin(ctx, access(), |c, a| contacts::update(c, a, id)) },
+        (POST) ["/contacts/{id}/invite", id: i64] => { with_admin(ctx, access(), |c, a| contacts::invite(c, a, id)) },
+        (POST) ["/contacts/{id}/revoke", id: i64] => { with_admin(ctx, access(), |c, a| contacts::revoke(c, a, id)) },
+        (POST) ["/contacts/{id}/disable", id: i64] => { with_admin(ctx, access(), |c, a| contacts::set_enabled(c, a, id, false)) },
+        (POST) ["/contacts/{id}/enable", id: i64] => { with_admin(ctx, access(), |c, a| contacts::set_enabled(c, a, id, true)) },
+        (GET) ["/portals"] => { with_admin(ctx, access(), portals::list) },
+        (GET) ["/portals/new"] => { with_admin(ctx, access(), portals::new) },
+        (POST) ["/portals/new"] => { with_admin(ctx, access(), portals::create) },
+        (GET) ["/portals/{id}", id: i64] => { with_admin(ctx, access(), |c, a| portals::edit(c, a, id)) },
+        (POST) ["/portals/{id}", id: i64] => { with_admin(ctx, access(), |c, a| portals::update(c, a, id)) },
+        (GET) ["/portals/{id}/invite", id: i64] => { with_admin(ctx, access(), |c, a| portals::bulk_form(c, a, id)) },
+        (POST) ["/portals/{id}/invite", id: i64] => { with_admin(ctx, access(), |c, a| portals::bulk_invite(c, a, id)) },
         (GET) ["/account"] => { account::show(ctx, me) },
         (POST) ["/account"] => { account::update(ctx, me) },
         (GET) ["/settings/mail"] => { with_admin(ctx, admin(), mail::list) },

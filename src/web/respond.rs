@@ -175,7 +175,7 @@ pub fn method_not_allowed() -> Response {
         .with_additional_header("Allow", "GET, HEAD, POST")
 }
 
-fn error_page(ctx: &Ctx<'_>, status: u16, title: &str, message: &str) -> Response {
+pub fn error_page(ctx: &Ctx<'_>, status: u16, title: &str, message: &str) -> Response {
     // The layout needs what every page has: a signed-in user gets their navigation and a
     // working sign-out button on error pages too.
     let me = ctx.staff();

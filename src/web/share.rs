@@ -262,6 +262,7 @@ fn submit(ctx: &Ctx<'_>, visitor: ShareVisitor<'_>) -> Result<Response> {
         created_by: None,
         shared: visitor.submission_shown_at_once(),
         receipt_hash: Some(&receipt.hash()),
+        portal: None,
     };
     // The emails (the visitor's receipt, staff's new-ticket notice) are rendered before the
     // write (nothing slow under the writer lock), for the number the ticket will most likely

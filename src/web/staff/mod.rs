@@ -1,9 +1,12 @@
 //! The staff workspace: sign-in, first-run setup, the inbox, tickets, projects and staff admin.
 
 pub mod account;
+pub mod contacts;
+pub mod customers;
 pub mod inbox;
 pub mod login;
 pub mod mail;
+pub mod portals;
 pub mod projects;
 pub mod settings;
 pub mod setup;

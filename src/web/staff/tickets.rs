@@ -76,6 +76,7 @@ pub fn create(ctx: &Ctx<'_>, me: &Staff) -> Result<Response> {
         created_by: Some(me.id),
         shared: true,
         receipt_hash: None,
+        portal: None,
     };
     let (_, number) = ctx.db.write(|tx| store::tickets::insert(tx, &new))?;
     let reference = format!("{}-{number}", project.key);
@@ -219,6 +220,9 @@ pub fn add_comment(
         }
         (Visibility::Public, notify::ReplyDelivery::ReceiptOnly) => {
             "Reply saved. The requester gets no email (they left no address or turned email off): they see it on their receipt page.".to_string()
+        }
+        (Visibility::Public, notify::ReplyDelivery::PortalOnly) => {
+            "Reply saved. The client sees it in their portal; no email was sent (they turned such emails off, or can't sign in there now).".to_string()
         }
         (Visibility::Public, notify::ReplyDelivery::NoRequester) => {
             "Public reply saved. No email was sent: this ticket has no client requester.".to_string()

@@ -1,0 +1,772 @@
+//! Getting into a portal: sign-in with a password or a magic link, invitations, signup and
+//! password reset, and signing out.
+//!
+//! Whether an account exists for an address is never given away: sign-in failures read the
+//! same, and the magic-link, signup and reset forms always answer "check your email" — what
+//! differs is only what (if anything) the email says. A link in an email opens a page with a
+//! button; only that button's POST uses the link, so a mail scanner that fetches links neither
+//! burns nor uses it. Links are stored hashed, work once, in their own portal only, and expire
+//! (sign-in links after 15 minutes, resets after an hour, invitations after 7 days).
+
+use rouille::{Response, router};
+
+use crate::auth::contact_sessions::{self, CONTACT_COOKIE};
+use crate::auth::throttle::{self, Limit};
+use crate::auth::{Secret, passwords, sessions};
+use crate::domain::{ContactRole, ContactStatus, plausible_email};
+use crate::error::Result;
+use crate::notify;
+use crate::policy;
+use crate::store::contacts::{Contact, NewContact};
+use crate::store::portals::Portal;
+use crate::store::{self, tokens};
+use crate::view;
+use crate::web::forms::Errors;
+use crate::web::staff::safe_next;
+use crate::web::{Ctx, respond};
+
+use super::{base, render};
+
+/// A sign-in link works this long.
+pub const MAGIC_TTL: i64 = 15 * 60;
+/// A password-reset link works this long.
+pub const RESET_TTL: i64 = 3600;
+/// An invitation from staff works this long.
+pub const INVITE_TTL: i64 = 7 * 86_400;
+/// A signup's confirmation link works this long.
+pub const SIGNUP_TTL: i64 = 86_400;
+
+pub const KIND_MAGIC: &str = "magic";
+pub const KIND_INVITE: &str = "invite";
+pub const KIND_RESET: &str = "reset";
+
+const NAME_MAX: usize = 100;
+
+/// The portal's public routes; `None` when the URL is not one of them.
+pub fn route(ctx: &Ctx<'_>, portal: &Portal) -> Result<Option<Response>> {
+    let req = ctx.req;
+    router!(req,
+        (GET) ["/portal/{_s}/login", _s: String] => { login_page(ctx, portal).map(Some) },
+        (POST) ["/portal/{_s}/login", _s: String] => { login(ctx, portal).map(Some) },
+        (POST) ["/portal/{_s}/logout", _s: String] => { logout(ctx, portal).map(Some) },
+        (POST) ["/portal/{_s}/magic", _s: String] => { request_magic(ctx, portal).map(Some) },
+        (GET) ["/portal/{_s}/magic/{t}", _s: String, t: String] => { magic_page(ctx, portal, &t).map(Some) },
+        (POST) ["/portal/{_s}/magic/{t}", _s: String, t: String] => { use_magic(ctx, portal, &t).map(Some) },
+        (GET) ["/portal/{_s}/invite/{t}", _s: String, t: String] => { password_page(ctx, portal, &t, KIND_INVITE).map(Some) },
+        (POST) ["/portal/{_s}/invite/{t}", _s: String, t: String] => { set_password(ctx, portal, &t, KIND_INVITE).map(Some) },
+        (GET) ["/portal/{_s}/reset", _s: String] => { reset_page(ctx, portal).map(Some) },
+        (POST) ["/portal/{_s}/reset", _s: String] => { request_reset(ctx, portal).map(Some) },
+        (GET) ["/portal/{_s}/reset/{t}", _s: String, t: String] => { password_page(ctx, portal, &t, KIND_RESET).map(Some) },
+        (POST) ["/portal/{_s}/reset/{t}", _s: String, t: String] => { set_password(ctx, portal, &t, KIND_RESET).map(Some) },
+        (GET) ["/portal/{_s}/signup", _s: String] => { signup_page(ctx, portal).map(Some) },
+        (POST) ["/portal/{_s}/signup", _s: String] => { signup(ctx, portal).map(Some) },
+        _ => Ok(None)
+    )
+}
+
+/// Whether `contact` may use `portal` now (active, and the portal is theirs or their customer's).
+fn may_use(ctx: &Ctx<'_>, contact: &Contact, portal: &Portal) -> Result<bool> {
+    let serves = match contact.customer_id {
+        Some(customer) => store::portals::serves_customer(ctx.db, portal.id, customer)?,
+        None => false,
+    };
+    Ok(policy::portal_contact(contact, portal, serves).is_some())
+}
+
+/// Like [`may_use`] but for an account that is still invited (it may accept its invitation).
+fn may_join(ctx: &Ctx<'_>, contact: &Contact, portal: &Portal) -> Result<bool> {
+    let mut active = contact.clone();
+    if active.status == ContactStatus::Invited {
+        active.status = ContactStatus::Active;
+    }
+    may_use(ctx, &active, portal)
+}
+
+/// Starts a contact session (fresh id, own cookie) and replaces the CSRF secret.
+fn sign_in(ctx: &Ctx<'_>, contact: &Contact) -> Result<()> {
+    let config = &ctx.app.config;
+    let session = contact_sessions::start(ctx.db, config, contact.id)?;
+    ctx.set_cookie(sessions::cookie(
+        config,
+        CONTACT_COOKIE,
+        session.expose(),
+        Some(config.contact_absolute().as_secs()),
+    ));
+    ctx.rotate_csrf();
+    log::info!("contact {} signed in", contact.id);
+    Ok(())
+}
+
+fn dashboard(portal: &Portal) -> String {
+    format!("{}/dashboard", base(portal))
+}
+
+// ---- sign-in with a password --------------------------------------------------------------
+
+fn login_page(ctx: &Ctx<'_>, portal: &Portal) -> Result<Response> {
+    let next = ctx.query("next").unwrap_or_default();
+    if let Some(cookie) = ctx.cookie(CONTACT_COOKIE).filter(|c| !c.is_empty())
+        && let Some(contact) = contact_sessions::resolve(ctx.db, &ctx.app.config, &cookie)?
+        && may_use(ctx, &contact, portal)?
+    {
+        let to = dashboard(portal);
+        return Ok(respond::redirect(local_next(&next, portal).unwrap_or(&to)));
+    }
+    let values = view! { email => ctx.query("email").unwrap_or_default(), next };
+    render(
+        ctx,
+        portal,
+        None,
+        200,
+        "portal/login.html",
+        view! { values, errors => Errors::default() },
+    )
+}
+
+/// `next` when it is a page of this portal.
+fn local_next<'a>(next: &'a str, portal: &Portal) -> Option<&'a str> {
+    safe_next(next).filter(|n| n.starts_with(&format!("{}/", base(portal))))
+}
+
+fn login(ctx: &Ctx<'_>, portal: &Portal) -> Result<Response> {
+    let config = &ctx.app.config;
+    let email = ctx.form.line("email").to_lowercase();
+    let password = ctx.form.get("password");
+    let next = ctx.form.get("next");
+    let values = view! { email => ctx.form.trimmed("email"), next };
+    let mut errors = Errors::default();
+    if email.is_empty() {
+        errors.add("email", "Enter your email address.");
+    }
+    if password.is_empty() {
+        errors.add("password", "Enter your password.");
+    }
+    let page = |status: u16, errors: Errors| {
+        render(
+            ctx,
+            portal,
+            None,
+            status,
+            "portal/login.html",
+            view! { values, errors },
+        )
+    };
+    if !errors.is_empty() {
+        return page(422, errors);
+    }
+    let window = config.login.lockout_minutes as i64 * 60;
+    let ip_scope = format!(
+        "portal-login-ip:{}",
+        throttle::client_key(ctx.req.remote_addr().ip())
+    );
+    let email_scope = format!("portal-login-email:{email}");
+    let by_ip = Limit {
+        max: config.login.max_failures_per_ip,
+        window_secs: window,
+    };
+    let by_email = Limit {
+        max: config.login.max_failures_per_account,
+        window_secs: window,
+    };
+    let attempt = ctx.db.write(|tx| {
+        let ip_wait = throttle::blocked_for(tx, &ip_scope, by_ip, tx.now())?;
+        if let Some(wait) =
+            ip_wait.max(throttle::blocked_for(tx, &email_scope, by_email, tx.now())?)
+        {
+            return Ok(Err(wait));
+        }
+        let ip_event = throttle::record(tx, &ip_scope, by_ip)?;
+        throttle::record(tx, &email_scope, by_email)?;
+        Ok(Ok(ip_event))
+    })?;
+    let ip_event = match attempt {
+        Ok(event) => event,
+        Err(wait) => {
+            errors.add(
+                "_form",
+                format!(
+                    "Too many failed sign-in attempts. Try again in {}, or ask for a sign-in link.",
+                    throttle::minutes_text(wait)
+                ),
+            );
+            return page(429, errors);
+        }
+    };
+    let account = store::contacts::get_by_email(ctx.db, &email)?;
+    let matched = match account.as_ref().and_then(|c| c.password_hash.as_deref()) {
+        Some(hash) => passwords::verify(password, hash),
+        None => {
+            passwords::verify_dummy(password, config.bcrypt_cost);
+            false
+        }
+    };
+    let contact = match account.filter(|_| matched) {
+        Some(contact) if may_use(ctx, &contact, portal)? => contact,
+        _ => {
+            log::info!("failed portal sign-in from {}", ctx.client_ip());
+            errors.add(
+                "_form",
+                "That email and password don't match an account of this portal. Forgot your password, or never set one? Ask for a sign-in link below.",
+            );
+            return page(401, errors);
+        }
+    };
+    ctx.db.write(|tx| {
+        throttle::take_back(tx, &ip_scope, ip_event)?;
+        throttle::clear(tx, &email_scope)
+    })?;
+    sign_in(ctx, &contact)?;
+    let to = dashboard(portal);
+    Ok(respond::redirect(local_next(next, portal).unwrap_or(&to)))
+}
+
+fn logout(ctx: &Ctx<'_>, portal: &Portal) -> Result<Response> {
+    if let Some(cookie) = ctx.cookie(CONTACT_COOKIE).filter(|c| !c.is_empty()) {
+        contact_sessions::end(ctx.db, &cookie)?;
+    }
+    ctx.set_cookie(sessions::cookie(
+        &ctx.app.config,
+        CONTACT_COOKIE,
+        "",
+        Some(0),
+    ));
+    Ok(respond::redirect_with_flash(
+        ctx,
+        &format!("{}/login", base(portal)),
+        "You have signed out.",
+    ))
+}
+
+// ---- forms that send a link ---------------------------------------------------------------
+
+/// How a form that emails a link went, before anything was sent.
+enum Gate {
+    /// Go on and send (if there is anyone to send to).
+    Send,
+    /// This address asked too often: answer as usual, send nothing.
+    Quiet,
+    /// This IP asked too often: say so (it tells nothing about any account).
+    TooMany(i64),
+}
+
+/// Counts one link request against the client's IP (30 an hour) and the address (5 an hour).
+fn gate(ctx: &Ctx<'_>, email: &str) -> Result<Gate> {
+    let ip_scope = format!(
+        "portal-mail-ip:{}",
+        throttle::client_key(ctx.req.remote_addr().ip())
+    );
+    let address_scope = format!("portal-mail-address:{email}");
+    ctx.db.write(|tx| {
+        let by_ip = Limit {
+            max: 30,
+            window_secs: 3600,
+        };
+        if let Err(wait) = throttle::check_and_record(tx, &ip_scope, by_ip)? {
+            return Ok(Gate::TooMany(wait));
+        }
+        let by_address = Limit {
+            max: 5,
+            window_secs: 3600,
+        };
+        Ok(
+            match throttle::check_and_record(tx, &address_scope, by_address)? {
+                Ok(_) => Gate::Send,
+                Err(_) => Gate::Quiet,
+            },
+        )
+    })
+}
+
+/// Issues a one-time link of `kind` for `contact` in `portal` (voiding their earlier links of
+/// that kind) and queues `email_kind` carrying it, in one write.
+fn send_link(
+    ctx: &Ctx<'_>,
+    portal: &Portal,
+    contact: &Contact,
+    kind: &str,
+    ttl: i64,
+    email_kind: &str,
+) -> Result<()> {
+    let token = Secret::generate();
+    let url = format!(
+        "{}{}/{}/{}",
+        ctx.app.config.base_url(),
+        base(portal),
+        link_segment(kind),
+        token.expose()
+    );
+    let email = notify::portal_access(
+        ctx.app,
+        ctx.db,
+        portal,
+        email_kind,
+        &contact.email,
+        &contact.name,
+        &url,
+    )?;
+    ctx.db.write(|tx| {
+        store::contacts::delete_tokens(tx, contact.id, Some(kind))?;
+        tokens::insert_for_portal(
+            tx,
+            &token.hash(),
+            kind,
+            contact.id.0,
+            portal.id.0,
+            tx.now() + ttl,
+        )?;
+        crate::mail::queue(tx, &ctx.app.mailer, &email)
+    })
+}
+
+/// The URL segment of a link kind.
+fn link_segment(kind: &str) -> &'static str {
+    match kind {
+        KIND_MAGIC => "magic",
+        KIND_RESET => "reset",
+        _ => "invite",
+    }
+}
+
+/// The page every link-sending form ends on, whatever happened: the same for every address.
+fn sent(ctx: &Ctx<'_>, portal: &Portal, what: &str) -> Result<Response> {
+    render(ctx, portal, None, 200, "portal/sent.html", view! { what })
+}
+
+fn too_many(
+    ctx: &Ctx<'_>,
+    portal: &Portal,
+    template: &str,
+    values: minijinja::Value,
+    wait: i64,
+) -> Result<Response> {
+    let mut errors = Errors::default();
+    errors.add(
+        "_form",
+        format!(
+            "Too many requests from your network. Try again in {}.",
+            throttle::minutes_text(wait)
+        ),
+    );
+    render(ctx, portal, None, 429, template, view! { values, errors })
+}
+
+/// Reads and checks the `email` field; `Err` is the form shown again with the error.
+fn email_field(ctx: &Ctx<'_>, errors: &mut Errors) -> String {
+    let email = ctx.form.line("email").to_lowercase();
+    if email.is_empty() {
+        errors.add("email", "Enter your email address.");
+    } else if !plausible_email(&email) {
+        errors.add("email", "Enter an email address such as ana@example.com.");
+    }
+    email
+}
+
+// ---- magic links --------------------------------------------------------------------------
+
+fn request_magic(ctx: &Ctx<'_>, portal: &Portal) -> Result<Response> {
+    let mut errors = Errors::default();
+    let email = email_field(ctx, &mut errors);
+    let values = view! { email => ctx.form.trimmed("email"), magic => true };
+    if !errors.is_empty() {
+        // Shown beside the sign-in link field.
+        let mut moved = Errors::default();
+        moved.add(
+            "magic_email",
+            "Enter an email address such as ana@example.com.",
+        );
+        return render(
+            ctx,
+            portal,
+            None,
+            422,
+            "portal/login.html",
+            view! { values, errors => moved },
+        );
+    }
+    match gate(ctx, &email)? {
+        Gate::TooMany(wait) => return too_many(ctx, portal, "portal/login.html", values, wait),
+        Gate::Quiet => {}
+        Gate::Send => {
+            if let Some(contact) = store::contacts::get_by_email(ctx.db, &email)?
+                && may_use(ctx, &contact, portal)?
+            {
+                send_link(ctx, portal, &contact, KIND_MAGIC, MAGIC_TTL, "portal_magic")?;
+            }
+        }
+    }
+    sent(ctx, portal, "magic")
+}
+
+fn magic_page(ctx: &Ctx<'_>, portal: &Portal, token: &str) -> Result<Response> {
+    let hash = Secret::from_untrusted(token).hash();
+    let live =
+        tokens::peek_for_portal(ctx.db, &hash, KIND_MAGIC, portal.id.0, crate::clock::now())?;
+    render(
+        ctx,
+        portal,
+        None,
+        if live.is_some() { 200 } else { 410 },
+        "portal/magic.html",
+        view! { live => live.is_some(), here => ctx.req.url() },
+    )
+}
+
+fn use_magic(ctx: &Ctx<'_>, portal: &Portal, token: &str) -> Result<Response> {
+    let hash = Secret::from_untrusted(token).hash();
+    let subject = ctx
+        .db
+        .write(|tx| tokens::take_for_portal(tx, &hash, KIND_MAGIC, portal.id.0))?;
+    let contact = match subject {
+        Some(id) => store::contacts::get(ctx.db, crate::domain::ContactId(id))?,
+        None => None,
+    };
+    match contact {
+        Some(contact) if may_use(ctx, &contact, portal)? => {
+            sign_in(ctx, &contact)?;
+            Ok(respond::redirect(&dashboard(portal)))
+        }
+        _ => render(
+            ctx,
+            portal,
+            None,
+            410,
+            "portal/magic.html",
+            view! { live => false, here => ctx.req.url() },
+        ),
+    }
+}
+
+// ---- invitations, signup confirmations and resets: choose a password -----------------------
+
+fn password_page(ctx: &Ctx<'_>, portal: &Portal, token: &str, kind: &str) -> Result<Response> {
+    let hash = Secret::from_untrusted(token).hash();
+    let subject = tokens::peek_for_portal(ctx.db, &hash, kind, portal.id.0, crate::clock::now())?;
+    let contact = match subject {
+        Some(id) => store::contacts::get(ctx.db, crate::domain::ContactId(id))?,
+        None => None,
+    };
+    let contact = match contact {
+        Some(c) if may_join(ctx, &c, portal)? => Some(c),
+        _ => None,
+    };
+    let status = if contact.is_some() { 200 } else { 410 };
+    let values = view! { name => contact.as_ref().map(|c| c.name.clone()) };
+    render(
+        ctx,
+        portal,
+        None,
+        status,
+        "portal/set_password.html",
+        view! {
+            live => contact.is_some(),
+            invite => kind == KIND_INVITE,
+            email => contact.as_ref().map(|c| c.email.clone()),
+            here => ctx.req.url(),
+            values,
+            errors => Errors::default(),
+        },
+    )
+}
+
+fn set_password(ctx: &Ctx<'_>, portal: &Portal, token: &str, kind: &str) -> Result<Response> {
+    let hash = Secret::from_untrusted(token).hash();
+    let subject = tokens::peek_for_portal(ctx.db, &hash, kind, portal.id.0, crate::clock::now())?;
+    let contact = match subject {
+        Some(id) => store::contacts::get(ctx.db, crate::domain::ContactId(id))?,
+        None => None,
+    };
+    let Some(contact) = contact.filter(|c| c.status != ContactStatus::Disabled) else {
+        return password_page(ctx, portal, token, kind);
+    };
+    if !may_join(ctx, &contact, portal)? {
+        return password_page(ctx, portal, token, kind);
+    }
+    let invite = kind == KIND_INVITE;
+    let name = ctx.form.line("name");
+    let password = ctx.form.get("password");
+    let mut errors = Errors::default();
+    if invite {
+        errors.require("name", &name, "Your name", NAME_MAX);
+    }
+    if let Err(why) = passwords::check_new(password) {
+        errors.add("password", why);
+    } else if ctx.form.get("password_confirm") != password {
+        errors.add(
+            "password_confirm",
+            "The two passwords differ. Type the same one twice.",
+        );
+    }
+    if !errors.is_empty() {
+        return render(
+            ctx,
+            portal,
+            None,
+            422,
+            "portal/set_password.html",
+            view! {
+                live => true,
+                invite,
+                email => contact.email,
+                here => ctx.req.url(),
+                values => view! { name },
+                errors,
+            },
+        );
+    }
+    let password_hash = passwords::hash(password, ctx.app.config.bcrypt_cost)?;
+    let used = ctx.db.write(|tx| {
+        // Taken in the write that uses it: two tabs posting at once cannot both succeed.
+        if tokens::take_for_portal(tx, &hash, kind, portal.id.0)?.is_none() {
+            return Ok(false);
+        }
+        store::contacts::set_password(tx, contact.id, &password_hash)?;
+        if invite {
+            store::contacts::set_name(tx, contact.id, &name)?;
+            store::contacts::delete_tokens(tx, contact.id, Some(KIND_INVITE))?;
+        } else {
+            // A reset ends every other session (whoever else might be signed in).
+            store::contacts::delete_sessions(tx, contact.id, None)?;
+            store::contacts::delete_tokens(tx, contact.id, Some(KIND_RESET))?;
+        }
+        Ok(true)
+    })?;
+    if !used {
+        return password_page(ctx, portal, token, kind);
+    }
+    let fresh = store::contacts::get(ctx.db, contact.id)?.unwrap_or(contact);
+    sign_in(ctx, &fresh)?;
+    let message = if invite {
+        format!("Welcome to {}! Your account is ready.", portal.name)
+    } else {
+        "Your password is changed, and every other session of your account has ended.".to_string()
+    };
+    Ok(respond::redirect_with_flash(
+        ctx,
+        &dashboard(portal),
+        &message,
+    ))
+}
+
+// ---- password reset request ---------------------------------------------------------------
+
+fn reset_page(ctx: &Ctx<'_>, portal: &Portal) -> Result<Response> {
+    render(
+        ctx,
+        portal,
+        None,
+        200,
+        "portal/reset_request.html",
+        view! { values => view! { email => ctx.query("email").unwrap_or_default() }, errors => Errors::default() },
+    )
+}
+
+fn request_reset(ctx: &Ctx<'_>, portal: &Portal) -> Result<Response> {
+    let mut errors = Errors::default();
+    let email = email_field(ctx, &mut errors);
+    let values = view! { email => ctx.form.trimmed("email") };
+    if !errors.is_empty() {
+        return render(
+            ctx,
+            portal,
+            None,
+            422,
+            "portal/reset_request.html",
+            view! { values, errors },
+        );
+    }
+    match gate(ctx, &email)? {
+        Gate::TooMany(wait) => {
+            return too_many(ctx, portal, "portal/reset_request.html", values, wait);
+        }
+        Gate::Quiet => {}
+        Gate::Send => {
+            if let Some(contact) = store::contacts::get_by_email(ctx.db, &email)?
+                && may_use(ctx, &contact, portal)?
+            {
+                send_link(ctx, portal, &contact, KIND_RESET, RESET_TTL, "portal_reset")?;
+            }
+        }
+    }
+    sent(ctx, portal, "reset")
+}
+
+// ---- signup -------------------------------------------------------------------------------
+
+fn signup_page(ctx: &Ctx<'_>, portal: &Portal) -> Result<Response> {
+    if !portal.takes_signups() {
+        return Ok(respond::not_found(ctx));
+    }
+    render(
+        ctx,
+        portal,
+        None,
+        200,
+        "portal/signup.html",
+        view! { values => view! {}, errors => Errors::default() },
+    )
+}
+
+/// Signing up: name and email only. Whatever the address, the page says "check your email":
+/// a new address gets a link to choose a password (the account is active only then); an address
+/// with an account gets a note saying so (with the sign-in and reset links); an address no mode
+/// lets in gets nothing.
+fn signup(ctx: &Ctx<'_>, portal: &Portal) -> Result<Response> {
+    if !portal.takes_signups() {
+        return Ok(respond::not_found(ctx));
+    }
+    let name = ctx.form.line("name");
+    let mut errors = Errors::default();
+    errors.require("name", &name, "Your name", NAME_MAX);
+    let email = email_field(ctx, &mut errors);
+    let values = crate::render::to_value(&ctx.form.values());
+    if !errors.is_empty() {
+        return render(
+            ctx,
+            portal,
+            None,
+            422,
+            "portal/signup.html",
+            view! { values, errors },
+        );
+    }
+    match gate(ctx, &email)? {
+        Gate::TooMany(wait) => return too_many(ctx, portal, "portal/signup.html", values, wait),
+        Gate::Quiet => return sent(ctx, portal, "signup"),
+        Gate::Send => {}
+    }
+    if let Some(existing) = store::contacts::get_by_email(ctx.db, &email)? {
+        match existing.status {
+            ContactStatus::Active if may_use(ctx, &existing, portal)? => {
+                let url = format!("{}{}/reset", ctx.app.config.base_url(), base(portal));
+                let email = notify::portal_access(
+                    ctx.app,
+                    ctx.db,
+                    portal,
+                    "portal_account_exists",
+                    &existing.email,
+                    &existing.name,
+                    &url,
+                )?;
+                ctx.db
+                    .write(|tx| crate::mail::queue(tx, &ctx.app.mailer, &email))?;
+            }
+            ContactStatus::Invited if may_join(ctx, &existing, portal)? => {
+                send_link(
+                    ctx,
+                    portal,
+                    &existing,
+                    KIND_INVITE,
+                    SIGNUP_TTL,
+                    "portal_signup",
+                )?;
+            }
+            _ => {}
+        }
+        return sent(ctx, portal, "signup");
+    }
+    let domain_customer = match store::customers::for_email_domain(ctx.db, &email)? {
+        Some(customer) if store::portals::serves_customer(ctx.db, portal.id, customer)? => {
+            Some(customer)
+        }
+        _ => None,
+    };
+    let customer = match policy::signup(portal, domain_customer) {
+        policy::Signup::JoinCustomer(customer) => Some(customer),
+        policy::Signup::Open => None,
+        policy::Signup::Refused => return sent(ctx, portal, "signup"),
+    };
+    let new = NewContact {
+        email: &email,
+        name: &name,
+        customer_id: customer,
+        portal_id: Some(portal.id),
+        role: ContactRole::Member,
+        label: "",
+        status: ContactStatus::Invited,
+    };
+    // Two signups for one address at once: the second finds the first's row.
+    let created = ctx.db.write(|tx| {
+        if store::contacts::get_by_email(tx, &email)?.is_some() {
+            return Ok(None);
+        }
+        store::contacts::insert(tx, &new).map(Some)
+    })?;
+    if let Some(id) = created
+        && let Some(contact) = store::contacts::get(ctx.db, id)?
+    {
+        send_link(
+            ctx,
+            portal,
+            &contact,
+            KIND_INVITE,
+            SIGNUP_TTL,
+            "portal_signup",
+        )?;
+        log::info!("portal {}: signup of contact {}", portal.id, contact.id);
+    }
+    sent(ctx, portal, "signup")
+}
+
+/// Invites `contact` to `portal` (staff): a fresh 7-day link, earlier invitations voided.
+pub fn invite(ctx: &Ctx<'_>, portal: &Portal, contact: &Contact) -> Result<()> {
+    send_link(
+        ctx,
+        portal,
+        contact,
+        KIND_INVITE,
+        INVITE_TTL,
+        "portal_invite",
+    )
+}
+
+/// Adds and invites every row of a bulk invitation to `portal`, all or nothing: the messages are
+/// rendered first, then one write adds every contact, stores every link and queues every email.
+/// `Err(email)` when an address got an account meanwhile (nothing was added).
+pub fn invite_many(
+    ctx: &Ctx<'_>,
+    portal: &Portal,
+    rows: &[crate::web::staff::portals::InviteRow],
+) -> Result<std::result::Result<usize, String>> {
+    let mut prepared = Vec::with_capacity(rows.len());
+    for row in rows {
+        let token = Secret::generate();
+        let url = format!(
+            "{}{}/invite/{}",
+            ctx.app.config.base_url(),
+            base(portal),
+            token.expose()
+        );
+        let email = notify::portal_access(
+            ctx.app,
+            ctx.db,
+            portal,
+            "portal_invite",
+            &row.email,
+            &row.name,
+            &url,
+        )?;
+        prepared.push((row, token, email));
+    }
+    ctx.db.write(|tx| {
+        // Checked under the write lock before anything is added: all or nothing.
+        for (row, _, _) in &prepared {
+            if store::contacts::get_by_email(tx, &row.email)?.is_some() {
+                return Ok(Err(row.email.clone()));
+            }
+        }
+        for (row, token, email) in &prepared {
+            let new = crate::web::staff::portals::new_contact(row, portal.id);
+            let id = store::contacts::insert(tx, &new)?;
+            tokens::insert_for_portal(
+                tx,
+                &token.hash(),
+                KIND_INVITE,
+                id.0,
+                portal.id.0,
+                tx.now() + INVITE_TTL,
+            )?;
+            crate::mail::queue(tx, &ctx.app.mailer, email)?;
+        }
+        Ok(Ok(prepared.len()))
+    })
+}

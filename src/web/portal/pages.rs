@@ -1,0 +1,626 @@
+//! A signed-in contact's pages: the hub, the dashboard, their tickets and their profile.
+//! Every ticket read goes through `me.ticket_scope()`: a ticket outside it is a 404, the same as
+//! one that does not exist.
+
+use minijinja::Value;
+use rouille::Response;
+
+use crate::auth::throttle::{self, Limit};
+use crate::auth::{contact_sessions, passwords};
+use crate::clock;
+use crate::domain::{Priority, Source, Status, Visibility, parse_ticket_ref};
+use crate::error::Result;
+use crate::notify;
+use crate::policy::PortalContact;
+use crate::store::contacts::Contact;
+use crate::store::tickets::{NewTicket, PortalRequester, Ticket};
+use crate::store::timeline::Actor as Author;
+use crate::store::{self, portal_tickets};
+use crate::view;
+use crate::web::forms::Errors;
+use crate::web::staff::url_with;
+use crate::web::{Ctx, listing, respond};
+
+use super::{base, render};
+
+/// Tickets per page of a contact's list.
+pub const PAGE_SIZE: usize = 25;
+pub const SUBJECT_MAX: usize = 200;
+pub const DESCRIPTION_MAX: usize = 20_000;
+const NAME_MAX: usize = 100;
+/// New tickets and replies one contact may send in an hour.
+const MESSAGES_PER_HOUR: u32 = 60;
+
+/// `/portal/`: the portals a signed-in contact can reach.
+pub fn hub(ctx: &Ctx<'_>, contact: Option<&Contact>) -> Result<Response> {
+    let portals = match contact {
+        Some(c) => store::portals::reachable(ctx.db, c.portal_id, c.customer_id)?
+            .into_iter()
+            .map(|p| view! { name => p.name, url => format!("{}/dashboard", base(&p)), welcome => p.welcome })
+            .collect(),
+        None => Vec::new(),
+    };
+    let branding = store::settings::branding(ctx.db)?;
+    respond::page(
+        ctx,
+        "portal/hub.html",
+        view! {
+            branding,
+            signed_in => contact.is_some(),
+            name => contact.map(|c| c.name.clone()),
+            portals,
+        },
+    )
+}
+
+fn open_and_total(counts: &[(Status, i64)]) -> (i64, i64) {
+    let total = counts.iter().map(|(_, n)| n).sum();
+    let open = counts
+        .iter()
+        .filter(|(s, _)| !matches!(s, Status::Resolved | Status::Closed))
+        .map(|(_, n)| n)
+        .sum();
+    (open, total)
+}
+
+pub fn dashboard(ctx: &Ctx<'_>, me: PortalContact<'_>) -> Result<Response> {
+    let scope = me.ticket_scope();
+    let counts = portal_tickets::counts(ctx.db, scope)?;
+    let (open, total) = open_and_total(&counts);
+    let recent = portal_tickets::list(ctx.db, scope, None, None, Default::default(), 5)?;
+    let portal = me.portal();
+    render(
+        ctx,
+        portal,
+        Some(me),
+        200,
+        "portal/dashboard.html",
+        view! {
+            nav => "dashboard",
+            first_name => me.contact().name.split_whitespace().next().unwrap_or_default(),
+            open,
+            total,
+            may_create => me.may_create_ticket(),
+            company_wide => matches!(scope.who, portal_tickets::Who::Customer(_)),
+            customer_name => me.contact().customer_name,
+            recent => recent.rows,
+        },
+    )
+}
+
+pub fn tickets(ctx: &Ctx<'_>, me: PortalContact<'_>) -> Result<Response> {
+    let scope = me.ticket_scope();
+    let portal = me.portal();
+    let list_url = format!("{}/tickets", base(portal));
+    let status = ctx.query("status").and_then(|s| Status::parse(&s));
+    let q: String = ctx
+        .query("q")
+        .map(|q| q.chars().filter(|c| !c.is_control()).take(200).collect())
+        .unwrap_or_default();
+    let counts = portal_tickets::counts(ctx.db, scope)?;
+    let seek = listing::seek(ctx.query("at").as_deref());
+    let search = Some(q.as_str()).filter(|q| !q.is_empty());
+    let page = listing::fetch(seek, |seek| {
+        portal_tickets::list(ctx.db, scope, status, search, seek, PAGE_SIZE)
+    })?;
+    let status_key = status.map(|s| s.key()).unwrap_or("");
+    let link = |status: &str, at: &str| {
+        url_with(
+            &list_url,
+            &[
+                ("status", status.to_string()),
+                ("q", q.clone()),
+                ("at", at.to_string()),
+            ],
+        )
+    };
+    let pagination = listing::links(&page, |at| link(status_key, at));
+    let tabs = listing::status_tabs(Some(&counts), status, |s| link(s, ""));
+    // Counts cover the whole scope; with a search the total is what this page shows.
+    let total = if search.is_some() {
+        None
+    } else {
+        listing::total(Some(&counts), status)
+    };
+    render(
+        ctx,
+        portal,
+        Some(me),
+        200,
+        "portal/tickets.html",
+        view! {
+            nav => "tickets",
+            rows => page.rows,
+            tabs,
+            total,
+            uncounted => "Matching tickets",
+            pagination,
+            query => view! { status => status_key, q },
+            may_create => me.may_create_ticket(),
+            company_wide => matches!(scope.who, portal_tickets::Who::Customer(_)),
+            list_url,
+        },
+    )
+}
+
+fn priority_options() -> Vec<crate::domain::Choice> {
+    Priority::options()
+}
+
+pub fn new_ticket(ctx: &Ctx<'_>, me: PortalContact<'_>) -> Result<Response> {
+    render_new(
+        ctx,
+        me,
+        200,
+        view! { priority => "normal" },
+        Errors::default(),
+    )
+}
+
+fn render_new(
+    ctx: &Ctx<'_>,
+    me: PortalContact<'_>,
+    status: u16,
+    values: Value,
+    errors: Errors,
+) -> Result<Response> {
+    render(
+        ctx,
+        me.portal(),
+        Some(me),
+        status,
+        "portal/ticket_new.html",
+        view! {
+            nav => "tickets",
+            may_create => me.may_create_ticket(),
+            priorities => priority_options(),
+            values,
+            errors,
+        },
+    )
+}
+
+/// The throttle of one contact's messages (new tickets and replies).
+fn message_scope(me: PortalContact<'_>) -> String {
+    format!("portal-messages:{}", me.contact().id)
+}
+
+fn message_limit() -> Limit {
+    Limit {
+        max: MESSAGES_PER_HOUR,
+        window_secs: 3600,
+    }
+}
+
+fn too_many(wait: i64) -> String {
+    format!(
+        "You have sent a lot in the last hour. Please try again in {} — your text is still here.",
+        throttle::minutes_text(wait)
+    )
+}
+
+pub fn create_ticket(ctx: &Ctx<'_>, me: PortalContact<'_>) -> Result<Response> {
+    let portal = me.portal();
+    let contact = me.contact();
+    let values = crate::render::to_value(&ctx.form.values());
+    let mut errors = Errors::default();
+    let project = match portal.default_project_id {
+        Some(id) => store::projects::get(ctx.db, id)?.filter(|p| !p.archived),
+        None => None,
+    };
+    let Some(project) = project.filter(|_| me.may_create_ticket()) else {
+        errors.add(
+            "_form",
+            "This portal is not taking new tickets at the moment. Please contact us another way.",
+        );
+        return render_new(ctx, me, 403, values, errors);
+    };
+    let subject = ctx.form.line("subject");
+    let description = ctx.form.get("description");
+    errors.require("subject", &subject, "Subject", SUBJECT_MAX);
+    errors.require("description", description, "Description", DESCRIPTION_MAX);
+    let priority = Priority::parse(ctx.form.get("priority"));
+    if priority.is_none() {
+        errors.add("priority", "Choose a priority from the list.");
+    }
+    if !errors.is_empty() {
+        return render_new(ctx, me, 422, values, errors);
+    }
+    let priority = priority.unwrap_or(Priority::Normal);
+    let assignee = match project.default_assignee_id {
+        Some(id) => store::staff::get(ctx.db, id)?.filter(|s| s.active),
+        None => None,
+    };
+    let new = NewTicket {
+        project_id: project.id,
+        subject: &subject,
+        body: description,
+        priority,
+        assignee_id: assignee.map(|s| s.id),
+        source: Source::Portal,
+        requester_name: Some(contact.name.as_str()),
+        requester_email: Some(contact.email.as_str()),
+        created_by: None,
+        shared: false,
+        receipt_hash: None,
+        portal: Some(PortalRequester {
+            portal: portal.id,
+            contact: contact.id,
+            customer: contact.customer_id,
+        }),
+    };
+    let render_notices = |number: i64| -> Result<notify::Notices> {
+        let reference = format!("{}-{number}", project.key);
+        let mut notices = notify::new_ticket_for_staff(
+            ctx.app,
+            ctx.db,
+            &project,
+            &reference,
+            &subject,
+            description,
+        )?;
+        if let Some(email) =
+            notify::portal_received(ctx.app, ctx.db, portal, contact, &reference, &subject)?
+        {
+            notices.add(email);
+        }
+        Ok(notices)
+    };
+    let expected = store::projects::next_number(ctx.db, project.id)?;
+    let mut notices = render_notices(expected)?;
+    let scope = message_scope(me);
+    let outcome = ctx.db.write(|tx| {
+        if let Err(wait) = throttle::check_and_record(tx, &scope, message_limit())? {
+            return Ok(Err(wait));
+        }
+        let (_, number) = store::tickets::insert(tx, &new)?;
+        if number != expected {
+            notices = render_notices(number)?;
+        }
+        notices.queue(tx, ctx.app)?;
+        Ok(Ok(number))
+    })?;
+    match outcome {
+        Err(wait) => {
+            errors.add("_form", too_many(wait));
+            render_new(ctx, me, 429, values, errors)
+        }
+        Ok(number) => Ok(respond::redirect_with_flash(
+            ctx,
+            &format!("{}/tickets/{}-{number}", base(portal), project.key),
+            "Thank you — your ticket is in. We'll reply here.",
+        )),
+    }
+}
+
+/// The ticket `reference` when it is in `me`'s scope.
+fn find(ctx: &Ctx<'_>, me: PortalContact<'_>, reference: &str) -> Result<Option<Ticket>> {
+    let Some((key, number)) = parse_ticket_ref(reference) else {
+        return Ok(None);
+    };
+    match portal_tickets::find(ctx.db, me.ticket_scope(), key, number)? {
+        Some(id) => store::tickets::get(ctx.db, id),
+        None => Ok(None),
+    }
+}
+
+pub fn ticket(ctx: &Ctx<'_>, me: PortalContact<'_>, reference: &str) -> Result<Response> {
+    let Some(ticket) = find(ctx, me, reference)? else {
+        return Ok(respond::not_found(ctx));
+    };
+    render_ticket(ctx, me, &ticket, 200, view! {}, Errors::default())
+}
+
+fn render_ticket(
+    ctx: &Ctx<'_>,
+    me: PortalContact<'_>,
+    ticket: &Ticket,
+    status: u16,
+    values: Value,
+    errors: Errors,
+) -> Result<Response> {
+    let portal = me.portal();
+    let agency = store::settings::branding(ctx.db)?.agency_name;
+    let timeline = store::timeline::public_entries(ctx.db, ticket.id)?
+        .into_iter()
+        .map(|e| {
+            let status_label = match e.kind.as_str() {
+                "status" => e.new_value.clone(),
+                _ => None,
+            };
+            view! {
+                kind => e.kind,
+                from_client => e.from_client,
+                who => e.client_name.unwrap_or_else(|| agency.clone()),
+                body => e.body,
+                new_value => e.new_value,
+                status_label,
+                at => clock::format_datetime(e.created_at),
+            }
+        })
+        .collect::<Vec<_>>();
+    let closed = ticket.status == Status::Closed;
+    render(
+        ctx,
+        portal,
+        Some(me),
+        status,
+        "portal/ticket.html",
+        view! {
+            nav => "tickets",
+            ticket => view! {
+                reference => ticket.reference,
+                subject => ticket.subject,
+                body => ticket.body,
+                status => ticket.status.key(),
+                status_label => ticket.status.label(),
+                priority_label => ticket.priority.label(),
+                expected_by => ticket.expected_by,
+                requester => ticket.requester_name,
+                created => clock::format_datetime(ticket.created_at),
+                url => format!("{}/tickets/{}", base(portal), ticket.reference),
+            },
+            timeline,
+            closed,
+            values,
+            errors,
+        },
+    )
+}
+
+pub fn reply(ctx: &Ctx<'_>, me: PortalContact<'_>, reference: &str) -> Result<Response> {
+    let Some(ticket) = find(ctx, me, reference)? else {
+        return Ok(respond::not_found(ctx));
+    };
+    let values = crate::render::to_value(&ctx.form.values());
+    let text = ctx.form.get("reply");
+    let mut errors = Errors::default();
+    errors.require("reply", text, "Your reply", DESCRIPTION_MAX);
+    if !errors.is_empty() {
+        return render_ticket(ctx, me, &ticket, 422, values, errors);
+    }
+    let contact = me.contact();
+    let notices = notify::client_reply_for_staff(ctx.app, ctx.db, &ticket, text)?;
+    let author = Author {
+        staff_id: None,
+        name: &contact.name,
+    };
+    let scope = message_scope(me);
+    let outcome = ctx.db.write(|tx| {
+        if let Err(wait) = throttle::check_and_record(tx, &scope, message_limit())? {
+            return Ok(Err(wait));
+        }
+        let id = store::timeline::insert_comment(tx, ticket.id, &author, text, Visibility::Public)?;
+        store::timeline::set_comment_contact(tx, id, contact.id)?;
+        store::tickets::touch(tx, ticket.id, true)?;
+        store::tickets::reopen_on_client_reply(tx, ticket.id, &author)?;
+        notices.queue(tx, ctx.app)?;
+        Ok(Ok(()))
+    })?;
+    if let Err(wait) = outcome {
+        errors.add("_form", too_many(wait));
+        return render_ticket(ctx, me, &ticket, 429, values, errors);
+    }
+    Ok(respond::redirect_with_flash(
+        ctx,
+        &format!(
+            "{}/tickets/{}#timeline",
+            base(me.portal()),
+            ticket.reference
+        ),
+        "Your reply was sent to the team.",
+    ))
+}
+
+pub fn confirm_close(ctx: &Ctx<'_>, me: PortalContact<'_>, reference: &str) -> Result<Response> {
+    let Some(ticket) = find(ctx, me, reference)? else {
+        return Ok(respond::not_found(ctx));
+    };
+    if ticket.status == Status::Closed {
+        return Ok(respond::redirect(&format!(
+            "{}/tickets/{}",
+            base(me.portal()),
+            ticket.reference
+        )));
+    }
+    render(
+        ctx,
+        me.portal(),
+        Some(me),
+        200,
+        "portal/ticket_close.html",
+        view! {
+            nav => "tickets",
+            ticket => view! {
+                reference => ticket.reference,
+                subject => ticket.subject,
+                url => format!("{}/tickets/{}", base(me.portal()), ticket.reference),
+            },
+        },
+    )
+}
+
+/// Closes (after the confirm page) or reopens a ticket, as the contact.
+pub fn set_closed(
+    ctx: &Ctx<'_>,
+    me: PortalContact<'_>,
+    reference: &str,
+    close: bool,
+) -> Result<Response> {
+    let Some(ticket) = find(ctx, me, reference)? else {
+        return Ok(respond::not_found(ctx));
+    };
+    let url = format!("{}/tickets/{}", base(me.portal()), ticket.reference);
+    let to = if close { Status::Closed } else { Status::Open };
+    let may = if close {
+        ticket.status != Status::Closed
+    } else {
+        matches!(ticket.status, Status::Closed | Status::Resolved)
+    };
+    if !may {
+        return Ok(respond::redirect(&url));
+    }
+    let author = Author {
+        staff_id: None,
+        name: &me.contact().name,
+    };
+    ctx.db.write(|tx| {
+        store::tickets::set_status_by_client(tx, ticket.id, ticket.status, to, &author)
+    })?;
+    let message = if close {
+        "Ticket closed. You can reopen it here if you need to."
+    } else {
+        "Ticket reopened. The team will pick it up again."
+    };
+    Ok(respond::redirect_with_flash(ctx, &url, message))
+}
+
+// ---- profile ------------------------------------------------------------------------------
+
+pub fn profile(ctx: &Ctx<'_>, me: PortalContact<'_>) -> Result<Response> {
+    let contact = me.contact();
+    render_profile(
+        ctx,
+        me,
+        200,
+        view! {
+            name => contact.name,
+            notify_replies => contact.notify_replies,
+            notify_status => contact.notify_status,
+        },
+        Errors::default(),
+    )
+}
+
+fn render_profile(
+    ctx: &Ctx<'_>,
+    me: PortalContact<'_>,
+    status: u16,
+    values: Value,
+    errors: Errors,
+) -> Result<Response> {
+    let contact = me.contact();
+    let reachable = store::portals::reachable(ctx.db, contact.portal_id, contact.customer_id)?
+        .into_iter()
+        .map(|p| view! { name => p.name, url => format!("{}/dashboard", base(&p)) })
+        .collect::<Vec<_>>();
+    render(
+        ctx,
+        me.portal(),
+        Some(me),
+        status,
+        "portal/profile.html",
+        view! {
+            nav => "profile",
+            email => contact.email,
+            customer_name => contact.customer_name,
+            role => contact.role.label(),
+            label => contact.label,
+            has_password => contact.has_password(),
+            reachable,
+            values,
+            errors,
+        },
+    )
+}
+
+fn profile_url(me: PortalContact<'_>) -> String {
+    format!("{}/profile", base(me.portal()))
+}
+
+pub fn update_profile(ctx: &Ctx<'_>, me: PortalContact<'_>) -> Result<Response> {
+    let name = ctx.form.line("name");
+    let mut errors = Errors::default();
+    errors.require("name", &name, "Your name", NAME_MAX);
+    if !errors.is_empty() {
+        let contact = me.contact();
+        let values = view! {
+            name,
+            notify_replies => contact.notify_replies,
+            notify_status => contact.notify_status,
+        };
+        return render_profile(ctx, me, 422, values, errors);
+    }
+    ctx.db
+        .write(|tx| store::contacts::set_name(tx, me.contact().id, &name))?;
+    Ok(respond::redirect_with_flash(
+        ctx,
+        &profile_url(me),
+        "Your name is saved.",
+    ))
+}
+
+pub fn change_password(ctx: &Ctx<'_>, me: PortalContact<'_>) -> Result<Response> {
+    let contact = me.contact();
+    let current = ctx.form.get("current_password");
+    let password = ctx.form.get("password");
+    let mut errors = Errors::default();
+    if let Some(hash) = contact.password_hash.as_deref() {
+        if current.is_empty() {
+            errors.add("current_password", "Enter your current password.");
+        } else if !passwords::verify(current, hash) {
+            errors.add("current_password", "That is not your current password.");
+        }
+    }
+    if let Err(why) = passwords::check_new(password) {
+        errors.add("password", why);
+    } else if ctx.form.get("password_confirm") != password {
+        errors.add(
+            "password_confirm",
+            "The two passwords differ. Type the same one twice.",
+        );
+    }
+    if !errors.is_empty() {
+        let values = view! {
+            name => contact.name,
+            notify_replies => contact.notify_replies,
+            notify_status => contact.notify_status,
+        };
+        return render_profile(ctx, me, 422, values, errors);
+    }
+    let hash = passwords::hash(password, ctx.app.config.bcrypt_cost)?;
+    let keep = ctx
+        .cookie(contact_sessions::CONTACT_COOKIE)
+        .map(|c| crate::auth::Secret::from_untrusted(&c).hash());
+    ctx.db.write(|tx| {
+        store::contacts::set_password(tx, contact.id, &hash)?;
+        // Whoever else knew the old password is signed out; this browser stays in.
+        store::contacts::delete_sessions(tx, contact.id, keep.as_ref().map(|k| &k[..]))?;
+        Ok(())
+    })?;
+    Ok(respond::redirect_with_flash(
+        ctx,
+        &profile_url(me),
+        "Your password is set. Other sessions of your account have ended.",
+    ))
+}
+
+pub fn update_notifications(ctx: &Ctx<'_>, me: PortalContact<'_>) -> Result<Response> {
+    let (replies, status) = (
+        ctx.form.checked("notify_replies"),
+        ctx.form.checked("notify_status"),
+    );
+    ctx.db
+        .write(|tx| store::contacts::set_notifications(tx, me.contact().id, replies, status))?;
+    Ok(respond::redirect_with_flash(
+        ctx,
+        &profile_url(me),
+        "Your email choices are saved.",
+    ))
+}
+
+pub fn sign_out_everywhere(ctx: &Ctx<'_>, me: PortalContact<'_>) -> Result<Response> {
+    ctx.db
+        .write(|tx| store::contacts::delete_sessions(tx, me.contact().id, None))?;
+    ctx.set_cookie(crate::auth::sessions::cookie(
+        &ctx.app.config,
+        contact_sessions::CONTACT_COOKIE,
+        "",
+        Some(0),
+    ));
+    Ok(respond::redirect_with_flash(
+        ctx,
+        &format!("{}/login", base(me.portal())),
+        "You are signed out on every device.",
+    ))
+}
