@@ -11,7 +11,9 @@ use std::path::PathBuf;
 use crate::accounts::{self, NewStaffInput};
 use crate::app::App;
 use crate::auth::{Secret, passwords};
-use crate::domain::{Priority, ProjectId, Role, Source, StaffId, Status, Visibility};
+use crate::domain::{
+    ContactRole, ContactStatus, Priority, ProjectId, Role, Source, StaffId, Status, Visibility,
+};
 use crate::error::{Error, IoContext, Result};
 use crate::store::projects::{NewProject, ShareSettingsUpdate};
 use crate::store::settings::Branding;
@@ -112,6 +114,42 @@ const CLIENTS: &[&[(&str, &str)]] = &[
     ],
 ];
 
+/// The demo portal's contacts: (customer index in `PORTAL_CUSTOMERS`, role, name, email,
+/// password, tickets of theirs among ACME's). Printed in the guide — demo only.
+const CONTACTS: &[(usize, ContactRole, &str, &str, &str, i64)] = &[
+    (
+        0,
+        ContactRole::Manager,
+        "Wile E. Coyote",
+        "wile@acme.example",
+        "demo-wile-pass",
+        200,
+    ),
+    (
+        0,
+        ContactRole::Member,
+        "Road Runner",
+        "beep@acme.example",
+        "demo-beep-pass",
+        200,
+    ),
+    (
+        1,
+        ContactRole::Member,
+        "Hank Scorpio",
+        "hank@globex.example",
+        "demo-hank-pass",
+        0,
+    ),
+];
+
+/// The demo portal's customers: (name, signup domain).
+const PORTAL_CUSTOMERS: &[(&str, &str)] =
+    &[("Acme Corp", "acme.example"), ("Globex", "globex.example")];
+
+/// The demo portal's address.
+pub const PORTAL_SLUG: &str = "clients";
+
 /// What the demo prints: logins and where to start.
 pub struct Guide {
     pub data_dir: PathBuf,
@@ -155,6 +193,16 @@ impl Guide {
         }
         if let Some(receipt) = &self.receipt {
             out.push_str(&format!("  A visitor's receipt page: {base}{receipt}\n"));
+        }
+        out.push_str(&format!(
+            "\nClient portal (customers Acme Corp and Globex; sign in as a client in a private window):\n  {base}/portal/{PORTAL_SLUG}/login\n"
+        ));
+        for (customer, role, name, email, password, _) in CONTACTS {
+            out.push_str(&format!(
+                "  {:<7} {name:<15} {email:<20} password: {password}  ({})\n",
+                role.key(),
+                PORTAL_CUSTOMERS[*customer].0
+            ));
         }
         out.push_str(&format!(
             "\nEmail: a visitor who leaves an address gets their receipt link, your public replies\n\
@@ -283,10 +331,73 @@ fn seed(app: &App, db: &Db, tickets: usize) -> Result<Option<String>> {
         }
         Ok(())
     })?;
+    seed_portal(app, db, projects[0])?;
     let acme = store::projects::get_by_key(db, PROJECTS[0].0)?
         .and_then(|p| p.share.token)
         .unwrap_or_default();
     Ok((tickets > 0).then(|| format!("/s/{acme}/t/{}", receipt.expose())))
+}
+
+/// The client portal: two customers, a manager and two members, some of ACME's tickets theirs.
+fn seed_portal(app: &App, db: &Db, project: ProjectId) -> Result<()> {
+    let hashes: Vec<String> = CONTACTS
+        .iter()
+        .map(|c| passwords::hash(c.4, app.config.bcrypt_cost))
+        .collect::<Result<_>>()?;
+    db.write(|tx| {
+        let mut customers = Vec::new();
+        for (name, domain) in PORTAL_CUSTOMERS {
+            let fields = store::customers::CustomerFields {
+                name,
+                organization_id: None,
+                domains: &[domain.to_string()],
+            };
+            customers.push(store::customers::insert(tx, &fields)?);
+        }
+        let portal = store::portals::insert(
+            tx,
+            &store::portals::PortalFields {
+                slug: PORTAL_SLUG,
+                name: "Brightside client portal",
+                enabled: true,
+                accent_color: None,
+                welcome: "Open a ticket, follow it, and reply — all in one place.",
+                response_time: "We reply within one working day (Mon–Fri).",
+                allow_invites: true,
+                customer_signup: true,
+                open_registration: false,
+                default_project_id: Some(project),
+            },
+        )?;
+        store::portals::set_customers(tx, portal, &customers)?;
+        for ((customer, role, name, email, _, tickets), hash) in CONTACTS.iter().zip(&hashes) {
+            let new = store::contacts::NewContact {
+                email,
+                name,
+                customer_id: Some(customers[*customer]),
+                portal_id: Some(portal),
+                role: *role,
+                label: if *role == ContactRole::Manager {
+                    "primary"
+                } else {
+                    ""
+                },
+                status: ContactStatus::Active,
+            };
+            let id = store::contacts::insert(tx, &new)?;
+            store::contacts::set_password(tx, id, hash)?;
+            store::portal_tickets::claim_for_demo(
+                tx,
+                project,
+                email,
+                portal,
+                id,
+                Some(customers[*customer]),
+                *tickets,
+            )?;
+        }
+        Ok(())
+    })
 }
 
 /// Tickets written per transaction while seeding.

@@ -180,3 +180,24 @@ pub fn find(r: &impl Reader, scope: Scope, key: &str, number: i64) -> Result<Opt
         .map(|id| id.map(TicketId))
         .context(|| format!("loading ticket {key}-{number} for a contact"))
 }
+
+/// Demo seeding only: makes the oldest `limit` tickets `email` sent to `project` into portal
+/// tickets of `contact` (and `customer`) in `portal`.
+pub fn claim_for_demo(
+    tx: &crate::store::Tx<'_>,
+    project: crate::domain::ProjectId,
+    email: &str,
+    portal: PortalId,
+    contact: ContactId,
+    customer: Option<CustomerId>,
+    limit: i64,
+) -> Result<usize> {
+    tx.conn
+        .execute(
+            "UPDATE tickets SET portal_id = ?3, contact_id = ?4, customer_id = ?5, source = 'portal'
+             WHERE id IN (SELECT id FROM tickets WHERE project_id = ?1 AND requester_email = ?2
+                          ORDER BY id LIMIT ?6)",
+            rusqlite::params![project.0, email, portal.0, contact.0, customer.map(|c| c.0), limit],
+        )
+        .context(|| "giving demo tickets to a contact".to_string())
+}

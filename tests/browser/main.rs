@@ -8,6 +8,9 @@
 #[path = "../util.rs"]
 mod util;
 
+#[path = "../smtp.rs"]
+mod smtp;
+
 mod chromium;
 mod stories;
 
@@ -36,6 +39,10 @@ fn main() {
         (
             "visitor_submits_and_follows_the_ticket",
             stories::visitor_submits_and_follows_the_ticket,
+        ),
+        (
+            "contact_signs_up_and_follows_a_ticket",
+            stories::contact_signs_up_and_follows_a_ticket,
         ),
     ];
     let trials = tests

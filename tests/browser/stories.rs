@@ -150,3 +150,146 @@ pub fn visitor_submits_and_follows_the_ticket() {
     b.wait_for_text(".flash", "Your email choices were saved");
     b.screenshot("staff-account");
 }
+
+/// Issue #15 in a real browser: staff open a portal with open registration; a client signs up
+/// (email confirmation over real SMTP), opens a ticket and sees it on the dashboard; staff reply
+/// publicly; the client sees the reply and gets it by email.
+pub fn contact_signs_up_and_follows_a_ticket() {
+    use crate::smtp::{Security, SmtpServer};
+    use std::time::Duration;
+
+    let smtp = SmtpServer::start(Security::Plain, None);
+    let port = smtp.addr.port().to_string();
+    let b = Browser::start();
+    let server = crate::util::Server::start(&[
+        ("PORCHLIGHT_MAIL_SMTP_HOST", "127.0.0.1"),
+        ("PORCHLIGHT_MAIL_SMTP_PORT", &port),
+        ("PORCHLIGHT_MAIL_TLS", "none"),
+        (
+            "PORCHLIGHT_MAIL_FROM",
+            "Brightside <help@brightside.example>",
+        ),
+    ]);
+    add_staff(&server, "ada@example.com", "admin", "correct horse");
+    let path_of = |text: &str, needle: &str| -> String {
+        let at = text
+            .find(needle)
+            .unwrap_or_else(|| panic!("no {needle} in {text}"));
+        let start = text[..at].rfind("http").unwrap();
+        let url: String = text[start..]
+            .chars()
+            .take_while(|c| !c.is_whitespace() && *c != '"' && *c != '<')
+            .collect();
+        format!(
+            "/{}",
+            url.split_once("://").unwrap().1.split_once('/').unwrap().1
+        )
+    };
+
+    // Staff: a project, then a portal anyone may join, whose tickets go to that project.
+    b.sign_in(&server, "ada@example.com", "correct horse");
+    b.goto(&server.url("/projects/new"));
+    b.fill("#f-name", "Acme website");
+    b.fill("#f-key", "ACME");
+    b.click("form.form button[type=submit]");
+    b.wait_for_text(".flash", "Project ACME created");
+    b.goto(&server.url("/portals/new"));
+    b.wait_for("#f-slug");
+    b.fill("#f-name", "Acme support");
+    b.fill("#f-slug", "acme");
+    b.click("#f-open_registration");
+    b.select("#f-default_project", "1");
+    b.click("form.form button[type=submit]");
+    b.wait_for_text(".flash", "Portal Acme support added");
+    b.screenshot("staff-portal");
+    b.click("form[action='/logout'] button");
+    b.wait_for("form[action='/login']");
+
+    // The client signs up and confirms by email.
+    b.goto(&server.url("/portal/acme/signup"));
+    b.fill("#f-name", "Ana Client");
+    b.fill("#f-email", "ana@client.example");
+    b.click("form button[type=submit]");
+    b.wait_for_text("h1", "Check your email");
+    let mail = smtp.wait_for(1, Duration::from_secs(15));
+    let confirm = mail
+        .iter()
+        .find(|m| m.to == ["ana@client.example"])
+        .expect("signup email");
+    let link = path_of(&confirm.text(), "/invite/");
+    b.goto(&server.url(&link));
+    b.wait_for("#f-password_confirm");
+    b.fill("#f-password", "correct horse battery");
+    b.fill("#f-password_confirm", "correct horse battery");
+    b.click("form button[type=submit]");
+    b.wait_for_text(".flash", "Welcome to Acme support");
+    b.screenshot("portal-dashboard-empty");
+
+    // A ticket, then the dashboard lists it.
+    b.click(".head-actions a.button");
+    b.wait_for("#f-subject");
+    b.fill("#f-subject", "Checkout button does nothing");
+    b.fill(
+        "#f-description",
+        "Tapping **Pay** on my phone does nothing.",
+    );
+    b.select("#f-priority", "high");
+    b.click("form.form button[type=submit]");
+    b.wait_for_text(".flash", "your ticket is in");
+    assert!(
+        b.current_url().ends_with("/portal/acme/tickets/ACME-1"),
+        "{}",
+        b.current_url()
+    );
+    b.goto(&server.url("/portal/acme/dashboard"));
+    let activity = b.wait_for(".activity");
+    assert!(
+        activity.contains("Checkout button does nothing"),
+        "{activity}"
+    );
+    b.screenshot("portal-dashboard");
+
+    // Staff reply publicly (their own session, beside the client's).
+    b.sign_in(&server, "ada@example.com", "correct horse");
+    b.goto(&server.url("/tickets/ACME-1"));
+    b.wait_for("#reply");
+    assert!(b.source().contains("Ana Client"));
+    b.fill("#f-reply", "Found it: a fix ships today.");
+    b.click("#reply button[type=submit]");
+    b.wait_for_text(".flash", "Reply saved");
+    b.fill("#f-note", "Root cause: Safari payment script.");
+    b.click("#note button[type=submit]");
+    b.wait_for_text(".flash", "Internal note added");
+
+    // The client sees the reply (never the note) and gets it by email.
+    b.goto(&server.url("/portal/acme/tickets/ACME-1"));
+    let timeline = b.wait_for("#timeline");
+    assert!(
+        timeline.contains("Found it: a fix ships today."),
+        "{timeline}"
+    );
+    assert!(
+        !b.source().contains("Safari payment script"),
+        "an internal note reached the portal"
+    );
+    b.screenshot("portal-ticket");
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let mail = smtp.messages();
+        if mail
+            .iter()
+            .any(|m| m.to == ["ana@client.example"] && m.text().contains("a fix ships today"))
+        {
+            assert!(
+                mail.iter()
+                    .all(|m| !m.text().contains("Safari payment script"))
+            );
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the reply was not emailed: {mail:?}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
