@@ -13,13 +13,13 @@ use rouille::{Response, router};
 use crate::auth::contact_sessions::{self, CONTACT_COOKIE};
 use crate::auth::throttle::{self, Limit};
 use crate::auth::{Secret, passwords, sessions};
-use crate::domain::{ContactRole, ContactStatus, plausible_email};
+use crate::domain::{ContactId, ContactRole, ContactStatus, CustomerId, plausible_email};
 use crate::error::Result;
 use crate::notify;
 use crate::policy;
 use crate::store::contacts::{Contact, NewContact};
 use crate::store::portals::Portal;
-use crate::store::{self, tokens};
+use crate::store::{self, Tx, tokens};
 use crate::view;
 use crate::web::forms::Errors;
 use crate::web::staff::safe_next;
@@ -249,8 +249,64 @@ enum Gate {
     TooMany(i64),
 }
 
-/// Counts one link request against the client's IP (30 an hour) and the address (5 an hour).
-fn gate(ctx: &Ctx<'_>, email: &str) -> Result<Gate> {
+/// A one-time link and the email carrying it, made before the write that stores them.
+struct Outgoing {
+    kind: &'static str,
+    ttl: i64,
+    token: Secret,
+    email: crate::mail::Email,
+}
+
+/// Makes a `kind` link for `to` in `portal` and renders `email_kind` carrying it. Called for
+/// unknown addresses too (and thrown away), so a known address costs no more time.
+fn prepare(
+    ctx: &Ctx<'_>,
+    portal: &Portal,
+    (kind, ttl, email_kind): (&'static str, i64, &str),
+    to: &str,
+    name: &str,
+) -> Result<Outgoing> {
+    let token = Secret::generate();
+    let url = format!(
+        "{}{}/{}/{}",
+        ctx.app.config.base_url(),
+        base(portal),
+        link_segment(kind),
+        token.expose()
+    );
+    let email = notify::portal_access(ctx.app, ctx.db, portal, email_kind, to, name, &url)?;
+    Ok(Outgoing {
+        kind,
+        ttl,
+        token,
+        email,
+    })
+}
+
+/// Stores `out` for `contact` (voiding their earlier links of that kind) and queues its email.
+fn store_link(
+    tx: &Tx<'_>,
+    ctx: &Ctx<'_>,
+    portal: &Portal,
+    contact: ContactId,
+    out: &Outgoing,
+) -> Result<()> {
+    store::contacts::delete_tokens(tx, contact, Some(out.kind))?;
+    tokens::insert_for_portal(
+        tx,
+        &out.token.hash(),
+        out.kind,
+        contact.0,
+        portal.id.0,
+        tx.now() + out.ttl,
+    )?;
+    crate::mail::queue(tx, &ctx.app.mailer, &out.email)
+}
+
+/// One write for every link-sending form, whatever the address: counts the request against the
+/// client's IP (30 an hour) and the address (5 an hour), then — only when both allow — runs
+/// `send`. Known and unknown addresses cost the same commit.
+fn gated(ctx: &Ctx<'_>, email: &str, send: impl FnOnce(&Tx<'_>) -> Result<()>) -> Result<Gate> {
     let ip_scope = format!(
         "portal-mail-ip:{}",
         throttle::client_key(ctx.req.remote_addr().ip())
@@ -268,54 +324,24 @@ fn gate(ctx: &Ctx<'_>, email: &str) -> Result<Gate> {
             max: 5,
             window_secs: 3600,
         };
-        Ok(
-            match throttle::check_and_record(tx, &address_scope, by_address)? {
-                Ok(_) => Gate::Send,
-                Err(_) => Gate::Quiet,
-            },
-        )
+        if throttle::check_and_record(tx, &address_scope, by_address)?.is_err() {
+            return Ok(Gate::Quiet);
+        }
+        send(tx)?;
+        Ok(Gate::Send)
     })
 }
 
-/// Issues a one-time link of `kind` for `contact` in `portal` (voiding their earlier links of
-/// that kind) and queues `email_kind` carrying it, in one write.
+/// Issues a one-time link of `kind` for `contact` and emails it (staff invitations).
 fn send_link(
     ctx: &Ctx<'_>,
     portal: &Portal,
     contact: &Contact,
-    kind: &str,
-    ttl: i64,
-    email_kind: &str,
+    link: (&'static str, i64, &str),
 ) -> Result<()> {
-    let token = Secret::generate();
-    let url = format!(
-        "{}{}/{}/{}",
-        ctx.app.config.base_url(),
-        base(portal),
-        link_segment(kind),
-        token.expose()
-    );
-    let email = notify::portal_access(
-        ctx.app,
-        ctx.db,
-        portal,
-        email_kind,
-        &contact.email,
-        &contact.name,
-        &url,
-    )?;
-    ctx.db.write(|tx| {
-        store::contacts::delete_tokens(tx, contact.id, Some(kind))?;
-        tokens::insert_for_portal(
-            tx,
-            &token.hash(),
-            kind,
-            contact.id.0,
-            portal.id.0,
-            tx.now() + ttl,
-        )?;
-        crate::mail::queue(tx, &ctx.app.mailer, &email)
-    })
+    let out = prepare(ctx, portal, link, &contact.email, &contact.name)?;
+    ctx.db
+        .write(|tx| store_link(tx, ctx, portal, contact.id, &out))
 }
 
 /// The URL segment of a link kind.
@@ -383,16 +409,24 @@ fn request_magic(ctx: &Ctx<'_>, portal: &Portal) -> Result<Response> {
             view! { values, errors => moved },
         );
     }
-    match gate(ctx, &email)? {
-        Gate::TooMany(wait) => return too_many(ctx, portal, "portal/login.html", values, wait),
-        Gate::Quiet => {}
-        Gate::Send => {
-            if let Some(contact) = store::contacts::get_by_email(ctx.db, &email)?
-                && may_use(ctx, &contact, portal)?
-            {
-                send_link(ctx, portal, &contact, KIND_MAGIC, MAGIC_TTL, "portal_magic")?;
-            }
-        }
+    let link = (KIND_MAGIC, MAGIC_TTL, "portal_magic");
+    let contact = match store::contacts::get_by_email(ctx.db, &email)? {
+        Some(c) if may_use(ctx, &c, portal)? => Some(c),
+        _ => None,
+    };
+    let out = prepare(
+        ctx,
+        portal,
+        link,
+        &email,
+        contact.as_ref().map_or("", |c| c.name.as_str()),
+    )?;
+    let gate = gated(ctx, &email, |tx| match &contact {
+        Some(c) => store_link(tx, ctx, portal, c.id, &out),
+        None => Ok(()),
+    })?;
+    if let Gate::TooMany(wait) = gate {
+        return too_many(ctx, portal, "portal/login.html", values, wait);
     }
     sent(ctx, portal, "magic")
 }
@@ -574,18 +608,24 @@ fn request_reset(ctx: &Ctx<'_>, portal: &Portal) -> Result<Response> {
             view! { values, errors },
         );
     }
-    match gate(ctx, &email)? {
-        Gate::TooMany(wait) => {
-            return too_many(ctx, portal, "portal/reset_request.html", values, wait);
-        }
-        Gate::Quiet => {}
-        Gate::Send => {
-            if let Some(contact) = store::contacts::get_by_email(ctx.db, &email)?
-                && may_use(ctx, &contact, portal)?
-            {
-                send_link(ctx, portal, &contact, KIND_RESET, RESET_TTL, "portal_reset")?;
-            }
-        }
+    let contact = match store::contacts::get_by_email(ctx.db, &email)? {
+        Some(c) if may_use(ctx, &c, portal)? => Some(c),
+        _ => None,
+    };
+    let link = (KIND_RESET, RESET_TTL, "portal_reset");
+    let out = prepare(
+        ctx,
+        portal,
+        link,
+        &email,
+        contact.as_ref().map_or("", |c| c.name.as_str()),
+    )?;
+    let gate = gated(ctx, &email, |tx| match &contact {
+        Some(c) => store_link(tx, ctx, portal, c.id, &out),
+        None => Ok(()),
+    })?;
+    if let Gate::TooMany(wait) = gate {
+        return too_many(ctx, portal, "portal/reset_request.html", values, wait);
     }
     sent(ctx, portal, "reset")
 }
@@ -629,80 +669,85 @@ fn signup(ctx: &Ctx<'_>, portal: &Portal) -> Result<Response> {
             view! { values, errors },
         );
     }
-    match gate(ctx, &email)? {
-        Gate::TooMany(wait) => return too_many(ctx, portal, "portal/signup.html", values, wait),
-        Gate::Quiet => return sent(ctx, portal, "signup"),
-        Gate::Send => {}
+    // What this address gets, decided before the write; the write is the same for all.
+    enum Action {
+        Nothing,
+        /// An email saying they have an account (with the sign-in and reset links), by name.
+        AccountExists(String),
+        /// A fresh confirmation link for an invited account.
+        Link(ContactId),
+        /// A new invited account (active once the link is used), of this customer.
+        Create(Option<CustomerId>),
     }
-    if let Some(existing) = store::contacts::get_by_email(ctx.db, &email)? {
-        match existing.status {
-            ContactStatus::Active if may_use(ctx, &existing, portal)? => {
-                let url = format!("{}{}/reset", ctx.app.config.base_url(), base(portal));
-                let email = notify::portal_access(
-                    ctx.app,
-                    ctx.db,
-                    portal,
-                    "portal_account_exists",
-                    &existing.email,
-                    &existing.name,
-                    &url,
-                )?;
-                ctx.db
-                    .write(|tx| crate::mail::queue(tx, &ctx.app.mailer, &email))?;
+    let action = match store::contacts::get_by_email(ctx.db, &email)? {
+        Some(c) if c.status == ContactStatus::Active && may_use(ctx, &c, portal)? => {
+            Action::AccountExists(c.name)
+        }
+        Some(c) if c.status == ContactStatus::Invited && may_join(ctx, &c, portal)? => {
+            Action::Link(c.id)
+        }
+        Some(_) => Action::Nothing,
+        None => {
+            let domain_customer = match store::customers::for_email_domain(ctx.db, &email)? {
+                Some(customer) if store::portals::serves_customer(ctx.db, portal.id, customer)? => {
+                    Some(customer)
+                }
+                _ => None,
+            };
+            match policy::signup(portal, domain_customer) {
+                policy::Signup::JoinCustomer(customer) => Action::Create(Some(customer)),
+                policy::Signup::Open => Action::Create(None),
+                policy::Signup::Refused => Action::Nothing,
             }
-            ContactStatus::Invited if may_join(ctx, &existing, portal)? => {
-                send_link(
-                    ctx,
-                    portal,
-                    &existing,
-                    KIND_INVITE,
-                    SIGNUP_TTL,
-                    "portal_signup",
-                )?;
+        }
+    };
+    let link = (KIND_INVITE, SIGNUP_TTL, "portal_signup");
+    let out = match &action {
+        Action::AccountExists(name) => {
+            let url = format!("{}{}/reset", ctx.app.config.base_url(), base(portal));
+            let email = notify::portal_access(
+                ctx.app,
+                ctx.db,
+                portal,
+                "portal_account_exists",
+                &email,
+                name,
+                &url,
+            )?;
+            Outgoing {
+                kind: KIND_INVITE,
+                ttl: 0,
+                token: Secret::generate(),
+                email,
             }
-            _ => {}
         }
-        return sent(ctx, portal, "signup");
-    }
-    let domain_customer = match store::customers::for_email_domain(ctx.db, &email)? {
-        Some(customer) if store::portals::serves_customer(ctx.db, portal.id, customer)? => {
-            Some(customer)
+        _ => prepare(ctx, portal, link, &email, &name)?,
+    };
+    let gate = gated(ctx, &email, |tx| match action {
+        Action::Nothing => Ok(()),
+        Action::AccountExists(_) => crate::mail::queue(tx, &ctx.app.mailer, &out.email),
+        Action::Link(id) => store_link(tx, ctx, portal, id, &out),
+        Action::Create(customer) => {
+            // Two signups for one address at once: the second finds the first's row.
+            if store::contacts::get_by_email(tx, &email)?.is_some() {
+                return Ok(());
+            }
+            let new = NewContact {
+                email: &email,
+                name: &name,
+                customer_id: customer,
+                portal_id: Some(portal.id),
+                role: ContactRole::Member,
+                label: "",
+                status: ContactStatus::Invited,
+            };
+            let id = store::contacts::insert(tx, &new)?;
+            log::info!("portal {}: signup of contact {id}", portal.id);
+            store_link(tx, ctx, portal, id, &out)
         }
-        _ => None,
-    };
-    let customer = match policy::signup(portal, domain_customer) {
-        policy::Signup::JoinCustomer(customer) => Some(customer),
-        policy::Signup::Open => None,
-        policy::Signup::Refused => return sent(ctx, portal, "signup"),
-    };
-    let new = NewContact {
-        email: &email,
-        name: &name,
-        customer_id: customer,
-        portal_id: Some(portal.id),
-        role: ContactRole::Member,
-        label: "",
-        status: ContactStatus::Invited,
-    };
-    // Two signups for one address at once: the second finds the first's row.
-    let created = ctx.db.write(|tx| {
-        if store::contacts::get_by_email(tx, &email)?.is_some() {
-            return Ok(None);
-        }
-        store::contacts::insert(tx, &new).map(Some)
     })?;
-    if let Some(id) = created
-        && let Some(contact) = store::contacts::get(ctx.db, id)?
-    {
-        send_link(
-            ctx,
-            portal,
-            &contact,
-            KIND_INVITE,
-            SIGNUP_TTL,
-            "portal_signup",
-        )?;
-        log::info!("portal {}: signup of contact {}", portal.id, contact.id);
+    if let Gate::TooMany(wait) = gate {
+        return too_many(ctx, portal, "portal/signup.html", values, wait);
     }
     sent(ctx, portal, "signup")
 }
@@ -713,9 +758,7 @@ pub fn invite(ctx: &Ctx<'_>, portal: &Portal, contact: &Contact) -> Result<()> {
         ctx,
         portal,
         contact,
-        KIND_INVITE,
-        INVITE_TTL,
-        "portal_invite",
+        (KIND_INVITE, INVITE_TTL, "portal_invite"),
     )
 }
 
