@@ -322,10 +322,31 @@ pub fn read_multipart_blocking(
         .map_err(BodyError::Io)?;
     let budget = Budget::unlimited();
     let hold = budget.hold();
-    let body = http_body_util::Full::new(Bytes::from(bytes));
+    // In 64 KiB frames, as a socket delivers them (one huge frame would count as held in memory).
+    let body = Frames(Bytes::from(bytes));
     runtime.block_on(read_multipart(
         body, boundary, limits, &hold, &budget, tmp_dir,
     ))
+}
+
+/// A body already in memory, handed on in 64 KiB frames.
+struct Frames(Bytes);
+
+impl Body for Frames {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        if self.0.is_empty() {
+            return Poll::Ready(None);
+        }
+        let n = self.0.len().min(64 * 1024);
+        let chunk = self.0.split_to(n);
+        Poll::Ready(Some(Ok(http_body::Frame::data(chunk))))
+    }
 }
 
 /// Where temporary upload files go: `{data_dir}/tmp`.

@@ -75,9 +75,151 @@ pub fn image_kind(bytes: &[u8]) -> Option<(&'static str, &'static str)> {
     }
 }
 
+/// `bytes` (a PNG, JPEG or WebP, see [`image_kind`]) without the metadata a camera or phone
+/// puts in — EXIF (with its GPS position), XMP, comments, text chunks — and with the pixels,
+/// colour profile and everything else untouched. `None` when the file is not well-formed enough
+/// to be sure nothing was left: the caller refuses it.
+pub fn strip_metadata(bytes: &[u8]) -> Option<Vec<u8>> {
+    match image_kind(bytes)?.0 {
+        "jpg" => strip_jpeg(bytes),
+        "png" => strip_png(bytes),
+        _ => strip_webp(bytes),
+    }
+}
+
+/// JPEG: drops APP1 (EXIF, XMP), APP3–APP13 and COM segments before the image data; keeps APP0
+/// (JFIF), APP2 (ICC profile) and APP14 (Adobe colour transform).
+fn strip_jpeg(bytes: &[u8]) -> Option<Vec<u8>> {
+    let mut out = vec![0xff, 0xd8];
+    let mut i = 2;
+    loop {
+        if *bytes.get(i)? != 0xff {
+            return None;
+        }
+        let marker = *bytes.get(i + 1)?;
+        if marker == 0xff {
+            i += 1; // fill byte
+            continue;
+        }
+        if marker == 0xda || marker == 0xd9 {
+            // Start of scan (or an image with no scan): the rest is image data.
+            out.extend_from_slice(&bytes[i..]);
+            return Some(out);
+        }
+        if (0xd0..=0xd7).contains(&marker) || marker == 0x01 {
+            out.extend_from_slice(&bytes[i..i + 2]);
+            i += 2;
+            continue;
+        }
+        let len = u16::from_be_bytes([*bytes.get(i + 2)?, *bytes.get(i + 3)?]) as usize;
+        if len < 2 || i + 2 + len > bytes.len() {
+            return None;
+        }
+        let drop = marker == 0xe1 || (0xe3..=0xed).contains(&marker) || marker == 0xfe;
+        if !drop {
+            out.extend_from_slice(&bytes[i..i + 2 + len]);
+        }
+        i += 2 + len;
+    }
+}
+
+/// PNG: drops eXIf, tEXt, zTXt, iTXt and tIME chunks (each chunk's CRC covers only itself).
+fn strip_png(bytes: &[u8]) -> Option<Vec<u8>> {
+    let mut out = bytes[..8].to_vec();
+    let mut i = 8;
+    while i < bytes.len() {
+        let len = u32::from_be_bytes(bytes.get(i..i + 4)?.try_into().ok()?) as usize;
+        let kind = bytes.get(i + 4..i + 8)?;
+        let end = i.checked_add(12)?.checked_add(len)?;
+        if end > bytes.len() {
+            return None;
+        }
+        if !matches!(kind, b"eXIf" | b"tEXt" | b"zTXt" | b"iTXt" | b"tIME") {
+            out.extend_from_slice(&bytes[i..end]);
+        }
+        i = end;
+        if kind == b"IEND" {
+            return Some(out);
+        }
+    }
+    None
+}
+
+/// WebP: drops the EXIF and XMP chunks, clears their flags in VP8X and fixes the RIFF size.
+fn strip_webp(bytes: &[u8]) -> Option<Vec<u8>> {
+    let mut out = bytes[..12].to_vec();
+    let mut i = 12;
+    while i < bytes.len() {
+        let kind = bytes.get(i..i + 4)?;
+        let len = u32::from_le_bytes(bytes.get(i + 4..i + 8)?.try_into().ok()?) as usize;
+        let padded = len + (len & 1);
+        let end = i.checked_add(8)?.checked_add(padded)?.min(bytes.len());
+        if i + 8 + len > bytes.len() {
+            return None;
+        }
+        if kind != b"EXIF" && kind != b"XMP " {
+            let start = out.len();
+            out.extend_from_slice(&bytes[i..end]);
+            if kind == b"VP8X" && len >= 1 {
+                out[start + 8] &= !0b0000_1100; // the EXIF and XMP flags
+            }
+        }
+        i = end;
+    }
+    let size = u32::try_from(out.len() - 8).ok()?;
+    out[4..8].copy_from_slice(&size.to_le_bytes());
+    Some(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn metadata_is_stripped_and_pixels_kept() {
+        // A JPEG with JFIF, an EXIF segment carrying "GPS", a comment, then scan data.
+        let mut jpeg = vec![0xff, 0xd8, 0xff, 0xe0, 0, 4, b'J', b'F'];
+        jpeg.extend_from_slice(&[0xff, 0xe1, 0, 7, b'E', b'x', b'G', b'P', b'S']);
+        jpeg.extend_from_slice(&[0xff, 0xfe, 0, 5, b'h', b'i', b'!']);
+        jpeg.extend_from_slice(&[0xff, 0xda, 0, 2, 1, 2, 3, 0xff, 0xd9]);
+        let clean = strip_metadata(&jpeg).unwrap();
+        assert_eq!(
+            clean,
+            [
+                0xff, 0xd8, 0xff, 0xe0, 0, 4, b'J', b'F', 0xff, 0xda, 0, 2, 1, 2, 3, 0xff, 0xd9
+            ]
+        );
+        // A cut-off segment is refused rather than passed through.
+        assert_eq!(strip_metadata(&jpeg[..12]), None);
+
+        let chunk = |kind: &[u8], data: &[u8]| {
+            let mut c = (data.len() as u32).to_be_bytes().to_vec();
+            c.extend_from_slice(kind);
+            c.extend_from_slice(data);
+            c.extend_from_slice(&[0, 0, 0, 0]);
+            c
+        };
+        let mut png = vec![0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a];
+        png.extend(chunk(b"IHDR", &[1; 13]));
+        png.extend(chunk(b"eXIf", b"GPS here"));
+        png.extend(chunk(b"IDAT", &[7; 5]));
+        png.extend(chunk(b"IEND", &[]));
+        let clean = strip_metadata(&png).unwrap();
+        assert!(!clean.windows(3).any(|w| w == b"GPS"));
+        assert!(clean.windows(4).any(|w| w == b"IDAT") && clean.ends_with(&chunk(b"IEND", &[])));
+
+        let mut webp = b"RIFF\0\0\0\0WEBP".to_vec();
+        webp.extend_from_slice(b"VP8X\x0a\0\0\0\x08\0\0\0\0\0\0\0\0\0");
+        webp.extend_from_slice(b"VP8L\x03\0\0\0abc\0");
+        webp.extend_from_slice(b"EXIF\x03\0\0\0GPS\0");
+        let clean = strip_metadata(&webp).unwrap();
+        assert!(!clean.windows(3).any(|w| w == b"GPS"));
+        assert_eq!(clean[20] & 0b1000, 0, "EXIF flag cleared");
+        assert_eq!(
+            u32::from_le_bytes(clean[4..8].try_into().unwrap()) as usize,
+            clean.len() - 8
+        );
+    }
 
     #[test]
     fn stores_by_content_and_reads_back() {

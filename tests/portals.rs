@@ -1033,3 +1033,69 @@ fn a_renamed_portal_keeps_its_old_address_working() {
     .assert_status(303);
     w.t.get("/portal/acme-help/login").assert_status(404);
 }
+
+#[test]
+fn a_profile_picture_is_checked_stripped_and_shown_only_to_its_owner_and_staff() {
+    let mut w = World::new();
+    let acme = w.acme;
+    let portal = w.acme_portal;
+    let mut ana = w.contact("ana@acme.example", "Ana", Some(acme), "member", portal);
+    let mut bob = w.contact("bob@acme.example", "Bob", Some(acme), "manager", portal);
+    // A JPEG whose EXIF segment carries a position.
+    let mut jpeg = vec![0xff, 0xd8, 0xff, 0xe0, 0, 4, b'J', b'F'];
+    jpeg.extend_from_slice(&[
+        0xff, 0xe1, 0, 12, b'E', b'x', b'i', b'f', b'G', b'P', b'S', b'4', b'8', b'N',
+    ]);
+    jpeg.extend_from_slice(&[0xff, 0xda, 0, 2, 1, 2, 3, 0xff, 0xd9]);
+    w.as_browser(&mut ana, |t| {
+        let svg = br#"<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>"#;
+        t.post_multipart(
+            "/portal/acme/profile/picture",
+            &[],
+            &[("picture", "me.png", svg)],
+            true,
+        )
+        .assert_status(422)
+        .assert_contains("Upload a PNG, JPEG or WebP image.");
+        let big = vec![0u8; 2 * 1024 * 1024 + 512 * 1024];
+        t.post_multipart(
+            "/portal/acme/profile/picture",
+            &[],
+            &[("picture", "big.jpg", &big)],
+            true,
+        )
+        .assert_status(422)
+        .assert_contains("up to 2048 KB");
+        t.post_multipart(
+            "/portal/acme/profile/picture",
+            &[],
+            &[("picture", "me.jpg", &jpeg)],
+            true,
+        )
+        .assert_status(303);
+        let r = t.get("/portal/acme/profile/picture");
+        r.assert_status(200);
+        assert_eq!(r.header("Content-Type"), Some("image/jpeg"));
+        assert!(
+            !r.bytes.windows(3).any(|w| w == b"GPS"),
+            "the EXIF data was kept"
+        );
+        assert!(r.bytes.ends_with(&[1, 2, 3, 0xff, 0xd9]));
+    });
+    // Another contact (even a manager of the same customer) gets their own picture, not hers.
+    w.as_browser(&mut bob, |t| {
+        t.get("/portal/acme/profile/picture").assert_status(404);
+    });
+    let ana_id = porchlight::store::contacts::get_by_email(&w.t.db, "ana@acme.example")
+        .unwrap()
+        .unwrap()
+        .id;
+    w.t.get(&format!("/contacts/{ana_id}/picture"))
+        .assert_status(200);
+    let mut nobody = HashMap::new();
+    w.as_browser(&mut nobody, |t| {
+        t.get("/portal/acme/profile/picture").assert_status(303);
+        t.get(&format!("/contacts/{ana_id}/picture"))
+            .assert_status(303);
+    });
+}

@@ -28,6 +28,8 @@ pub struct Contact {
     pub notify_replies: bool,
     pub notify_status: bool,
     pub created_at: i64,
+    /// Their profile picture, `{sha256}.{ext}` under data/files.
+    pub avatar: Option<String>,
     /// When their newest invitation expires (invited contacts with a live invitation).
     pub invite_expires_at: Option<i64>,
 }
@@ -40,7 +42,8 @@ impl Contact {
 
 const COLUMNS: &str = "k.id, k.email, k.name, k.customer_id, c.name, k.portal_id, k.password_hash,
     k.role, k.label, k.status, k.notify_replies, k.notify_status, k.created_at,
-    (SELECT MAX(x.expires_at) FROM tokens x WHERE x.subject_id = k.id AND x.kind = 'invite')";
+    (SELECT MAX(x.expires_at) FROM tokens x WHERE x.subject_id = k.id AND x.kind = 'invite'),
+    k.avatar";
 
 const FROM: &str = "FROM contacts k LEFT JOIN customers c ON c.id = k.customer_id";
 
@@ -60,6 +63,7 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Contact> {
         notify_status: row.get(11)?,
         created_at: row.get(12)?,
         invite_expires_at: row.get(13)?,
+        avatar: row.get(14)?,
     })
 }
 
@@ -290,7 +294,7 @@ pub fn session_contact(
         r.conn()
             .prepare_cached(&sql)?
             .query_row(params![id_hash, now, idle_cutoff], |row| {
-                Ok((from_row(row)?, row.get(14)?))
+                Ok((from_row(row)?, row.get(15)?))
             })
             .optional()
     };
@@ -342,5 +346,16 @@ pub fn set_home_portal(tx: &Tx<'_>, id: ContactId, portal: PortalId) -> Result<(
             params![id.0, portal.0, tx.now],
         )
         .context(|| format!("setting the portal of contact {id}"))?;
+    Ok(())
+}
+
+/// Sets or removes a contact's profile picture.
+pub fn set_avatar(tx: &Tx<'_>, id: ContactId, avatar: Option<&str>) -> Result<()> {
+    tx.conn
+        .execute(
+            "UPDATE contacts SET avatar = ?2, updated_at = ?3 WHERE id = ?1",
+            params![id.0, avatar, tx.now],
+        )
+        .context(|| format!("setting the picture of contact {id}"))?;
     Ok(())
 }

@@ -134,6 +134,50 @@ impl Form {
     }
 }
 
+/// An uploaded image that passed its checks: its bytes (metadata stripped) and extension.
+pub struct CheckedImage {
+    pub bytes: Vec<u8>,
+    pub ext: &'static str,
+}
+
+/// The image sent in the form's `field`: a PNG, JPEG or WebP judged by its bytes (never its
+/// name or claimed type), at most `max_bytes`, with EXIF/XMP and other metadata removed
+/// (`files::strip_metadata`). `None` when no file was chosen or when it was refused — the reason
+/// is then in `errors`, beside the field.
+pub fn uploaded_image(
+    ctx: &crate::web::Ctx<'_>,
+    field: &str,
+    max_bytes: usize,
+    errors: &mut Errors,
+) -> crate::error::Result<Option<CheckedImage>> {
+    use crate::error::IoContext;
+    let Some(upload) = ctx.uploads.iter().find(|u| u.field == field && u.size > 0) else {
+        return Ok(None);
+    };
+    if upload.size > max_bytes as u64 {
+        errors.add(
+            field,
+            format!(
+                "This image is {} KB; use one up to {} KB.",
+                upload.size.div_ceil(1024),
+                max_bytes / 1024
+            ),
+        );
+        return Ok(None);
+    }
+    let bytes = upload
+        .bytes()
+        .io_context(|| format!("reading the uploaded image {}", upload.path().display()))?;
+    let (Some((ext, _)), Some(clean)) = (
+        crate::files::image_kind(&bytes),
+        crate::files::strip_metadata(&bytes),
+    ) else {
+        errors.add(field, "Upload a PNG, JPEG or WebP image.");
+        return Ok(None);
+    };
+    Ok(Some(CheckedImage { bytes: clean, ext }))
+}
+
 /// Reads the request's body, refusing more than `limit` bytes.
 fn read_capped(req: &Request, limit: usize) -> Result<Vec<u8>, BodyError> {
     let Some(data) = req.data() else {

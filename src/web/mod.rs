@@ -426,6 +426,7 @@ fn route_staff(ctx: &Ctx<'_>, me: &Staff) -> Result<Response> {
         (POST) ["/contacts/new"] => { with_admin(ctx, access(), contacts::create) },
         (GET) ["/contacts/{id}", id: i64] => { with_admin(ctx, access(), |c, a| contacts::edit(c, a, id)) },
         (POST) ["/contacts/{id}", id: i64] => { with_admin(ctx, access(), |c, a| contacts::update(c, a, id)) },
+        (GET) ["/contacts/{id}/picture", id: i64] => { with_admin(ctx, access(), |c, a| contacts::picture(c, a, id)) },
         (POST) ["/contacts/{id}/invite", id: i64] => { with_admin(ctx, access(), |c, a| contacts::invite(c, a, id)) },
         (POST) ["/contacts/{id}/revoke", id: i64] => { with_admin(ctx, access(), |c, a| contacts::revoke(c, a, id)) },
         (POST) ["/contacts/{id}/disable", id: i64] => { with_admin(ctx, access(), |c, a| contacts::set_enabled(c, a, id, false)) },

@@ -94,6 +94,8 @@ fn route_contact(ctx: &Ctx<'_>, me: PortalContact<'_>) -> Result<Response> {
         (GET) ["/portal/{_s}/profile", _s: String] => { pages::profile(ctx, me) },
         (POST) ["/portal/{_s}/profile", _s: String] => { pages::update_profile(ctx, me) },
         (POST) ["/portal/{_s}/profile/password", _s: String] => { pages::change_password(ctx, me) },
+        (POST) ["/portal/{_s}/profile/picture", _s: String] => { pages::update_picture(ctx, me) },
+        (GET) ["/portal/{_s}/profile/picture", _s: String] => { pages::picture(ctx, me) },
         (POST) ["/portal/{_s}/profile/notifications", _s: String] => { pages::update_notifications(ctx, me) },
         (POST) ["/portal/{_s}/profile/sign-out-everywhere", _s: String] => { pages::sign_out_everywhere(ctx, me) },
         _ => Ok(respond::not_found(ctx))
@@ -167,7 +169,11 @@ pub fn render(
             takes_signups => portal.takes_signups(),
         },
         branding => crate::render::to_value(&branding(ctx, portal)?),
-        contact => me.map(|m| view! { name => m.contact().name, email => m.contact().email }),
+        contact => me.map(|m| view! {
+            name => m.contact().name,
+            email => m.contact().email,
+            has_picture => m.contact().avatar.is_some(),
+        }),
         switcher => (switcher.len() > 1).then_some(switcher),
         ..page_ctx
     };

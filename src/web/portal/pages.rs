@@ -517,6 +517,7 @@ fn render_profile(
             role => contact.role.label(),
             label => contact.label,
             has_password => contact.has_password(),
+            has_picture => contact.avatar.is_some(),
             reachable,
             values,
             errors,
@@ -623,4 +624,70 @@ pub fn sign_out_everywhere(ctx: &Ctx<'_>, me: PortalContact<'_>) -> Result<Respo
         &format!("{}/login", base(me.portal())),
         "You are signed out on every device.",
     ))
+}
+
+/// Largest profile picture accepted (no resizing: a bigger one is refused with the reason).
+pub const PICTURE_MAX_BYTES: usize = 2 * 1024 * 1024;
+
+/// Sets (or, with `remove`, removes) the contact's picture: PNG, JPEG or WebP by its bytes, at
+/// most 2 MB, its metadata (a phone photo's GPS position) stripped before it is stored.
+pub fn update_picture(ctx: &Ctx<'_>, me: PortalContact<'_>) -> Result<Response> {
+    let contact = me.contact();
+    let mut errors = Errors::default();
+    let picture =
+        crate::web::forms::uploaded_image(ctx, "picture", PICTURE_MAX_BYTES, &mut errors)?;
+    if !errors.is_empty() {
+        let values = view! {
+            name => contact.name,
+            notify_replies => contact.notify_replies,
+            notify_status => contact.notify_status,
+        };
+        return render_profile(ctx, me, 422, values, errors);
+    }
+    let (avatar, message) = match picture {
+        Some(image) => {
+            let hash = crate::files::store(&ctx.app.config.data_dir, &image.bytes)?;
+            (
+                Some(format!("{hash}.{}", image.ext)),
+                "Your picture is saved.",
+            )
+        }
+        None if ctx.form.checked("remove") => (None, "Your picture is removed."),
+        None => {
+            errors.add("picture", "Choose an image first.");
+            let values = view! {
+                name => contact.name,
+                notify_replies => contact.notify_replies,
+                notify_status => contact.notify_status,
+            };
+            return render_profile(ctx, me, 422, values, errors);
+        }
+    };
+    ctx.db
+        .write(|tx| store::contacts::set_avatar(tx, contact.id, avatar.as_deref()))?;
+    Ok(respond::redirect_with_flash(ctx, &profile_url(me), message))
+}
+
+/// The signed-in contact's own picture.
+pub fn picture(ctx: &Ctx<'_>, me: PortalContact<'_>) -> Result<Response> {
+    Ok(serve_picture(ctx, me.contact().avatar.as_deref()))
+}
+
+/// A stored profile picture, typed by its bytes, never cached by shared caches.
+pub fn serve_picture(ctx: &Ctx<'_>, avatar: Option<&str>) -> Response {
+    let not_found = || Response::text("Not found\n").with_status_code(404);
+    let Some(name) = avatar else {
+        return not_found();
+    };
+    let hash = name.split('.').next().unwrap_or_default();
+    let bytes = match crate::files::read(&ctx.app.config.data_dir, hash) {
+        Ok(Some(bytes)) => bytes,
+        _ => return not_found(),
+    };
+    let Some((_, content_type)) = crate::files::image_kind(&bytes) else {
+        return not_found();
+    };
+    Response::from_data(content_type, bytes)
+        .with_additional_header("Cache-Control", "private, max-age=300")
+        .with_additional_header("Content-Security-Policy", "sandbox")
 }

@@ -105,6 +105,7 @@ fn row(c: &Contact, now: i64) -> Value {
         status => c.status.key(),
         status_label => c.status.label(),
         invitation,
+        has_picture => c.avatar.is_some(),
         pending => c.status == ContactStatus::Invited && c.invite_expires_at.is_some_and(|at| at > now),
     }
 }
@@ -377,5 +378,16 @@ pub fn set_enabled(ctx: &Ctx<'_>, _admin: Admin<'_>, id: i64, enabled: bool) -> 
         ctx,
         &format!("/contacts/{id}"),
         &message,
+    ))
+}
+
+/// A contact's profile picture, for staff.
+pub fn picture(ctx: &Ctx<'_>, _admin: Admin<'_>, id: i64) -> Result<Response> {
+    let Some(contact) = load(ctx, id)? else {
+        return Ok(respond::not_found(ctx));
+    };
+    Ok(crate::web::portal::pages::serve_picture(
+        ctx,
+        contact.avatar.as_deref(),
     ))
 }

@@ -3,7 +3,7 @@
 
 use rouille::Response;
 
-use crate::error::{IoContext, Result};
+use crate::error::Result;
 use crate::files;
 use crate::policy::Admin;
 use crate::store::{self, settings::Branding};
@@ -77,44 +77,23 @@ pub fn update(ctx: &Ctx<'_>, _admin: Admin<'_>) -> Result<Response> {
 pub(super) const CHOOSE_AGAIN: &str =
     "Choose the file again: browsers don't keep a chosen file after an error.";
 
-/// A logo image that passed its checks: its bytes and extension.
-pub(super) struct CheckedLogo(Vec<u8>, &'static str);
+/// A logo image that passed its checks (see `forms::uploaded_image`).
+pub(super) use crate::web::forms::CheckedImage as CheckedLogo;
 
-/// The logo sent in the form's `field`, checked by its bytes (PNG, JPEG or WebP, at most
-/// 512 KB). `None` when no file was chosen (keep the current one) or when it was refused — the
-/// reason is then in `errors`. When another field is wrong, callers add [`CHOOSE_AGAIN`].
+/// The logo sent in the form's `field`: a PNG, JPEG or WebP (by its bytes) of at most 512 KB,
+/// its metadata stripped. `None` when no file was chosen (keep the current one) or when it was
+/// refused — the reason is then in `errors`. When another field is wrong, callers add
+/// [`CHOOSE_AGAIN`].
 pub(super) fn uploaded_logo(
     ctx: &Ctx<'_>,
     field: &str,
     errors: &mut Errors,
 ) -> Result<Option<CheckedLogo>> {
-    let Some(upload) = ctx.uploads.iter().find(|u| u.field == field && u.size > 0) else {
-        return Ok(None);
-    };
-    if upload.size > LOGO_MAX_BYTES as u64 {
-        errors.add(
-            field,
-            format!(
-                "This image is {} KB; use one up to 512 KB.",
-                upload.size.div_ceil(1024)
-            ),
-        );
-        return Ok(None);
-    }
-    let bytes = upload
-        .bytes()
-        .io_context(|| format!("reading the uploaded logo {}", upload.path().display()))?;
-    match files::image_kind(&bytes) {
-        Some((ext, _)) => Ok(Some(CheckedLogo(bytes, ext))),
-        None => {
-            errors.add(field, "Upload a PNG, JPEG or WebP image.");
-            Ok(None)
-        }
-    }
+    crate::web::forms::uploaded_image(ctx, field, LOGO_MAX_BYTES, errors)
 }
 
 /// Stores a checked logo under `data/files/`; returns its name, `{sha256}.{ext}`.
 pub(super) fn store_logo(ctx: &Ctx<'_>, logo: &CheckedLogo) -> Result<String> {
-    let hash = files::store(&ctx.app.config.data_dir, &logo.0)?;
-    Ok(format!("{hash}.{}", logo.1))
+    let hash = files::store(&ctx.app.config.data_dir, &logo.bytes)?;
+    Ok(format!("{hash}.{}", logo.ext))
 }
