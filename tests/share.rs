@@ -1095,8 +1095,11 @@ fn a_link_can_have_its_own_colour_and_logo() {
         .assert_contains("Use a colour like #0f766e")
         .assert_contains("value=\"teal\"")
         .assert_contains("Choose the file again");
-    let mut own_logo = PNG.to_vec();
-    own_logo.extend_from_slice(b"a different image");
+    // Another image: the same pixels with one more chunk before IEND (bytes after IEND would
+    // be dropped with the metadata).
+    let mut own_logo = PNG[..PNG.len() - 12].to_vec();
+    own_logo.extend_from_slice(b"\0\0\0\x01prVtX\0\0\0\0");
+    own_logo.extend_from_slice(&PNG[PNG.len() - 12..]);
     t.post_multipart(
         "/projects/ACME/share/branding",
         &[("share_accent_color", "#0F766E")],
