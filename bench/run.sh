@@ -136,6 +136,16 @@ run_row "stylesheet, $(curl -s "$BASE$CSS" | wc -c) bytes (keep-alive ceiling)" 
 run_row "login page (signed out)" GET /login "" ""
 run_row "inbox (signed in)" GET /
 run_row "ticket page" GET /tickets/ACME-1
+# A portal contact (the demo's member Road Runner, 200 of ACME's tickets are theirs).
+CJAR="$WORK/contact-cookies"
+CTOKEN=$(curl -s -c "$CJAR" "$BASE/portal/clients/login" | csrf)
+curl -s -o /dev/null -c "$CJAR" -b "$CJAR" --data-urlencode "csrf_token=$CTOKEN" \
+  --data-urlencode "email=beep@acme.example" --data-urlencode "password=demo-beep-pass" "$BASE/portal/clients/login"
+CCOOKIE=$(awk '$6 ~ /^pl_/ { printf "%s=%s; ", $6, $7 }' "$CJAR")
+grep -q pl_contact "$CJAR" || { echo "could not sign in to the portal" >&2; exit 1; }
+run_row "portal dashboard (a contact with 200 of $TICKETS tickets)" GET /portal/clients/dashboard "" "$CCOOKIE"
+run_row "portal ticket list (theirs)" GET /portal/clients/tickets "" "$CCOOKIE"
+run_row "portal ticket list, last page" GET "$(link_on /portal/clients/tickets 'Oldest »' "$CCOOKIE")" "" "$CCOOKIE"
 run_row "share board, $TICKETS tickets (visitor)" GET "$SHARE" "" "$VCOOKIE"
 run_row "share-link submission (visitors)" POST "$SHARE" \
   "csrf_token=$VTOKEN&title=Bench+feedback&description=Sent+by+wrk&name=&email=&website=" "$VCOOKIE" many

@@ -370,7 +370,9 @@ fn seed_portal(app: &App, db: &Db, project: ProjectId) -> Result<()> {
             },
         )?;
         store::portals::set_customers(tx, portal, &customers)?;
-        for ((customer, role, name, email, _, tickets), hash) in CONTACTS.iter().zip(&hashes) {
+        for (slot, ((customer, role, name, email, _, tickets), hash)) in
+            CONTACTS.iter().zip(&hashes).enumerate()
+        {
             let new = store::contacts::NewContact {
                 email,
                 name,
@@ -389,9 +391,9 @@ fn seed_portal(app: &App, db: &Db, project: ProjectId) -> Result<()> {
             store::portal_tickets::claim_for_demo(
                 tx,
                 project,
-                email,
+                slot as i64,
                 portal,
-                id,
+                (id, name, email),
                 Some(customers[*customer]),
                 *tickets,
             )?;

@@ -181,23 +181,27 @@ pub fn find(r: &impl Reader, scope: Scope, key: &str, number: i64) -> Result<Opt
         .context(|| format!("loading ticket {key}-{number} for a contact"))
 }
 
-/// Demo seeding only: makes the oldest `limit` tickets `email` sent to `project` into portal
-/// tickets of `contact` (and `customer`) in `portal`.
+/// Demo seeding only: makes `limit` of `project`'s tickets (those whose number is `slot` modulo
+/// 50, oldest first) portal tickets that `contact` (`name`, `email`) of `customer` opened in
+/// `portal`.
+#[allow(clippy::too_many_arguments)]
 pub fn claim_for_demo(
     tx: &crate::store::Tx<'_>,
     project: crate::domain::ProjectId,
-    email: &str,
+    slot: i64,
     portal: PortalId,
-    contact: ContactId,
+    contact: (ContactId, &str, &str),
     customer: Option<CustomerId>,
     limit: i64,
 ) -> Result<usize> {
+    let (contact, name, email) = contact;
     tx.conn
         .execute(
-            "UPDATE tickets SET portal_id = ?3, contact_id = ?4, customer_id = ?5, source = 'portal'
-             WHERE id IN (SELECT id FROM tickets WHERE project_id = ?1 AND requester_email = ?2
+            "UPDATE tickets SET portal_id = ?3, contact_id = ?4, customer_id = ?5, source = 'portal',
+                    requester_name = ?7, requester_email = ?8
+             WHERE id IN (SELECT id FROM tickets WHERE project_id = ?1 AND number % 50 = ?2
                           ORDER BY id LIMIT ?6)",
-            rusqlite::params![project.0, email, portal.0, contact.0, customer.map(|c| c.0), limit],
+            rusqlite::params![project.0, slot, portal.0, contact.0, customer.map(|c| c.0), limit, name, email],
         )
         .context(|| "giving demo tickets to a contact".to_string())
 }

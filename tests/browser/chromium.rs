@@ -230,6 +230,25 @@ impl Browser {
         self.wait_for("nav.tabs");
     }
 
+    /// Sets the window's size (390 wide is a phone).
+    pub fn resize(&self, width: u32, height: u32) {
+        self.rt
+            .block_on(self.c().set_window_size(width, height))
+            .expect("resize the window");
+    }
+
+    /// How many CSS pixels the page is wider than the window (0: no sideways scrolling).
+    pub fn overflow_x(&self) -> i64 {
+        let v = self
+            .rt
+            .block_on(self.c().execute(
+                "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+                vec![],
+            ))
+            .expect("run a script");
+        v.as_i64().unwrap_or(0)
+    }
+
     /// Saves a screenshot to `$TEST_SCREENSHOTS/{name}.png` when that variable is set.
     pub fn screenshot(&self, name: &str) {
         if let Some(dir) = std::env::var_os("TEST_SCREENSHOTS") {

@@ -273,6 +273,21 @@ pub fn contact_signs_up_and_follows_a_ticket() {
         "an internal note reached the portal"
     );
     b.screenshot("portal-ticket");
+    // On a phone, no portal page scrolls sideways.
+    b.resize(390, 844);
+    for (path, name) in [
+        ("/portal/acme/dashboard", "phone-portal-dashboard"),
+        ("/portal/acme/tickets", "phone-portal-tickets"),
+        ("/portal/acme/tickets/ACME-1", "phone-portal-ticket"),
+        ("/portal/acme/tickets/new", "phone-portal-new"),
+        ("/portal/acme/profile", "phone-portal-profile"),
+    ] {
+        b.goto(&server.url(path));
+        b.wait_for("main h1");
+        assert_eq!(b.overflow_x(), 0, "{path} scrolls sideways on a phone");
+        b.screenshot(name);
+    }
+    b.resize(1280, 900);
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     loop {
         let mail = smtp.messages();
