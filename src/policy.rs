@@ -136,8 +136,10 @@ pub fn may_manage_portal_access(who: &Staff) -> Option<Admin<'_>> {
     admin(who)
 }
 
-/// A contact signed in to a portal they may use: active, the portal enabled, and either the
-/// portal they joined through or one their customer may use (`serves_customer`). Only
+/// A contact signed in to a portal they may use: active, the portal enabled, and — for a
+/// contact of a customer — a portal that customer may use (`serves_customer`), so taking a
+/// customer off a portal (or moving a contact to another customer) takes their access with it at
+/// once; a contact of no customer uses the one portal they joined through. Only
 /// [`portal_contact`] makes one, so a portal handler cannot run for anyone else.
 #[derive(Clone, Copy)]
 pub struct PortalContact<'a> {
@@ -150,7 +152,10 @@ pub fn portal_contact<'a>(
     portal: &'a Portal,
     serves_customer: bool,
 ) -> Option<PortalContact<'a>> {
-    let reaches = contact.portal_id == Some(portal.id) || serves_customer;
+    let reaches = match contact.customer_id {
+        Some(_) => serves_customer,
+        None => contact.portal_id == Some(portal.id),
+    };
     (contact.status == ContactStatus::Active && portal.enabled && reaches)
         .then_some(PortalContact { contact, portal })
 }

@@ -587,7 +587,7 @@ fn signup_by_customer_domain_joins_the_customer_and_open_registration_joins_none
             .find(|m| m.to == ["dee@acme.example"])
             .unwrap()
             .text(),
-        "/invite/",
+        "/signup/",
     );
     w.as_browser(&mut b, |t| {
         t.post(
@@ -626,7 +626,7 @@ fn signup_by_customer_domain_joins_the_customer_and_open_registration_joins_none
         )
         .assert_status(200);
     });
-    let link = link_in(&w.mail_to("eve@elsewhere.example").text(), "/invite/");
+    let link = link_in(&w.mail_to("eve@elsewhere.example").text(), "/signup/");
     w.as_browser(&mut e, |t| {
         t.post(
             &link,
@@ -770,6 +770,36 @@ fn contacts_see_only_what_their_scope_allows_by_every_route() {
             .assert_contains("Acme support")
             .assert_contains("Beta support");
     });
+    // Taking Acme off the acme portal takes its contacts' access with it, at once.
+    w.t.post(
+        &format!("/portals/{portal}"),
+        &[
+            ("name", "Acme support"),
+            ("slug", "acme"),
+            ("enabled", "1"),
+            ("allow_invites", "1"),
+            ("default_project", &project),
+            ("customers", &beta.to_string()),
+        ],
+    )
+    .assert_status(303);
+    w.as_browser(&mut meg, |t| {
+        t.get("/portal/acme/dashboard").assert_status(404);
+        t.get(&format!("/portal/acme/tickets/{anas}"))
+            .assert_status(404);
+    });
+    w.t.post(
+        &format!("/portals/{portal}"),
+        &[
+            ("name", "Acme support"),
+            ("slug", "acme"),
+            ("enabled", "1"),
+            ("allow_invites", "1"),
+            ("default_project", &project),
+            ("customers", &acme.to_string()),
+        ],
+    )
+    .assert_status(303);
     // Disabling ends the contact's sessions at once.
     let bob_id = porchlight::store::contacts::get_by_email(&w.t.db, "bob@acme.example")
         .unwrap()
@@ -1098,4 +1128,230 @@ fn a_profile_picture_is_checked_stripped_and_shown_only_to_its_owner_and_staff()
         t.get(&format!("/contacts/{ana_id}/picture"))
             .assert_status(303);
     });
+}
+
+#[test]
+fn signing_up_cannot_touch_an_invitation_staff_sent() {
+    let mut w = World::new();
+    let (acme, portal) = (w.acme, w.acme_portal);
+    let project = porchlight::store::projects::get_by_key(&w.t.db, "ACME")
+        .unwrap()
+        .unwrap()
+        .id
+        .0
+        .to_string();
+    w.t.post(
+        &format!("/portals/{portal}"),
+        &[
+            ("name", "Acme support"),
+            ("slug", "acme"),
+            ("enabled", "1"),
+            ("allow_invites", "1"),
+            ("customer_signup", "1"),
+            ("open_registration", "1"),
+            ("default_project", &project),
+            ("customers", &acme.to_string()),
+        ],
+    )
+    .assert_status(303);
+    w.t.post(
+        "/contacts/new",
+        &[
+            ("name", "Ivy"),
+            ("email", "ivy@acme.example"),
+            ("customer", &acme.to_string()),
+            ("role", "manager"),
+            ("label", ""),
+            ("invite", "1"),
+            ("portal", &portal.to_string()),
+        ],
+    )
+    .assert_status(303);
+    let invitation = link_in(&w.mail_to("ivy@acme.example").text(), "/invite/");
+    // A stranger signs up with Ivy's address: nothing is sent, her invitation still works.
+    let mut stranger = HashMap::new();
+    w.as_browser(&mut stranger, |t| {
+        t.post(
+            "/portal/acme/signup",
+            &[("name", "Mallory"), ("email", "ivy@acme.example")],
+        )
+        .assert_status(200)
+        .assert_contains("Check your email");
+    });
+    assert!(
+        w.mail().is_empty(),
+        "a signup for an invited address sent mail"
+    );
+    let mut ivy = HashMap::new();
+    w.as_browser(&mut ivy, |t| {
+        t.get(&invitation)
+            .assert_status(200)
+            .assert_lacks("Mallory");
+    });
+    // After staff revoke it, signing up does not bring it back.
+    let id = porchlight::store::contacts::get_by_email(&w.t.db, "ivy@acme.example")
+        .unwrap()
+        .unwrap()
+        .id;
+    w.t.post(&format!("/contacts/{id}/revoke"), &[])
+        .assert_status(303);
+    w.as_browser(&mut stranger, |t| {
+        t.post(
+            "/portal/acme/signup",
+            &[("name", "Ivy"), ("email", "ivy@acme.example")],
+        )
+        .assert_status(200);
+    });
+    assert!(w.mail().is_empty());
+    // An unconfirmed signup holds no address: staff can still add it, and the link then says so.
+    w.as_browser(&mut stranger, |t| {
+        t.post(
+            "/portal/acme/signup",
+            &[("name", "Zorblax"), ("email", "new@acme.example")],
+        )
+        .assert_status(200);
+    });
+    let signup = w.mail_to("new@acme.example");
+    assert!(
+        !signup.text().contains("Zorblax"),
+        "an unconfirmed address was greeted by the typed name"
+    );
+    let link = link_in(&signup.text(), "/signup/");
+    assert!(
+        porchlight::store::contacts::get_by_email(&w.t.db, "new@acme.example")
+            .unwrap()
+            .is_none()
+    );
+    w.t.post(
+        "/contacts/new",
+        &[
+            ("name", "New"),
+            ("email", "new@acme.example"),
+            ("customer", &acme.to_string()),
+            ("role", "member"),
+            ("label", ""),
+        ],
+    )
+    .assert_status(303);
+    w.as_browser(&mut stranger, |t| {
+        t.post(
+            &link,
+            &[
+                ("name", "Zorblax"),
+                ("password", "correct horse battery"),
+                ("password_confirm", "correct horse battery"),
+            ],
+        )
+        .assert_status(409)
+        .assert_contains("has an account already");
+        assert!(!t.cookies.contains_key("pl_contact"));
+    });
+}
+
+#[test]
+fn agents_see_signup_domains_but_cannot_change_them() {
+    let mut w = World::new();
+    let acme = w.acme;
+    let password = w.t.add_staff("agent@example.com", "Agent", Role::Agent);
+    let mut agent = HashMap::new();
+    w.as_browser(&mut agent, |t| {
+        t.login("agent@example.com", &password).assert_status(303);
+        t.get(&format!("/customers/{acme}"))
+            .assert_contains("acme.example")
+            .assert_lacks("name=\"domains\"");
+        t.post(
+            &format!("/customers/{acme}"),
+            &[
+                ("name", "Acme Co"),
+                ("organization", ""),
+                ("domains", "gmail.com"),
+            ],
+        )
+        .assert_status(303);
+    });
+    let customer = porchlight::store::customers::get(&w.t.db, porchlight::domain::CustomerId(acme))
+        .unwrap()
+        .unwrap();
+    assert_eq!(customer.domains, ["acme.example"]);
+}
+
+#[test]
+fn sign_in_stays_inside_its_portal_and_odd_addresses_are_refused() {
+    let mut w = World::new();
+    let (acme, portal) = (w.acme, w.acme_portal);
+    let mut ana = w.contact("ana@acme.example", "Ana", Some(acme), "member", portal);
+    w.as_browser(&mut ana, |t| {
+        t.post("/portal/acme/logout", &[]).assert_status(303);
+        for next in [
+            "/portal/acme/../../evil",
+            "/portal/acme/%2e%2e/x",
+            "//evil.example",
+            "/portal/beta/dashboard",
+            "https://evil.example/",
+        ] {
+            let r = t.post(
+                "/portal/acme/login",
+                &[
+                    ("email", "ana@acme.example"),
+                    ("password", "correct horse battery"),
+                    ("next", next),
+                ],
+            );
+            r.assert_status(303);
+            assert_eq!(
+                r.location(),
+                "/portal/acme/dashboard",
+                "followed next={next}"
+            );
+            t.post("/portal/acme/logout", &[]).assert_status(303);
+        }
+    });
+    // A renamed portal redirects exactly what was asked, and a switched-off one says nothing.
+    w.t.post(
+        &format!("/portals/{portal}"),
+        &[
+            ("name", "Acme support"),
+            ("slug", "acme-help"),
+            ("enabled", "1"),
+            ("allow_invites", "1"),
+        ],
+    )
+    .assert_status(303);
+    let r =
+        w.t.get("/portal/acme/tickets/ACME-1%3Fx%0d%0aSet-Cookie:%20a=b?q=1");
+    assert_eq!(r.status, 301);
+    assert_eq!(
+        r.location(),
+        "/portal/acme-help/tickets/ACME-1%3Fx%0d%0aSet-Cookie:%20a=b?q=1"
+    );
+    w.t.post(
+        &format!("/portals/{portal}"),
+        &[("name", "Acme support"), ("slug", "acme-help")],
+    )
+    .assert_status(303);
+    w.t.get("/portal/acme/login")
+        .assert_status(404)
+        .assert_lacks("acme-help");
+    // Bulk rows are numbered as an editor numbers lines, blank ones included.
+    w.t.post(
+        &format!("/portals/{portal}"),
+        &[
+            ("name", "Acme support"),
+            ("slug", "acme-help"),
+            ("enabled", "1"),
+            ("allow_invites", "1"),
+            ("customers", &acme.to_string()),
+        ],
+    )
+    .assert_status(303);
+    w.t.post(
+        &format!("/portals/{portal}/invite"),
+        &[(
+            "emails",
+            "a@acme.example\n\n\nnot-an-email\nb@beta.example,B,Beta Ltd",
+        )],
+    )
+    .assert_status(422)
+    .assert_contains("Line 4:")
+    .assert_contains("Line 5: Beta Ltd may not use");
 }

@@ -359,3 +359,80 @@ pub fn set_avatar(tx: &Tx<'_>, id: ContactId, avatar: Option<&str>) -> Result<()
         .context(|| format!("setting the picture of contact {id}"))?;
     Ok(())
 }
+
+/// A signup waiting for its address to be confirmed.
+#[derive(Debug, Clone)]
+pub struct PendingSignup {
+    pub email: String,
+    pub name: String,
+    pub customer_id: Option<CustomerId>,
+}
+
+/// Stores a pending signup under its link's hash (an earlier one for the same address and
+/// portal stops working).
+pub fn insert_signup(
+    tx: &Tx<'_>,
+    hash: &[u8],
+    portal: PortalId,
+    signup: &PendingSignup,
+    expires_at: i64,
+) -> Result<()> {
+    tx.conn
+        .execute(
+            "DELETE FROM signups WHERE (email = ?1 AND portal_id = ?2) OR expires_at <= ?3",
+            params![signup.email, portal.0, tx.now],
+        )
+        .and_then(|_| {
+            tx.conn.execute(
+                "INSERT INTO signups (hash, portal_id, email, name, customer_id, created_at, expires_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![
+                    hash,
+                    portal.0,
+                    signup.email,
+                    signup.name,
+                    signup.customer_id.map(|c| c.0),
+                    tx.now,
+                    expires_at
+                ],
+            )
+        })
+        .context(|| format!("storing a signup for portal {portal}"))?;
+    Ok(())
+}
+
+fn signup_from(row: &Row<'_>) -> rusqlite::Result<PendingSignup> {
+    Ok(PendingSignup {
+        email: row.get(0)?,
+        name: row.get(1)?,
+        customer_id: row.get::<_, Option<i64>>(2)?.map(CustomerId),
+    })
+}
+
+/// The live signup behind a link of `portal`, without using it up.
+pub fn peek_signup(
+    r: &impl Reader,
+    hash: &[u8],
+    portal: PortalId,
+    now: i64,
+) -> Result<Option<PendingSignup>> {
+    r.conn()
+        .prepare_cached(
+            "SELECT email, name, customer_id FROM signups WHERE hash = ?1 AND portal_id = ?2 AND expires_at > ?3",
+        )
+        .and_then(|mut s| s.query_row(params![hash, portal.0, now], signup_from).optional())
+        .context(|| "checking a signup link".to_string())
+}
+
+/// Uses up the live signup behind a link of `portal`.
+pub fn take_signup(tx: &Tx<'_>, hash: &[u8], portal: PortalId) -> Result<Option<PendingSignup>> {
+    tx.conn
+        .query_row(
+            "DELETE FROM signups WHERE hash = ?1 AND portal_id = ?2 AND expires_at > ?3
+             RETURNING email, name, customer_id",
+            params![hash, portal.0, tx.now],
+            signup_from,
+        )
+        .optional()
+        .context(|| "using a signup link".to_string())
+}

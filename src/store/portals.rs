@@ -83,11 +83,12 @@ pub fn get_by_slug(r: &impl Reader, slug: &str) -> Result<Option<Portal>> {
         .context(|| "loading a portal by its address".to_string())
 }
 
-/// The current slug of the portal that used to be at `slug`.
+/// The current slug of the (enabled) portal that used to be at `slug`.
 pub fn renamed_from(r: &impl Reader, slug: &str) -> Result<Option<String>> {
     r.conn()
         .prepare_cached(
-            "SELECT p.slug FROM portal_old_slugs o JOIN portals p ON p.id = o.portal_id WHERE o.slug = ?1",
+            "SELECT p.slug FROM portal_old_slugs o JOIN portals p ON p.id = o.portal_id
+             WHERE o.slug = ?1 AND p.enabled = 1",
         )
         .and_then(|mut s| s.query_row([slug], |row| row.get(0)).optional())
         .context(|| "looking up an old portal address".to_string())
@@ -236,8 +237,8 @@ pub fn serves_customer(r: &impl Reader, portal: PortalId, customer: CustomerId) 
         .context(|| "checking a portal's customers".to_string())
 }
 
-/// The enabled portals a contact can reach: the one they joined through, and those their
-/// customer may use.
+/// The enabled portals a contact can reach: those their customer may use, or — for a contact of
+/// no customer — the one they joined through (the rule of `policy::portal_contact`).
 pub fn reachable(
     r: &impl Reader,
     home: Option<PortalId>,
@@ -245,8 +246,8 @@ pub fn reachable(
 ) -> Result<Vec<Portal>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM portals p
-         WHERE p.enabled = 1 AND (p.id IS ?1 OR EXISTS (SELECT 1 FROM portal_customers pc
-               WHERE pc.portal_id = p.id AND pc.customer_id IS ?2))
+         WHERE p.enabled = 1 AND ((?2 IS NULL AND p.id IS ?1) OR EXISTS (SELECT 1 FROM portal_customers pc
+               WHERE pc.portal_id = p.id AND pc.customer_id = ?2))
          ORDER BY p.name"
     );
     let run = || -> rusqlite::Result<Vec<Portal>> {

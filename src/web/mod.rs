@@ -53,6 +53,7 @@ pub const SECRET_ROUTES: &[&str] = &[
     "/portal/*/magic/{secret}",
     "/portal/*/invite/{secret}",
     "/portal/*/reset/{secret}",
+    "/portal/*/signup/{secret}",
     "/unsubscribe/{secret}",
 ];
 

@@ -216,9 +216,10 @@ pub fn contact_signs_up_and_follows_a_ticket() {
         .iter()
         .find(|m| m.to == ["ana@client.example"])
         .expect("signup email");
-    let link = path_of(&confirm.text(), "/invite/");
+    let link = path_of(&confirm.text(), "/signup/");
     b.goto(&server.url(&link));
     b.wait_for("#f-password_confirm");
+    assert_eq!(b.value("#f-name"), "Ana Client");
     b.fill("#f-password", "correct horse battery");
     b.fill("#f-password_confirm", "correct horse battery");
     b.click("form button[type=submit]");

@@ -89,6 +89,19 @@ CREATE TABLE contact_sessions (
 ) WITHOUT ROWID;
 CREATE INDEX contact_sessions_contact ON contact_sessions(contact_id);
 
+-- Signups waiting for their address to be confirmed: nothing else exists until the link in the
+-- email is used (then the contact is made), so an unconfirmed signup holds no address.
+CREATE TABLE signups (
+    hash        BLOB    PRIMARY KEY,
+    portal_id   INTEGER NOT NULL REFERENCES portals(id) ON DELETE CASCADE,
+    email       TEXT    NOT NULL COLLATE NOCASE,
+    name        TEXT    NOT NULL,
+    customer_id INTEGER REFERENCES customers(id) ON DELETE CASCADE,
+    created_at  INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX signups_email ON signups(email, portal_id);
+
 -- A one-time token valid in one portal only (magic links, invitations, resets).
 ALTER TABLE tokens ADD COLUMN portal_id INTEGER;
 CREATE INDEX tokens_subject ON tokens(subject_id, kind);

@@ -39,6 +39,8 @@ pub const SIGNUP_TTL: i64 = 86_400;
 pub const KIND_MAGIC: &str = "magic";
 pub const KIND_INVITE: &str = "invite";
 pub const KIND_RESET: &str = "reset";
+/// Signup links live in `signups`, not `tokens`; the kind names their URL segment.
+pub const KIND_SIGNUP: &str = "signup";
 
 const NAME_MAX: usize = 100;
 
@@ -60,6 +62,8 @@ pub fn route(ctx: &Ctx<'_>, portal: &Portal) -> Result<Option<Response>> {
         (POST) ["/portal/{_s}/reset/{t}", _s: String, t: String] => { set_password(ctx, portal, &t, KIND_RESET).map(Some) },
         (GET) ["/portal/{_s}/signup", _s: String] => { signup_page(ctx, portal).map(Some) },
         (POST) ["/portal/{_s}/signup", _s: String] => { signup(ctx, portal).map(Some) },
+        (GET) ["/portal/{_s}/signup/{t}", _s: String, t: String] => { signup_confirm_page(ctx, portal, &t).map(Some) },
+        (POST) ["/portal/{_s}/signup/{t}", _s: String, t: String] => { signup_confirm(ctx, portal, &t).map(Some) },
         _ => Ok(None)
     )
 }
@@ -123,9 +127,15 @@ fn login_page(ctx: &Ctx<'_>, portal: &Portal) -> Result<Response> {
     )
 }
 
-/// `next` when it is a page of this portal.
+/// `next` when it is a page of this portal (no `.` or `..` segment, however encoded, can take
+/// it elsewhere).
 fn local_next<'a>(next: &'a str, portal: &Portal) -> Option<&'a str> {
-    safe_next(next).filter(|n| n.starts_with(&format!("{}/", base(portal))))
+    let path = next.split(['?', '#']).next().unwrap_or_default();
+    let dotted = path.to_ascii_lowercase().contains("%2e")
+        || path
+            .split('/')
+            .any(|segment| segment == "." || segment == "..");
+    safe_next(next).filter(|n| !dotted && n.starts_with(&format!("{}/", base(portal))))
 }
 
 fn login(ctx: &Ctx<'_>, portal: &Portal) -> Result<Response> {
@@ -349,6 +359,7 @@ fn link_segment(kind: &str) -> &'static str {
     match kind {
         KIND_MAGIC => "magic",
         KIND_RESET => "reset",
+        KIND_SIGNUP => "signup",
         _ => "invite",
     }
 }
@@ -674,34 +685,23 @@ fn signup(ctx: &Ctx<'_>, portal: &Portal) -> Result<Response> {
         Nothing,
         /// An email saying they have an account (with the sign-in and reset links), by name.
         AccountExists(String),
-        /// A fresh confirmation link for an invited account.
-        Link(ContactId),
-        /// A new invited account (active once the link is used), of this customer.
-        Create(Option<CustomerId>),
+        /// A pending signup (of this customer) and the link that confirms it.
+        Pending(Option<CustomerId>),
     }
     let action = match store::contacts::get_by_email(ctx.db, &email)? {
         Some(c) if c.status == ContactStatus::Active && may_use(ctx, &c, portal)? => {
             Action::AccountExists(c.name)
         }
-        Some(c) if c.status == ContactStatus::Invited && may_join(ctx, &c, portal)? => {
-            Action::Link(c.id)
-        }
+        // Invited by staff (their invitation is theirs to use), disabled, or another portal's:
+        // nothing is sent, and nothing about the account changes.
         Some(_) => Action::Nothing,
-        None => {
-            let domain_customer = match store::customers::for_email_domain(ctx.db, &email)? {
-                Some(customer) if store::portals::serves_customer(ctx.db, portal.id, customer)? => {
-                    Some(customer)
-                }
-                _ => None,
-            };
-            match policy::signup(portal, domain_customer) {
-                policy::Signup::JoinCustomer(customer) => Action::Create(Some(customer)),
-                policy::Signup::Open => Action::Create(None),
-                policy::Signup::Refused => Action::Nothing,
-            }
-        }
+        None => match policy::signup(portal, signup_customer(ctx, portal, &email)?) {
+            policy::Signup::JoinCustomer(customer) => Action::Pending(Some(customer)),
+            policy::Signup::Open => Action::Pending(None),
+            policy::Signup::Refused => Action::Nothing,
+        },
     };
-    let link = (KIND_INVITE, SIGNUP_TTL, "portal_signup");
+    // The address is not confirmed yet: the email greets nobody by the name typed here.
     let out = match &action {
         Action::AccountExists(name) => {
             let url = format!("{}{}/reset", ctx.app.config.base_url(), base(portal));
@@ -715,41 +715,182 @@ fn signup(ctx: &Ctx<'_>, portal: &Portal) -> Result<Response> {
                 &url,
             )?;
             Outgoing {
-                kind: KIND_INVITE,
+                kind: KIND_SIGNUP,
                 ttl: 0,
                 token: Secret::generate(),
                 email,
             }
         }
-        _ => prepare(ctx, portal, link, &email, &name)?,
+        _ => prepare(
+            ctx,
+            portal,
+            (KIND_SIGNUP, SIGNUP_TTL, "portal_signup"),
+            &email,
+            "",
+        )?,
     };
-    let gate = gated(ctx, &email, |tx| match action {
+    let gate = gated(ctx, &email, |tx| match &action {
         Action::Nothing => Ok(()),
         Action::AccountExists(_) => crate::mail::queue(tx, &ctx.app.mailer, &out.email),
-        Action::Link(id) => store_link(tx, ctx, portal, id, &out),
-        Action::Create(customer) => {
-            // Two signups for one address at once: the second finds the first's row.
-            if store::contacts::get_by_email(tx, &email)?.is_some() {
-                return Ok(());
-            }
-            let new = NewContact {
-                email: &email,
-                name: &name,
-                customer_id: customer,
-                portal_id: Some(portal.id),
-                role: ContactRole::Member,
-                label: "",
-                status: ContactStatus::Invited,
+        Action::Pending(customer) => {
+            let pending = store::contacts::PendingSignup {
+                email: email.clone(),
+                name: name.clone(),
+                customer_id: *customer,
             };
-            let id = store::contacts::insert(tx, &new)?;
-            log::info!("portal {}: signup of contact {id}", portal.id);
-            store_link(tx, ctx, portal, id, &out)
+            store::contacts::insert_signup(
+                tx,
+                &out.token.hash(),
+                portal.id,
+                &pending,
+                tx.now() + SIGNUP_TTL,
+            )?;
+            crate::mail::queue(tx, &ctx.app.mailer, &out.email)
         }
     })?;
     if let Gate::TooMany(wait) = gate {
         return too_many(ctx, portal, "portal/signup.html", values, wait);
     }
     sent(ctx, portal, "signup")
+}
+
+/// The customer an address would join here by signing up: the one whose email domains include
+/// its domain, when that customer may use this portal.
+fn signup_customer(ctx: &Ctx<'_>, portal: &Portal, email: &str) -> Result<Option<CustomerId>> {
+    Ok(match store::customers::for_email_domain(ctx.db, email)? {
+        Some(customer) if store::portals::serves_customer(ctx.db, portal.id, customer)? => {
+            Some(customer)
+        }
+        _ => None,
+    })
+}
+
+/// The page a signup's confirmation link opens: choose a password to finish.
+fn signup_confirm_page(ctx: &Ctx<'_>, portal: &Portal, token: &str) -> Result<Response> {
+    let hash = Secret::from_untrusted(token).hash();
+    let pending = store::contacts::peek_signup(ctx.db, &hash, portal.id, crate::clock::now())?;
+    render_signup_confirm(
+        ctx,
+        portal,
+        pending.as_ref(),
+        None,
+        view! {},
+        Errors::default(),
+    )
+}
+
+fn render_signup_confirm(
+    ctx: &Ctx<'_>,
+    portal: &Portal,
+    pending: Option<&store::contacts::PendingSignup>,
+    status: Option<u16>,
+    values: minijinja::Value,
+    errors: Errors,
+) -> Result<Response> {
+    let status = status.unwrap_or(if pending.is_some() { 200 } else { 410 });
+    let values = match pending {
+        Some(p) if values.get_attr("name").map_or(true, |v| v.is_undefined()) => {
+            view! { name => p.name }
+        }
+        _ => values,
+    };
+    render(
+        ctx,
+        portal,
+        None,
+        status,
+        "portal/set_password.html",
+        view! {
+            live => pending.is_some(),
+            invite => true,
+            email => pending.map(|p| p.email.clone()),
+            here => ctx.req.url(),
+            values,
+            errors,
+        },
+    )
+}
+
+/// Finishes a signup: the contact is made (active, with this password) only now — unless the
+/// address got an account meanwhile, or the portal no longer takes this signup.
+fn signup_confirm(ctx: &Ctx<'_>, portal: &Portal, token: &str) -> Result<Response> {
+    let hash = Secret::from_untrusted(token).hash();
+    let Some(pending) =
+        store::contacts::peek_signup(ctx.db, &hash, portal.id, crate::clock::now())?
+    else {
+        return signup_confirm_page(ctx, portal, token);
+    };
+    let name = ctx.form.line("name");
+    let password = ctx.form.get("password");
+    let mut errors = Errors::default();
+    errors.require("name", &name, "Your name", NAME_MAX);
+    if let Err(why) = passwords::check_new(password) {
+        errors.add("password", why);
+    } else if ctx.form.get("password_confirm") != password {
+        errors.add(
+            "password_confirm",
+            "The two passwords differ. Type the same one twice.",
+        );
+    }
+    // The portal's modes and customers may have changed since the email went out.
+    let still = match pending.customer_id {
+        Some(customer) => {
+            portal.customer_signup && store::portals::serves_customer(ctx.db, portal.id, customer)?
+        }
+        None => portal.open_registration,
+    };
+    if !still {
+        errors.add(
+            "_form",
+            "This portal no longer takes this signup. Ask your contact for an invitation.",
+        );
+    }
+    if !errors.is_empty() {
+        let values = view! { name };
+        return render_signup_confirm(ctx, portal, Some(&pending), Some(422), values, errors);
+    }
+    let password_hash = passwords::hash(password, ctx.app.config.bcrypt_cost)?;
+    let made = ctx.db.write(|tx| {
+        let Some(pending) = store::contacts::take_signup(tx, &hash, portal.id)? else {
+            return Ok(None);
+        };
+        if store::contacts::get_by_email(tx, &pending.email)?.is_some() {
+            return Ok(Some(Err(())));
+        }
+        let new = NewContact {
+            email: &pending.email,
+            name: &name,
+            customer_id: pending.customer_id,
+            portal_id: Some(portal.id),
+            role: ContactRole::Member,
+            label: "",
+            status: ContactStatus::Invited,
+        };
+        let id = store::contacts::insert(tx, &new)?;
+        store::contacts::set_password(tx, id, &password_hash)?;
+        Ok(Some(Ok(id)))
+    })?;
+    match made {
+        None => signup_confirm_page(ctx, portal, token),
+        Some(Err(())) => {
+            let mut errors = Errors::default();
+            errors.add(
+                "_form",
+                "This address has an account already. Sign in, or ask for a new password.",
+            );
+            render_signup_confirm(ctx, portal, None, Some(409), view! {}, errors)
+        }
+        Some(Ok(id)) => {
+            log::info!("portal {}: signup of contact {id} confirmed", portal.id);
+            let contact = store::contacts::get(ctx.db, id)?.expect("just made");
+            sign_in(ctx, &contact)?;
+            Ok(respond::redirect_with_flash(
+                ctx,
+                &dashboard(portal),
+                &format!("Welcome to {}! Your account is ready.", portal.name),
+            ))
+        }
+    }
 }
 
 /// Invites `contact` to `portal` (staff): a fresh 7-day link, earlier invitations voided.

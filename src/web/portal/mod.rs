@@ -36,10 +36,17 @@ pub fn route(ctx: &mut Ctx<'_>) -> Result<Response> {
     let (slug, tail) = rest.split_once('/').unwrap_or((rest, ""));
     let Some(portal) = store::portals::get_by_slug(ctx.db, slug)? else {
         if let Some(current) = store::portals::renamed_from(ctx.db, slug)? {
-            let query = ctx.req.raw_query_string();
-            let mut to = format!("/portal/{current}/{tail}");
+            // The rest of the address as it was sent (still percent-encoded), so the redirect
+            // means exactly what the request did.
+            let raw = ctx.req.raw_url();
+            let (path, query) = raw.split_once('?').unwrap_or((raw, ""));
+            let rest: Vec<&str> = path.split('/').skip(3).collect();
+            let mut to = format!("/portal/{current}/{}", rest.join("/"));
             if !query.is_empty() {
                 to = format!("{to}?{query}");
+            }
+            if to.chars().any(|c| c.is_control()) {
+                return Ok(respond::not_found(ctx));
             }
             let code = if ctx.req.method() == "POST" { 308 } else { 301 };
             return Ok(Response::redirect_301(to).with_status_code(code));

@@ -228,6 +228,17 @@ pub fn create(ctx: &Ctx<'_>, _admin: Admin<'_>) -> Result<Response> {
     } else {
         None
     };
+    if let (Some(portal), Some(customer)) = (&portal, customer)
+        && !store::portals::serves_customer(ctx.db, portal.id, customer)?
+    {
+        errors.add(
+            "portal",
+            format!(
+                "{} is not open to this customer: add the customer on the portal's page first.",
+                portal.name
+            ),
+        );
+    }
     if !errors.is_empty() {
         let values = crate::render::to_value(&ctx.form.values());
         return render_form(ctx, 422, None, values, errors);
@@ -329,9 +340,24 @@ pub fn invite(ctx: &Ctx<'_>, _admin: Admin<'_>, id: i64) -> Result<Response> {
             "Choose a portal that is switched on and allows invitations.",
         ));
     };
-    // The portal they are invited to is theirs (so they may use it whatever their customer).
-    ctx.db
-        .write(|tx| store::contacts::set_home_portal(tx, contact.id, portal.id))?;
+    match contact.customer_id {
+        Some(customer) if !store::portals::serves_customer(ctx.db, portal.id, customer)? => {
+            return Ok(respond::redirect_with_flash(
+                ctx,
+                &here,
+                &format!(
+                    "{} is not open to {}: add the customer on the portal's page first.",
+                    portal.name,
+                    contact.customer_name.as_deref().unwrap_or("their customer")
+                ),
+            ));
+        }
+        Some(_) => {}
+        // A contact of no customer uses the portal they are invited to.
+        None => ctx
+            .db
+            .write(|tx| store::contacts::set_home_portal(tx, contact.id, portal.id))?,
+    }
     let contact = load(ctx, id)?.expect("exists");
     access::invite(ctx, &portal, &contact)?;
     Ok(respond::redirect_with_flash(

@@ -79,9 +79,7 @@ fn render_form(
         }
         None => Vec::new(),
     };
-    let may_manage_contacts = ctx
-        .staff()
-        .is_some_and(|s| crate::policy::may_manage_portal_access(s).is_some());
+    let may_manage_contacts = ctx.staff().is_some_and(may_set_domains);
     respond::page_with_status(
         ctx,
         status,
@@ -91,6 +89,7 @@ fn render_form(
             customer,
             contacts,
             may_manage_contacts,
+            may_set_domains => may_manage_contacts,
             organizations => organization_options(ctx)?,
             values,
             errors,
@@ -102,12 +101,21 @@ pub fn new(ctx: &Ctx<'_>, _me: &Staff) -> Result<Response> {
     render_form(ctx, 200, None, view! {}, Errors::default())
 }
 
-/// Reads the form: name, organisation, domains (one per line or comma-separated).
+/// Whether `me` may change signup domains: they decide who may join a customer by signing
+/// up, so they are portal access — admins only (agents see them read-only).
+fn may_set_domains(me: &Staff) -> bool {
+    crate::policy::may_manage_portal_access(me).is_some()
+}
+
+/// Reads the form: name, organisation, domains (one per line or comma-separated). Without
+/// `domains_allowed` the domains stay `current`, whatever the form says.
 fn read(
     ctx: &Ctx<'_>,
     except: Option<CustomerId>,
+    current: (bool, &[String]),
     errors: &mut Errors,
 ) -> Result<(String, Option<OrganizationId>, Vec<String>)> {
+    let (domains_allowed, current) = current;
     let name = ctx.form.line("name");
     errors.require("name", &name, "Name", NAME_MAX);
     if !name.is_empty() && customers::name_taken(ctx.db, &name, except)? {
@@ -129,6 +137,9 @@ fn read(
             found.map(|o| o.id)
         }
     };
+    if !domains_allowed {
+        return Ok((name, organization, current.to_vec()));
+    }
     let mut domains = Vec::new();
     let mut bad = Vec::new();
     for raw in ctx
@@ -165,9 +176,9 @@ fn read(
     Ok((name, organization, domains))
 }
 
-pub fn create(ctx: &Ctx<'_>, _me: &Staff) -> Result<Response> {
+pub fn create(ctx: &Ctx<'_>, me: &Staff) -> Result<Response> {
     let mut errors = Errors::default();
-    let (name, organization, domains) = read(ctx, None, &mut errors)?;
+    let (name, organization, domains) = read(ctx, None, (may_set_domains(me), &[]), &mut errors)?;
     if !errors.is_empty() {
         let values = crate::render::to_value(&ctx.form.values());
         return render_form(ctx, 422, None, values, errors);
@@ -197,12 +208,13 @@ pub fn show(ctx: &Ctx<'_>, _me: &Staff, id: i64) -> Result<Response> {
     render_form(ctx, 200, Some(&customer), values, Errors::default())
 }
 
-pub fn update(ctx: &Ctx<'_>, _me: &Staff, id: i64) -> Result<Response> {
+pub fn update(ctx: &Ctx<'_>, me: &Staff, id: i64) -> Result<Response> {
     let Some(customer) = customers::get(ctx.db, CustomerId(id))? else {
         return Ok(respond::not_found(ctx));
     };
     let mut errors = Errors::default();
-    let (name, organization, domains) = read(ctx, Some(customer.id), &mut errors)?;
+    let current = (may_set_domains(me), customer.domains.as_slice());
+    let (name, organization, domains) = read(ctx, Some(customer.id), current, &mut errors)?;
     if !errors.is_empty() {
         let values = crate::render::to_value(&ctx.form.values());
         return render_form(ctx, 422, Some(&customer), values, errors);

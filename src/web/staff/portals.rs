@@ -312,6 +312,7 @@ pub struct InviteRow {
 /// is reported by its line number; rows are returned only when all are good.
 pub fn parse_rows(
     ctx: &Ctx<'_>,
+    portal: &Portal,
     text: &str,
 ) -> Result<std::result::Result<Vec<InviteRow>, Vec<String>>> {
     let mut rows: Vec<InviteRow> = Vec::new();
@@ -321,15 +322,22 @@ pub fn parse_rows(
         .flexible(true)
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
-    for (i, record) in reader.records().enumerate() {
-        let line = i + 1;
+    for record in reader.records() {
         let record = match record {
             Ok(r) => r,
             Err(e) => {
+                let line = e.position().map_or(0, |p| p.line());
                 problems.push(format!("Line {line}: not readable as CSV ({e})."));
                 continue;
             }
         };
+        // The line the row starts on, as an editor numbers it: blank lines before it count
+        // (the reader's own position is where it began looking, before those).
+        let line = record.position().map_or(0, |p| {
+            let from = (p.byte() as usize).min(text.len());
+            let skipped = text[from..].len() - text[from..].trim_start_matches(['\r', '\n']).len();
+            1 + text[..from + skipped].matches('\n').count()
+        });
         let email = record.get(0).unwrap_or("").to_lowercase();
         if email.is_empty() && record.iter().all(|f| f.is_empty()) {
             continue;
@@ -372,6 +380,13 @@ pub fn parse_rows(
         let customer = match record.get(2).filter(|c| !c.is_empty()) {
             None => None,
             Some(c) => match customers::find_by_name(ctx.db, c)? {
+                Some(id) if !store::portals::serves_customer(ctx.db, portal.id, id)? => {
+                    problems.push(format!(
+                        "Line {line}: {c} may not use {} (add the customer on the portal's page first).",
+                        portal.name
+                    ));
+                    continue;
+                }
                 Some(id) => Some(id),
                 None => {
                     problems.push(format!("Line {line}: no customer is named {c:?}."));
@@ -468,7 +483,7 @@ pub fn bulk_invite(ctx: &Ctx<'_>, _admin: Admin<'_>, id: i64) -> Result<Response
             }
         }
     }
-    let rows = match parse_rows(ctx, &text)? {
+    let rows = match parse_rows(ctx, &portal, &text)? {
         Ok(rows) => rows,
         Err(problems) => return render_bulk(ctx, &portal, 422, values, problems),
     };
