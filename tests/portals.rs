@@ -1355,3 +1355,136 @@ fn sign_in_stays_inside_its_portal_and_odd_addresses_are_refused() {
     .assert_contains("Line 4:")
     .assert_contains("Line 5: Beta Ltd may not use");
 }
+
+/// Every page a signed-in contact can reach by following links from their dashboard.
+fn crawl(t: &mut TestApp, start: &str) -> Vec<(String, String)> {
+    let mut seen = std::collections::HashSet::new();
+    let mut queue = vec![start.to_string()];
+    let mut pages = Vec::new();
+    while let Some(path) = queue.pop() {
+        if !seen.insert(path.clone()) || seen.len() > 300 {
+            continue;
+        }
+        let r = t.get(&path);
+        let body = r.body.clone();
+        for piece in body.split("href=\"").skip(1) {
+            let href = piece
+                .split('"')
+                .next()
+                .unwrap_or_default()
+                .replace("&amp;", "&")
+                .replace("&#x2f;", "/")
+                .replace("&#x3d;", "=");
+            if href.starts_with("/portal/") && !seen.contains(&href) {
+                queue.push(href);
+            }
+        }
+        pages.push((path, body));
+    }
+    pages
+}
+
+#[test]
+fn leak_crawl_nothing_internal_or_of_others_reaches_a_contact() {
+    let mut w = World::new();
+    let (acme, beta, portal) = (w.acme, w.beta, w.acme_portal);
+    let beta_portal = porchlight::store::portals::get_by_slug(&w.t.db, "beta")
+        .unwrap()
+        .unwrap()
+        .id
+        .0;
+    w.t.add_staff("staff-marker@example.com", "STAFF-NAME-MARKER", Role::Agent);
+    let agent = porchlight::store::staff::get_by_email(&w.t.db, "staff-marker@example.com")
+        .unwrap()
+        .unwrap()
+        .id
+        .0
+        .to_string();
+    let mut ana = w.contact("ana@acme.example", "Ana", Some(acme), "member", portal);
+    let mut bob = w.contact(
+        "bob-marker@acme.example",
+        "BOB-NAME-MARKER",
+        Some(acme),
+        "member",
+        portal,
+    );
+    let mut zed = w.contact(
+        "zed-marker@beta.example",
+        "ZED-NAME-MARKER",
+        Some(beta),
+        "member",
+        beta_portal,
+    );
+    let open = |t: &mut TestApp, slug: &str, subject: &str, body: &str| {
+        let r = t.post(
+            &format!("/portal/{slug}/tickets/new"),
+            &[
+                ("subject", subject),
+                ("priority", "normal"),
+                ("description", body),
+            ],
+        );
+        r.assert_status(303);
+        reference_from(&r)
+    };
+    let mine = w.as_browser(&mut ana, |t| {
+        open(t, "acme", "Ana's own ticket", "Ana's words")
+    });
+    w.as_browser(&mut bob, |t| {
+        open(t, "acme", "BOB-SUBJECT-MARKER", "BOB-BODY-MARKER")
+    });
+    w.as_browser(&mut zed, |t| {
+        open(t, "beta", "ZED-SUBJECT-MARKER", "ZED-BODY-MARKER")
+    });
+    // Staff work on Ana's ticket: assigned, an internal note, a public reply, status changes.
+    w.t.post(
+        &format!("/tickets/{mine}/update"),
+        &[
+            ("status", "pending"),
+            ("priority", "urgent"),
+            ("assignee", &agent),
+            ("expected_by", ""),
+        ],
+    )
+    .assert_status(303);
+    w.t.post(
+        &format!("/tickets/{mine}/note"),
+        &[("note", "INTERNAL-NOTE-MARKER")],
+    )
+    .assert_status(303);
+    w.t.post(
+        &format!("/tickets/{mine}/reply"),
+        &[("reply", "A public answer")],
+    )
+    .assert_status(303);
+    let markers = [
+        "MARKER",
+        "staff-marker@example.com",
+        "admin@example.com",
+        "Name of admin@example.com",
+        "Beta Ltd",
+    ];
+    let pages = w.as_browser(&mut ana, |t| crawl(t, "/portal/acme/dashboard"));
+    assert!(pages.len() >= 8, "the crawl saw only {} pages", pages.len());
+    assert!(
+        pages
+            .iter()
+            .any(|(_, body)| body.contains("A public answer"))
+    );
+    for (path, body) in &pages {
+        for marker in markers {
+            assert!(!body.contains(marker), "{path} shows {marker:?} to Ana");
+        }
+    }
+    for m in w.mail() {
+        if m.to == ["ana@acme.example"] {
+            for marker in markers {
+                assert!(
+                    !m.text().contains(marker),
+                    "an email to Ana carries {marker:?}: {}",
+                    m.text()
+                );
+            }
+        }
+    }
+}
