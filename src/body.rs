@@ -147,8 +147,12 @@ impl Drop for Hold {
 pub struct Limits {
     /// A url-encoded form; also the text fields of a multipart form, together.
     pub form: usize,
-    /// A multipart body as a whole (and so each file in it).
+    /// A multipart body as a whole.
     pub upload: usize,
+    /// Each file in it: a file that grows past this is refused as it streams (its bytes are
+    /// read on and dropped, never stored) and arrives marked [`Upload::too_large`], so the
+    /// form can come back with the rest of what was typed and the reason beside the field.
+    pub file: usize,
 }
 
 /// A file sent with a multipart form, in a temporary file that is removed when this is dropped.
@@ -160,8 +164,10 @@ pub struct Upload {
     pub filename: String,
     /// The type the client claimed (untrusted: judge files by their bytes).
     pub content_type: Option<String>,
-    /// Its size in bytes.
+    /// Its size in bytes (for a file that was too large: how far it got before it was refused).
     pub size: u64,
+    /// Larger than the per-file limit: nothing of it was kept (the temporary file is empty).
+    pub too_large: bool,
     file: tempfile::TempPath,
     /// Its share of the disk budget, returned with the file when the request ends.
     _disk: Hold,
@@ -259,6 +265,7 @@ where
                 // Created at the first byte: an empty file input costs no file.
                 let mut file: Option<(tokio::fs::File, tempfile::TempPath)> = None;
                 let mut size = 0u64;
+                let mut too_large = false;
                 while let Some(chunk) = part.chunk().await.map_err(multer_error)? {
                     if chunk.is_empty() {
                         continue;
@@ -266,6 +273,15 @@ where
                     size += chunk.len() as u64;
                     if size > limits.upload as u64 {
                         return Err(BodyError::TooLarge);
+                    }
+                    if too_large || size > limits.file as u64 {
+                        // Refused: read on to the next part, keep nothing.
+                        if !too_large {
+                            too_large = true;
+                            file = None;
+                        }
+                        hold.give_back(chunk.len());
+                        continue;
                     }
                     disk_hold.take(chunk.len())?;
                     if file.is_none() {
@@ -282,7 +298,7 @@ where
                         path
                     }
                     // A file input left empty arrives as a part with no name and no bytes.
-                    None if filename.is_empty() => continue,
+                    None if filename.is_empty() && !too_large => continue,
                     None => empty_temp_file(tmp_dir)?,
                 };
                 form.uploads.push(Upload {
@@ -290,6 +306,7 @@ where
                     filename,
                     content_type,
                     size,
+                    too_large,
                     file: path,
                     _disk: disk_hold,
                 });
@@ -475,6 +492,7 @@ mod tests {
         Limits {
             form: 1024,
             upload: 64 * 1024,
+            file: 32 * 1024,
         }
     }
 
@@ -517,6 +535,32 @@ mod tests {
         let path = upload.path().to_path_buf();
         drop(form);
         assert!(!path.exists(), "the temporary file goes with the request");
+    }
+
+    /// #16: a file over the per-file limit is refused as it streams — nothing of it kept — and
+    /// the fields after it still arrive, so the form can come back as typed.
+    #[test]
+    fn a_file_over_its_limit_is_dropped_and_the_form_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let big = vec![b'x'; 32 * 1024 + 1];
+        let bytes = body(
+            &[
+                ("files", Some("big.bin"), &big),
+                ("files", Some("ok.txt"), b"fine"),
+                ("reply", None, b"Still here"),
+            ],
+            true,
+        );
+        let form = read_multipart_blocking(bytes, "XB", &limits(), dir.path()).unwrap();
+        assert_eq!(form.fields, vec![("reply".into(), "Still here".into())]);
+        assert_eq!(form.uploads.len(), 2);
+        assert!(form.uploads[0].too_large && form.uploads[0].size > 32 * 1024);
+        assert!(
+            form.uploads[0].bytes().unwrap().is_empty(),
+            "nothing of it is kept"
+        );
+        assert!(!form.uploads[1].too_large);
+        assert_eq!(form.uploads[1].bytes().unwrap(), b"fine");
     }
 
     /// #12: a body cut before its closing boundary used to be taken as a complete form.

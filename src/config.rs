@@ -23,6 +23,10 @@ pub const ENV_PREFIX: &str = "PORCHLIGHT_";
 /// Environment variables with the prefix that are not config keys (the CLI reads them).
 const ENV_NOT_KEYS: &[&str] = &["PORCHLIGHT_CONFIG"];
 
+/// The most files one message may carry, whatever the config says (the multipart parser's own
+/// cap on file parts is a little above it).
+const MAX_FILES_PER_MESSAGE: u64 = 30;
+
 /// The validated settings of one instance.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -48,7 +52,30 @@ pub struct Config {
     pub login: LoginConfig,
     pub server: ServerConfig,
     pub share: ShareConfig,
+    pub attachments: AttachmentsConfig,
     pub mail: MailConfig,
+}
+
+/// Files attached to tickets and replies.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AttachmentsConfig {
+    /// Largest file, in MiB (refused as it streams, beside its field, the rest of the form kept).
+    pub max_file_mb: u64,
+    /// Files one message (a new ticket, a reply, a note) may carry.
+    pub max_files: u32,
+    /// All the files of one ticket together, in MiB.
+    pub max_ticket_mb: u64,
+}
+
+impl Default for AttachmentsConfig {
+    fn default() -> Self {
+        AttachmentsConfig {
+            max_file_mb: 10,
+            max_files: 10,
+            max_ticket_mb: 100,
+        }
+    }
 }
 
 /// Session lifetimes.
@@ -201,13 +228,14 @@ impl Default for Config {
             data_dir: PathBuf::from("./data"),
             log_level: "info".into(),
             bcrypt_cost: 12,
-            upload_limit_mb: 10,
+            upload_limit_mb: 50,
             sqlite_synchronous: "full".into(),
             sqlite_cache_mb: 2,
             session: SessionConfig::default(),
             login: LoginConfig::default(),
             server: ServerConfig::default(),
             share: ShareConfig::default(),
+            attachments: AttachmentsConfig::default(),
             mail: MailConfig::default(),
         }
     }
@@ -406,6 +434,21 @@ impl Config {
                 8_760,
             ),
             (
+                "attachments.max_file_mb",
+                self.attachments.max_file_mb,
+                4_096,
+            ),
+            (
+                "attachments.max_files",
+                self.attachments.max_files.into(),
+                MAX_FILES_PER_MESSAGE,
+            ),
+            (
+                "attachments.max_ticket_mb",
+                self.attachments.max_ticket_mb,
+                1_048_576,
+            ),
+            (
                 "session.contact_idle_minutes",
                 self.session.contact_idle_minutes,
                 525_600,
@@ -551,6 +594,11 @@ impl Config {
     /// Path of the SQLite database file.
     pub fn db_path(&self) -> PathBuf {
         self.data_dir.join("porchlight.sqlite3")
+    }
+
+    /// The largest single file, in bytes (never more than a whole body).
+    pub fn file_limit_bytes(&self) -> usize {
+        ((self.attachments.max_file_mb * 1024 * 1024) as usize).min(self.upload_limit_bytes())
     }
 
     pub fn upload_limit_bytes(&self) -> usize {

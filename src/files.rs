@@ -34,6 +34,108 @@ pub fn store(data_dir: &Path, bytes: &[u8]) -> Result<String> {
     Ok(hash)
 }
 
+/// Stores the file at `src` (an upload's temporary file), streaming: returns its SHA-256 in hex.
+/// Durable before it returns, like [`store`].
+pub fn store_from(data_dir: &Path, src: &Path) -> Result<String> {
+    use sha2::Digest;
+    use std::io::{Read, Write};
+    let mut input = std::fs::File::open(src).io_context(|| format!("opening {}", src.display()))?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir(data_dir))
+        .io_context(|| format!("creating a file in {}", dir(data_dir).display()))?;
+    let mut hasher = sha2::Sha256::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = input
+            .read(&mut buf)
+            .io_context(|| format!("reading {}", src.display()))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        tmp.write_all(&buf[..n])
+            .io_context(|| format!("writing {}", tmp.path().display()))?;
+    }
+    let hash: String = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let path = dir(data_dir).join(&hash);
+    if !path.exists() {
+        tmp.as_file()
+            .sync_all()
+            .io_context(|| format!("syncing {}", tmp.path().display()))?;
+        tmp.persist(&path)
+            .map_err(|e| e.error)
+            .io_context(|| format!("storing {}", path.display()))?;
+        std::fs::File::open(dir(data_dir))
+            .and_then(|d| d.sync_all())
+            .io_context(|| format!("syncing {}", dir(data_dir).display()))?;
+    }
+    Ok(hash)
+}
+
+/// Where the file stored as `hash` is, when `hash` looks like one (no path tricks).
+pub fn path_of(data_dir: &Path, hash: &str) -> Option<PathBuf> {
+    let plain = hash.len() == 64
+        && hash
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase());
+    plain.then(|| dir(data_dir).join(hash))
+}
+
+/// Removes the stored file `hash` (when nothing names it any more). Gone already is fine.
+pub fn remove(data_dir: &Path, hash: &str) -> Result<()> {
+    let Some(path) = path_of(data_dir, hash) else {
+        return Ok(());
+    };
+    match std::fs::remove_file(&path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(crate::error::Error::Io(format!("removing file {hash}"), e)),
+    }
+}
+
+/// At start, before serving: removes what a crash can leave under `files/` — half-written
+/// temporary files, and stored files no row names (`in_use` says which are named). Returns how
+/// many were removed.
+pub fn sweep(data_dir: &Path, in_use: impl Fn(&str) -> Result<bool>) -> Result<usize> {
+    let entries = match std::fs::read_dir(dir(data_dir)) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(crate::error::Error::Io("listing stored files".into(), e)),
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        let stored = path_of(data_dir, &name).is_some();
+        if stored && in_use(&name)? {
+            continue;
+        }
+        if entry.file_type().is_ok_and(|t| t.is_file()) {
+            std::fs::remove_file(entry.path())
+                .io_context(|| format!("removing {}", entry.path().display()))?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
+/// What a stored file is, by its first bytes: its content type and whether it may be shown
+/// inline (a PNG, JPEG, GIF or WebP). Anything else — SVG, HTML, PDF, unknown — is a download.
+pub fn kind_of(head: &[u8]) -> (&'static str, bool) {
+    if let Some((_, content_type)) = image_kind(head) {
+        return (content_type, true);
+    }
+    if head.starts_with(b"GIF87a") || head.starts_with(b"GIF89a") {
+        return ("image/gif", true);
+    }
+    if head.starts_with(b"%PDF-") {
+        return ("application/pdf", false);
+    }
+    ("application/octet-stream", false)
+}
+
 /// The content stored as `hash`, if any. `hash` must look like one (no path tricks).
 pub fn read(data_dir: &Path, hash: &str) -> Result<Option<Vec<u8>>> {
     if hash.len() != 64

@@ -6,6 +6,7 @@
 mod smtp;
 mod util;
 
+mod attachments;
 mod auth;
 mod cli;
 mod connection;

@@ -99,6 +99,7 @@ pub fn run(app: Arc<App>, listener: std::net::TcpListener) -> Result<()> {
         body: body::Limits {
             form: crate::web::FORM_LIMIT.min(upload_limit),
             upload: upload_limit,
+            file: config.file_limit_bytes(),
         },
         // Why this disk size: 32 uploads of the largest kind (at least 1 GiB) being received at
         // once before anyone is told to come back.

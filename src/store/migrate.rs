@@ -26,6 +26,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         include_str!("migrations/0005_flat_lists.sql"),
     ),
     ("0006_portals", include_str!("migrations/0006_portals.sql")),
+    (
+        "0007_attachments",
+        include_str!("migrations/0007_attachments.sql"),
+    ),
 ];
 
 /// Applies the migrations `db` lacks. Refuses a database newer than this binary.

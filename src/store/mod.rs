@@ -23,6 +23,7 @@
 //! Errors leave this module with context: `store: loading ticket ACME-12: database is locked`
 //! tells a 500's log line what broke (see [`Context`]).
 
+pub mod attachments;
 pub mod contacts;
 pub mod customers;
 pub mod migrate;

@@ -38,6 +38,7 @@ impl Form {
         let limits = body::Limits {
             form: crate::web::FORM_LIMIT,
             upload: app.config.upload_limit_bytes(),
+            file: app.config.file_limit_bytes(),
         };
         let content_type = req.header("Content-Type").unwrap_or("");
         let multipart = match (upload, body::multipart_boundary(content_type)) {
@@ -154,7 +155,7 @@ pub fn uploaded_image(
     let Some(upload) = ctx.uploads.iter().find(|u| u.field == field && u.size > 0) else {
         return Ok(None);
     };
-    if upload.size > max_bytes as u64 {
+    if upload.too_large || upload.size > max_bytes as u64 {
         errors.add(
             field,
             format!(

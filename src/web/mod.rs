@@ -10,6 +10,7 @@
 //! [`route`] before any handler sees it.
 
 pub mod assets;
+pub mod attachments;
 pub mod forms;
 pub mod fragments;
 pub mod health;
@@ -399,6 +400,9 @@ fn route_staff(ctx: &Ctx<'_>, me: &Staff) -> Result<Response> {
         (POST) ["/tickets/{r}/note", r: String] => { tickets::add_comment(ctx, me, &r, crate::domain::Visibility::Internal) },
         (POST) ["/tickets/{r}/update", r: String] => { tickets::update(ctx, me, &r) },
         (POST) ["/tickets/{r}/sharing", r: String] => { tickets::update_sharing(ctx, me, &r) },
+        (GET) ["/tickets/{r}/files/{id}/{_n}", r: String, id: i64, _n: String] => { tickets::file(ctx, me, &r, id) },
+        (GET) ["/tickets/{r}/delete-file/{id}", r: String, id: i64] => { tickets::confirm_delete_file(ctx, me, &r, id) },
+        (POST) ["/tickets/{r}/delete-file/{id}", r: String, id: i64] => { tickets::delete_file(ctx, me, &r, id) },
         (GET) ["/projects"] => { projects::list(ctx, me) },
         (GET) ["/projects/new"] => { projects::new(ctx, me) },
         (POST) ["/projects/new"] => { projects::create(ctx, me) },

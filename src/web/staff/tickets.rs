@@ -19,7 +19,7 @@ use crate::store::tickets::{NewTicket, Ticket, TicketUpdate};
 use crate::store::timeline::{self, Actor, Comment, Event};
 use crate::store::{self};
 use crate::web::forms::Errors;
-use crate::web::{Ctx, respond};
+use crate::web::{Ctx, attachments, respond};
 
 /// Longest subject and body accepted.
 pub const SUBJECT_MAX: usize = 200;
@@ -130,6 +130,17 @@ fn render_ticket(
             .map(Entry::Event),
     );
     entries.sort_by_key(|e| e.at()); // stable: comments before events at the same second
+    let files = attachments::views(
+        &store::attachments::for_ticket(ctx.db, ticket.id, true)?,
+        |a| {
+            format!(
+                "/tickets/{}/files/{}/{}",
+                ticket.reference,
+                a.id,
+                attachments::url_name(&a.name)
+            )
+        },
+    );
     let mut staff = store::staff::list_active(ctx.db)?;
     // A deactivated assignee stays selectable, or saving any other field would unassign them.
     if let Some(id) = ticket
@@ -148,6 +159,7 @@ fn render_ticket(
         ticket,
         timeline => entries,
         staff,
+        files,
         statuses => Status::options(),
         priorities => Priority::options(),
         values,
@@ -180,7 +192,13 @@ pub fn add_comment(
         errors.add(field, format!("{label} can't be empty."));
     }
     errors.max_len(field, body, label, BODY_MAX);
+    let files_field = format!("{field}_files");
+    let attached = store::attachments::total_size(ctx.db, ticket.id)?;
+    let checked = attachments::check(ctx, &files_field, attached, &mut errors)?;
     if !errors.is_empty() {
+        if !checked.is_empty() {
+            errors.add(&files_field, attachments::CHOOSE_AGAIN);
+        }
         return render_ticket(
             ctx,
             me,
@@ -198,8 +216,10 @@ pub fn add_comment(
             notify::ReplyDelivery::NoRequester,
         ),
     };
+    // On disk (durably) before the rows that name them commit.
+    let files = attachments::store(ctx, checked)?;
     ctx.db.write(|tx| {
-        timeline::insert_comment(
+        let comment = timeline::insert_comment(
             tx,
             ticket.id,
             &Actor {
@@ -209,6 +229,16 @@ pub fn add_comment(
             body,
             visibility,
         )?;
+        for file in &files {
+            store::attachments::insert(
+                tx,
+                ticket.id,
+                Some(comment),
+                visibility == Visibility::Internal,
+                store::attachments::Uploader::Staff(me.id),
+                file,
+            )?;
+        }
         store::tickets::touch(tx, ticket.id, visibility == Visibility::Public)?;
         notices.queue(tx, ctx.app)
     })?;
@@ -389,5 +419,68 @@ pub fn update_sharing(ctx: &Ctx<'_>, me: &Staff, reference: &str) -> Result<Resp
         ctx,
         &format!("/tickets/{}#board", ticket.reference),
         message,
+    ))
+}
+
+/// A file of a ticket (staff see every one, internal ones included).
+pub fn file(ctx: &Ctx<'_>, _me: &Staff, reference: &str, id: i64) -> Result<Response> {
+    let Some(ticket) = load(ctx, reference)? else {
+        return Ok(respond::not_found(ctx));
+    };
+    match store::attachments::get(ctx.db, ticket.id, id, true)? {
+        Some(a) => attachments::serve(ctx, &a),
+        None => Ok(respond::not_found(ctx)),
+    }
+}
+
+/// Asks before removing a file.
+pub fn confirm_delete_file(
+    ctx: &Ctx<'_>,
+    _me: &Staff,
+    reference: &str,
+    id: i64,
+) -> Result<Response> {
+    let Some(ticket) = load(ctx, reference)? else {
+        return Ok(respond::not_found(ctx));
+    };
+    let Some(a) = store::attachments::get(ctx.db, ticket.id, id, true)? else {
+        return Ok(respond::not_found(ctx));
+    };
+    respond::page(
+        ctx,
+        "staff/file_delete.html",
+        view! {
+            nav => "inbox",
+            ticket => view! { reference => ticket.reference, subject => ticket.subject },
+            file => view! { id => a.id, name => a.name, size => attachments::size_text(a.size), internal => a.internal },
+        },
+    )
+}
+
+/// Removes a file from a ticket (on the timeline); the stored bytes go once nothing names them.
+pub fn delete_file(ctx: &Ctx<'_>, me: &Staff, reference: &str, id: i64) -> Result<Response> {
+    let Some(ticket) = load(ctx, reference)? else {
+        return Ok(respond::not_found(ctx));
+    };
+    let Some(a) = store::attachments::get(ctx.db, ticket.id, id, true)? else {
+        return Ok(respond::not_found(ctx));
+    };
+    let actor = Actor {
+        staff_id: Some(me.id),
+        name: &me.name,
+    };
+    ctx.db.write(|tx| {
+        store::attachments::delete(tx, a.id)?;
+        timeline::insert_event(tx, ticket.id, &actor, "attachment", Some(&a.name), None)
+    })?;
+    // After the commit: a crash in between leaves an unnamed file, which the start-up sweep
+    // removes — never a row naming a missing file.
+    if !store::attachments::file_in_use(ctx.db, &a.sha256)? {
+        crate::files::remove(&ctx.app.config.data_dir, &a.sha256)?;
+    }
+    Ok(respond::redirect_with_flash(
+        ctx,
+        &format!("/tickets/{}", ticket.reference),
+        &format!("{} removed from {}.", a.name, ticket.reference),
     ))
 }
