@@ -206,3 +206,247 @@ fn a_removed_file_is_gone_and_on_the_timeline() {
         "the stored file is still there: {files:?}"
     );
 }
+
+/// The files of a portal ticket: the contact attaches a screenshot, staff answer with a PDF (and
+/// a note with a file of its own); who may fetch what, by every kind of stranger.
+#[test]
+fn portal_and_receipt_files_reach_exactly_who_may_see_their_message() {
+    let mut t = TestApp::admin();
+    t.create_project("ACME", "Acme");
+    let project = porchlight::store::projects::get_by_key(&t.db, "ACME")
+        .unwrap()
+        .unwrap()
+        .id
+        .0
+        .to_string();
+    let customer = |t: &mut TestApp, name: &str| -> String {
+        let r = t.post(
+            "/customers/new",
+            &[("name", name), ("organization", ""), ("domains", "")],
+        );
+        r.location().trim_start_matches("/customers/").to_string()
+    };
+    let (acme, beta) = (customer(&mut t, "Acme"), customer(&mut t, "Beta"));
+    let r = t.post(
+        "/portals/new",
+        &[
+            ("name", "Support"),
+            ("slug", "support"),
+            ("enabled", "1"),
+            ("allow_invites", "1"),
+            ("default_project", &project),
+            ("customers", &acme),
+            ("customers", &beta),
+        ],
+    );
+    r.assert_status(303);
+    let portal = r.location().trim_start_matches("/portals/").to_string();
+    let staff = std::mem::take(&mut t.cookies);
+    // Two contacts, accepted through their invitation links (mail goes to files here).
+    let mut browsers = Vec::new();
+    for (email, customer) in [("ana@acme.example", &acme), ("zed@beta.example", &beta)] {
+        t.cookies = staff.clone();
+        t.post(
+            "/contacts/new",
+            &[
+                ("name", email),
+                ("email", email),
+                ("customer", customer),
+                ("role", "member"),
+                ("label", ""),
+                ("invite", "1"),
+                ("portal", &portal),
+            ],
+        )
+        .assert_status(303);
+        let id = porchlight::store::contacts::get_by_email(&t.db, email)
+            .unwrap()
+            .unwrap()
+            .id;
+        // The invitation's link: re-issue one we know (staff "Resend" makes a fresh one).
+        let token = porchlight::auth::Secret::generate();
+        t.db.write(|tx| {
+            porchlight::store::contacts::delete_tokens(tx, id, Some("invite"))?;
+            porchlight::store::tokens::insert_for_portal(
+                tx,
+                &token.hash(),
+                "invite",
+                id.0,
+                portal.parse().unwrap(),
+                tx.now() + 3600,
+            )
+        })
+        .unwrap();
+        t.cookies.clear();
+        let link = format!("/portal/support/invite/{}", token.expose());
+        t.post(
+            &link,
+            &[
+                ("name", email),
+                ("password", "correct horse battery"),
+                ("password_confirm", "correct horse battery"),
+            ],
+        )
+        .assert_status(303);
+        browsers.push(std::mem::take(&mut t.cookies));
+    }
+    let (ana, zed) = (browsers[0].clone(), browsers[1].clone());
+    t.cookies = ana.clone();
+    let shot = b"GIF89a\x01\x00\x01\x00\x00\x00\x00;";
+    let r = t.post_multipart(
+        "/portal/support/tickets/new",
+        &[
+            ("subject", "Screenshot attached"),
+            ("priority", "normal"),
+            ("description", "See the picture."),
+        ],
+        &[("files", "screen.gif", shot)],
+        true,
+    );
+    r.assert_status(303);
+    let reference = r.location().rsplit('/').next().unwrap().to_string();
+    // Staff see the thumbnail, answer with a PDF, and add a note with a file of its own.
+    t.cookies = staff.clone();
+    let page = t.get(&format!("/tickets/{reference}"));
+    page.assert_contains("class=\"thumb\"")
+        .assert_contains("screen.gif");
+    t.post_multipart(
+        &format!("/tickets/{reference}/reply"),
+        &[("reply", "Here is the report.")],
+        &[("reply_files", "report.pdf", b"%PDF-1.4 report")],
+        true,
+    )
+    .assert_status(303);
+    t.post_multipart(
+        &format!("/tickets/{reference}/note"),
+        &[("note", "Internal.")],
+        &[("note_files", "secret.txt", b"INTERNAL-FILE-MARKER")],
+        true,
+    )
+    .assert_status(303);
+    let staff_page = t.get(&format!("/tickets/{reference}"));
+    let internal_id = {
+        let href = href_with(&staff_page.body, ">secret.txt<");
+        href.split("/files/")
+            .nth(1)
+            .unwrap()
+            .split('/')
+            .next()
+            .unwrap()
+            .to_string()
+    };
+    // The contact downloads the PDF; the note's file is not there for them.
+    t.cookies = ana.clone();
+    let page = t.get(&format!("/portal/support/tickets/{reference}"));
+    page.assert_contains("report.pdf")
+        .assert_contains("screen.gif")
+        .assert_lacks("secret.txt");
+    let pdf = href_with(&page.body, ">report.pdf<");
+    let r = t.get(&pdf);
+    r.assert_status(200);
+    assert_eq!(r.bytes, b"%PDF-1.4 report");
+    assert!(
+        r.header("Content-Disposition")
+            .unwrap()
+            .starts_with("attachment;")
+    );
+    let internal = format!("/portal/support/tickets/{reference}/files/{internal_id}/secret.txt");
+    let missing = t
+        .get(&format!(
+            "/portal/support/tickets/{reference}/files/99999/x"
+        ))
+        .body
+        .clone();
+    let r = t.get(&internal);
+    r.assert_status(404);
+    assert_eq!(r.body, missing);
+    // Another customer's contact, and nobody at all: the same 404 for the file.
+    t.cookies = zed;
+    let r = t.get(&pdf);
+    r.assert_status(404);
+    assert_eq!(r.body, missing);
+    t.cookies.clear();
+    let r = t.get(&pdf);
+    r.assert_status(404);
+    assert_eq!(r.body, missing);
+    let r = t.get(&format!(
+        "/tickets/{reference}/files/{internal_id}/secret.txt"
+    ));
+    r.assert_status(404);
+}
+
+#[test]
+fn a_share_visitor_gets_only_their_own_receipts_public_files() {
+    let (mut t, _) = with_ticket();
+    t.post("/projects/ACME/share/enable", &[])
+        .assert_status(303);
+    let token = porchlight::store::projects::get_by_key(&t.db, "ACME")
+        .unwrap()
+        .unwrap()
+        .share
+        .token
+        .unwrap();
+    let link = format!("/s/{token}");
+    let staff = std::mem::take(&mut t.cookies);
+    let mut receipts = Vec::new();
+    for title in ["Visitor A", "Visitor B"] {
+        t.cookies.clear();
+        t.get(&link);
+        let r = t.post(
+            &link,
+            &[
+                ("title", title),
+                ("description", "x"),
+                ("name", ""),
+                ("email", ""),
+            ],
+        );
+        r.assert_status(303);
+        receipts.push(r.location().to_string());
+    }
+    t.cookies = staff;
+    let a = porchlight::store::tickets::list(&t.db, &Default::default(), Default::default(), 10)
+        .unwrap()
+        .rows
+        .into_iter()
+        .find(|r| r.subject == "Visitor A")
+        .unwrap()
+        .reference;
+    t.post_multipart(
+        &format!("/tickets/{a}/reply"),
+        &[("reply", "Fixed, see log")],
+        &[("reply_files", "log.txt", b"LOG")],
+        true,
+    )
+    .assert_status(303);
+    t.post_multipart(
+        &format!("/tickets/{a}/note"),
+        &[("note", "internal")],
+        &[("note_files", "inside.txt", b"INSIDE")],
+        true,
+    )
+    .assert_status(303);
+    t.cookies.clear();
+    let page = t.get(&receipts[0]);
+    page.assert_contains("log.txt").assert_lacks("inside.txt");
+    let file = href_with(&page.body, ">log.txt<");
+    assert_eq!(t.get(&file).bytes, b"LOG");
+    let id = file
+        .split("/files/")
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let missing = t
+        .get(&format!("{}/files/99999/x", receipts[1]))
+        .body
+        .clone();
+    let other = t.get(&format!("{}/files/{id}/log.txt", receipts[1]));
+    other.assert_status(404);
+    assert_eq!(other.body, missing);
+    let note_file = (id.parse::<i64>().unwrap() + 1).to_string();
+    t.get(&format!("{}/files/{note_file}/inside.txt", receipts[0]))
+        .assert_status(404);
+}

@@ -18,7 +18,11 @@ fn run(args: &[&str], stdin: &str, cwd: &std::path::Path) -> Output {
         .expect("run porchlight");
     // A command that needs no input may exit before reading it: a closed pipe is fine then.
     if let Err(e) = child.stdin.take().unwrap().write_all(stdin.as_bytes()) {
-        assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "writing stdin: {e}");
+        assert_eq!(
+            e.kind(),
+            std::io::ErrorKind::BrokenPipe,
+            "writing stdin: {e}"
+        );
     }
     child.wait_with_output().unwrap()
 }

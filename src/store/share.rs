@@ -255,6 +255,8 @@ pub fn board_counts(
 /// came from — never a staff member's name.
 #[derive(Debug, Clone, Serialize)]
 pub struct PublicReply {
+    /// The comment's id (its files hang off it).
+    pub id: i64,
     pub body: String,
     pub created_at: i64,
     /// Written by the submitter (through the receipt page), not by staff.
@@ -270,7 +272,7 @@ pub fn receipt_replies(
 ) -> Result<Vec<PublicReply>> {
     r.conn()
         .prepare_cached(
-            "SELECT c.body, c.created_at, c.author_staff_id IS NULL
+            "SELECT c.body, c.created_at, c.author_staff_id IS NULL, c.id
              FROM comments c JOIN tickets t ON t.id = c.ticket_id
              JOIN ticket_tokens k ON k.ticket_id = t.id
              WHERE t.project_id = ?1 AND k.hash = ?2 AND k.kind = 'receipt' AND c.visibility = 'public'
@@ -282,6 +284,7 @@ pub fn receipt_replies(
                     body: row.get(0)?,
                     created_at: row.get(1)?,
                     from_requester: row.get(2)?,
+                    id: row.get(3)?,
                 })
             })?
             .collect()

@@ -142,6 +142,8 @@ pub fn events(r: &impl Reader, ticket: TicketId) -> Result<Vec<Event>> {
 pub struct PublicEntry {
     /// "reply" or the field that changed ("status", "expected_by").
     pub kind: String,
+    /// The comment's id, for a reply (its files hang off it).
+    pub comment_id: Option<i64>,
     /// Written or done by the client side (a contact or a share-link requester).
     pub from_client: bool,
     /// The client's name, for their entries; `None` for staff (shown as the agency).
@@ -165,8 +167,10 @@ pub fn public_entries(r: &impl Reader, ticket: TicketId) -> Result<Vec<PublicEnt
             )?
             .query_map([ticket.0], |row| {
                 let from_client: bool = row.get(1)?;
+                let kind: String = row.get(0)?;
                 Ok(PublicEntry {
-                    kind: row.get(0)?,
+                    comment_id: (kind == "reply").then(|| row.get(6)).transpose()?,
+                    kind,
                     from_client,
                     client_name: if from_client { row.get(2)? } else { None },
                     body: row.get(3)?,

@@ -340,6 +340,10 @@ fn route(
                         };
                         route_staff(&ctx, me)?
                     }
+                    // A file's address tells a stranger nothing: the same 404 as a missing file.
+                    None if url.starts_with("/tickets/") && url.contains("/files/") => {
+                        respond::not_found(&ctx)
+                    }
                     None => respond::to_login(&ctx),
                 }
             }

@@ -64,6 +64,7 @@ pub fn route(ctx: &mut Ctx<'_>) -> Result<Response> {
         (POST) ["/s/{_t}", _t: String] => { submit(ctx, visitor) },
         (GET) ["/s/{_t}/t/{r}", _t: String, r: String] => { receipt(ctx, visitor, &r) },
         (POST) ["/s/{_t}/t/{r}", _t: String, r: String] => { reply(ctx, visitor, &r) },
+        (GET) ["/s/{_t}/t/{r}/files/{id}/{_n}", _t: String, r: String, id: i64, _n: String] => { receipt_file(ctx, visitor, &r, id) },
         _ => Ok(respond::not_found(ctx))
     )
 }
@@ -362,6 +363,7 @@ fn render_receipt(
         .into_iter()
         .map(|c| {
             view! {
+                id => c.id,
                 body => c.body,
                 at => clock::format_datetime(c.created_at),
                 from_requester => c.from_requester,
@@ -369,8 +371,21 @@ fn render_receipt(
         })
         .collect::<Vec<_>>();
     let branding = store::settings::branding(ctx.db)?.for_link(&project.share);
+    let here = ctx.req.url();
+    let receipt_path = here.split("/files/").next().unwrap_or(&here).to_string();
+    let files = crate::web::attachments::views(
+        &store::attachments::for_ticket(ctx.db, ticket.id, false)?,
+        |a| {
+            format!(
+                "{receipt_path}/files/{}/{}",
+                a.id,
+                crate::web::attachments::url_name(&a.name)
+            )
+        },
+    );
     let page_ctx = view! {
         base => format!("/s/{token}"),
+        files,
         branding,
         project => view! { name => project.name, response_time => project.share.response_time },
         ticket,
@@ -468,4 +483,21 @@ fn too_many(wait: i64) -> String {
         "You have sent a lot through this link in the last hour. Please try again in {} — your text is still here.",
         throttle::minutes_text(wait)
     )
+}
+
+/// A public file of the visitor's own ticket (their receipt), and nothing else.
+fn receipt_file(
+    ctx: &Ctx<'_>,
+    visitor: ShareVisitor<'_>,
+    receipt: &str,
+    id: i64,
+) -> Result<Response> {
+    let hash = Secret::from_untrusted(receipt).hash();
+    let Some(ticket) = store::share::receipt(ctx.db, visitor.project().id, &hash)? else {
+        return Ok(respond::not_found(ctx));
+    };
+    match store::attachments::get(ctx.db, ticket.id, id, false)? {
+        Some(a) => crate::web::attachments::serve(ctx, &a),
+        None => Ok(respond::not_found(ctx)),
+    }
 }

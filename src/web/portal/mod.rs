@@ -67,6 +67,10 @@ pub fn route(ctx: &mut Ctx<'_>) -> Result<Response> {
     }
 
     let Some(contact) = signed_in_contact(ctx)? else {
+        // A file's address tells a stranger nothing: the same 404 as a file that isn't there.
+        if tail.contains("/files/") {
+            return Ok(respond::not_found(ctx));
+        }
         return Ok(to_login(ctx, &portal));
     };
     let serves = match contact.customer_id {
@@ -95,6 +99,7 @@ fn route_contact(ctx: &Ctx<'_>, me: PortalContact<'_>) -> Result<Response> {
         (POST) ["/portal/{_s}/tickets/new", _s: String] => { pages::create_ticket(ctx, me) },
         (GET) ["/portal/{_s}/tickets/{r}", _s: String, r: String] => { pages::ticket(ctx, me, &r) },
         (POST) ["/portal/{_s}/tickets/{r}/reply", _s: String, r: String] => { pages::reply(ctx, me, &r) },
+        (GET) ["/portal/{_s}/tickets/{r}/files/{id}/{_n}", _s: String, r: String, id: i64, _n: String] => { pages::file(ctx, me, &r, id) },
         (GET) ["/portal/{_s}/tickets/{r}/close", _s: String, r: String] => { pages::confirm_close(ctx, me, &r) },
         (POST) ["/portal/{_s}/tickets/{r}/close", _s: String, r: String] => { pages::set_closed(ctx, me, &r, true) },
         (POST) ["/portal/{_s}/tickets/{r}/reopen", _s: String, r: String] => { pages::set_closed(ctx, me, &r, false) },

@@ -12,6 +12,7 @@ use crate::domain::{Priority, Source, Status, Visibility, parse_ticket_ref};
 use crate::error::Result;
 use crate::notify;
 use crate::policy::PortalContact;
+use crate::store::attachments::Uploader;
 use crate::store::contacts::Contact;
 use crate::store::tickets::{NewTicket, PortalRequester, Ticket};
 use crate::store::timeline::Actor as Author;
@@ -19,7 +20,10 @@ use crate::store::{self, portal_tickets};
 use crate::view;
 use crate::web::forms::Errors;
 use crate::web::staff::url_with;
-use crate::web::{Ctx, listing, respond};
+use crate::web::{Ctx, attachments, listing, respond};
+
+/// The form field a contact's files come in.
+const FILES: &str = "files";
 
 use super::{base, render};
 
@@ -223,7 +227,11 @@ pub fn create_ticket(ctx: &Ctx<'_>, me: PortalContact<'_>) -> Result<Response> {
     if priority.is_none() {
         errors.add("priority", "Choose a priority from the list.");
     }
+    let checked = attachments::check(ctx, FILES, 0, &mut errors)?;
     if !errors.is_empty() {
+        if !checked.is_empty() {
+            errors.add(FILES, attachments::CHOOSE_AGAIN);
+        }
         return render_new(ctx, me, 422, values, errors);
     }
     let priority = priority.unwrap_or(Priority::Normal);
@@ -269,11 +277,16 @@ pub fn create_ticket(ctx: &Ctx<'_>, me: PortalContact<'_>) -> Result<Response> {
     let expected = store::projects::next_number(ctx.db, project.id)?;
     let mut notices = render_notices(expected)?;
     let scope = message_scope(me);
+    // On disk (durably) before the rows that name them commit.
+    let files = attachments::store(ctx, checked)?;
     let outcome = ctx.db.write(|tx| {
         if let Err(wait) = throttle::check_and_record(tx, &scope, message_limit())? {
             return Ok(Err(wait));
         }
-        let (_, number) = store::tickets::insert(tx, &new)?;
+        let (id, number) = store::tickets::insert(tx, &new)?;
+        for file in &files {
+            store::attachments::insert(tx, id, None, false, Uploader::Contact(contact.id), file)?;
+        }
         if number != expected {
             notices = render_notices(number)?;
         }
@@ -330,6 +343,7 @@ fn render_ticket(
             };
             view! {
                 kind => e.kind,
+                id => e.comment_id,
                 from_client => e.from_client,
                 who => e.client_name.unwrap_or_else(|| agency.clone()),
                 body => e.body,
@@ -340,6 +354,11 @@ fn render_ticket(
         })
         .collect::<Vec<_>>();
     let closed = ticket.status == Status::Closed;
+    let url = format!("{}/tickets/{}", base(portal), ticket.reference);
+    let files = attachments::views(
+        &store::attachments::for_ticket(ctx.db, ticket.id, false)?,
+        |a| format!("{url}/files/{}/{}", a.id, attachments::url_name(&a.name)),
+    );
     render(
         ctx,
         portal,
@@ -361,6 +380,7 @@ fn render_ticket(
                 url => format!("{}/tickets/{}", base(portal), ticket.reference),
             },
             timeline,
+            files,
             closed,
             values,
             errors,
@@ -376,7 +396,12 @@ pub fn reply(ctx: &Ctx<'_>, me: PortalContact<'_>, reference: &str) -> Result<Re
     let text = ctx.form.get("reply");
     let mut errors = Errors::default();
     errors.require("reply", text, "Your reply", DESCRIPTION_MAX);
+    let attached = store::attachments::total_size(ctx.db, ticket.id)?;
+    let checked = attachments::check(ctx, FILES, attached, &mut errors)?;
     if !errors.is_empty() {
+        if !checked.is_empty() {
+            errors.add(FILES, attachments::CHOOSE_AGAIN);
+        }
         return render_ticket(ctx, me, &ticket, 422, values, errors);
     }
     let contact = me.contact();
@@ -386,12 +411,23 @@ pub fn reply(ctx: &Ctx<'_>, me: PortalContact<'_>, reference: &str) -> Result<Re
         name: &contact.name,
     };
     let scope = message_scope(me);
+    let files = attachments::store(ctx, checked)?;
     let outcome = ctx.db.write(|tx| {
         if let Err(wait) = throttle::check_and_record(tx, &scope, message_limit())? {
             return Ok(Err(wait));
         }
         let id = store::timeline::insert_comment(tx, ticket.id, &author, text, Visibility::Public)?;
         store::timeline::set_comment_contact(tx, id, contact.id)?;
+        for file in &files {
+            store::attachments::insert(
+                tx,
+                ticket.id,
+                Some(id),
+                false,
+                Uploader::Contact(contact.id),
+                file,
+            )?;
+        }
         store::tickets::touch(tx, ticket.id, true)?;
         store::tickets::reopen_on_client_reply(tx, ticket.id, &author)?;
         notices.queue(tx, ctx.app)?;
@@ -690,4 +726,15 @@ pub fn serve_picture(ctx: &Ctx<'_>, avatar: Option<&str>) -> Response {
     Response::from_data(content_type, bytes)
         .with_additional_header("Cache-Control", "private, max-age=300")
         .with_additional_header("Content-Security-Policy", "sandbox")
+}
+
+/// A file of a ticket in `me`'s scope — never an internal one. Everything else is the same 404.
+pub fn file(ctx: &Ctx<'_>, me: PortalContact<'_>, reference: &str, id: i64) -> Result<Response> {
+    let Some(ticket) = find(ctx, me, reference)? else {
+        return Ok(respond::not_found(ctx));
+    };
+    match store::attachments::get(ctx.db, ticket.id, id, false)? {
+        Some(a) => attachments::serve(ctx, &a),
+        None => Ok(respond::not_found(ctx)),
+    }
 }
