@@ -46,10 +46,11 @@ enum Command {
     /// Manage staff accounts.
     #[command(subcommand)]
     Staff(StaffCommand),
-    /// Copy the database consistently (safe while the server runs) and verify the copy.
+    /// Copy the database consistently (safe while the server runs), verify it, and copy the
+    /// stored files (attachments, logos, pictures) it refers to: a directory with both.
     Backup {
-        /// Where to write the copy; must not exist yet.
-        #[arg(long, value_name = "FILE")]
+        /// The directory to write; must not exist yet.
+        #[arg(long, value_name = "DIR")]
         out: PathBuf,
         #[command(flatten)]
         location: DataDirArg,
@@ -228,6 +229,14 @@ fn serve(mut config: Config, demo_tickets: Option<usize>) -> Result<()> {
     log::debug!("holding {}", lock.path().display());
     let base = app.config.base_url();
     let db = app.store.connect()?;
+    // Files a crash left behind: half-written, or stored for a row that never committed. Only
+    // here, under the data directory's lock: no upload can be in flight.
+    let swept = crate::files::sweep(&app.config.data_dir, |name| {
+        crate::store::attachments::file_in_use(&db, name)
+    })?;
+    if swept > 0 {
+        log::info!("removed {swept} stored file(s) nothing refers to");
+    }
     if let Some(tickets) = demo_tickets {
         let guide = demo::ensure(&app, &db, tickets)?;
         println!("{}", guide.render(&base));
@@ -429,29 +438,70 @@ fn read_password(prompt: &str) -> Result<String> {
 fn backup(config: &Config, out: &Path) -> Result<()> {
     if out.exists() {
         return Err(Error::Other(format!(
-            "{} already exists; choose a new file name",
+            "{} already exists; choose a new name",
             out.display()
         )));
     }
     let db = open_existing(config)?;
-    if let Err(e) = db.backup_to(out) {
-        let _ = std::fs::remove_file(out);
-        return Err(e);
+    let result = backup_into(config, &db, out);
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(out);
     }
-    let size = std::fs::metadata(out)
-        .io_context(|| format!("reading {}", out.display()))?
-        .len();
+    let (db_size, files, files_size) = result?;
     println!(
-        "Backed up {} to {} ({}); integrity check: ok",
-        config.db_path().display(),
+        "Backed up {} to {}: the database ({}; integrity check: ok) and the {} stored file(s) it refers to ({}).",
+        config.data_dir.display(),
         out.display(),
-        human_size(size)
+        human_size(db_size),
+        files,
+        human_size(files_size)
     );
     println!(
-        "Attachments are files under {}: copy that folder too.",
-        config.data_dir.join("files").display()
+        "To restore: stop Porchlight, then copy {0}/porchlight.sqlite3 and {0}/files into an empty data directory.",
+        out.display()
     );
     Ok(())
+}
+
+/// The backup directory: one consistent copy of the database, then every stored file that copy
+/// refers to (attachments, logos, pictures). Returns (database bytes, files, file bytes).
+fn backup_into(config: &Config, db: &crate::store::Db, out: &Path) -> Result<(u64, usize, u64)> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .create(out)
+        .io_context(|| format!("creating {}", out.display()))?;
+    let copy = out.join("porchlight.sqlite3");
+    db.backup_to(&copy)?;
+    let db_size = std::fs::metadata(&copy)
+        .io_context(|| format!("reading {}", copy.display()))?
+        .len();
+    // What the copy names — not the live database, which may have moved on meanwhile.
+    let named = crate::store::attachments::files_named_in(&copy)?;
+    let files_dir = out.join("files");
+    std::fs::DirBuilder::new()
+        .mode(0o700)
+        .create(&files_dir)
+        .io_context(|| format!("creating {}", files_dir.display()))?;
+    let (mut count, mut bytes) = (0, 0);
+    for hash in named {
+        let Some(from) = crate::files::path_of(&config.data_dir, &hash) else {
+            continue;
+        };
+        match std::fs::copy(&from, files_dir.join(&hash)) {
+            Ok(n) => {
+                count += 1;
+                bytes += n;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(Error::Other(format!(
+                    "stored file {hash} was removed while backing up (a file was deleted meanwhile); run the backup again"
+                )));
+            }
+            Err(e) => return Err(Error::Io(format!("copying stored file {hash}"), e)),
+        }
+    }
+    Ok((db_size, count, bytes))
 }
 
 fn human_size(bytes: u64) -> String {

@@ -207,7 +207,7 @@ fn check_config_validates_masks_and_names_bad_keys() {
 #[test]
 fn backup_copies_a_running_database_and_checks_it() {
     let server = Server::start(&[]);
-    let out = server.dir.join("copy.sqlite3");
+    let out = server.dir.join("backup-1");
     let data_dir = server.dir.to_str().unwrap();
     let o = run(
         &[
@@ -222,7 +222,7 @@ fn backup_copies_a_running_database_and_checks_it() {
     );
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("integrity check: ok"), "{}", text(&o));
-    let conn = rusqlite::Connection::open(&out).unwrap();
+    let conn = rusqlite::Connection::open(out.join("porchlight.sqlite3")).unwrap();
     let version: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
@@ -290,7 +290,7 @@ fn a_second_server_on_one_data_directory_is_refused() {
     let data_dir = server.dir.to_str().unwrap();
     let list = run(&["staff", "list", "--data-dir", data_dir], "", &server.dir);
     assert!(list.status.success(), "{}", text(&list));
-    let out = server.dir.join("beside.sqlite3");
+    let out = server.dir.join("beside");
     let backup = run(
         &[
             "backup",
@@ -498,4 +498,97 @@ fn a_failed_demo_cleans_up_after_itself() {
         .map(|e| e.unwrap().file_name())
         .collect();
     assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+/// #16: a backup is the database and the files it names; restored into an empty data directory
+/// it serves the same attachment.
+#[test]
+fn a_backup_restored_into_an_empty_data_dir_serves_the_same_attachment() {
+    let mut t = crate::util::TestApp::admin();
+    t.create_project("ACME", "Acme");
+    let reference = t.create_ticket("ACME", "With a file", "x");
+    t.post_multipart(
+        &format!("/tickets/{reference}/reply"),
+        &[("reply", "Attached")],
+        &[("reply_files", "notes.txt", b"THE SAME BYTES")],
+        true,
+    )
+    .assert_status(303);
+    let page = t.get(&format!("/tickets/{reference}"));
+    let at = page.body.find(">notes.txt<").unwrap();
+    let start = page.body[..at].rfind("href=\"").unwrap() + 6;
+    let url = page.body[start..]
+        .split('"')
+        .next()
+        .unwrap()
+        .replace("&#x2f;", "/");
+    // An unnamed stray file is not part of the backup.
+    std::fs::write(t.data_dir().join("files").join("a".repeat(64)), b"stray").unwrap();
+    let out = t.dir.path().join("backup");
+    let data_dir = t.data_dir();
+    let o = run(
+        &[
+            "backup",
+            "--out",
+            out.to_str().unwrap(),
+            "--data-dir",
+            data_dir.to_str().unwrap(),
+        ],
+        "",
+        t.dir.path(),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("1 stored file(s)"), "{}", text(&o));
+    // Restore: the two pieces into an empty directory.
+    let restored = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        out.join("porchlight.sqlite3"),
+        restored.path().join("porchlight.sqlite3"),
+    )
+    .unwrap();
+    std::fs::create_dir(restored.path().join("files")).unwrap();
+    for entry in std::fs::read_dir(out.join("files")).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(
+            entry.path(),
+            restored.path().join("files").join(entry.file_name()),
+        )
+        .unwrap();
+    }
+    // What a crash could leave: a stored file no row names, and a half-written one.
+    let stray = restored.path().join("files").join("b".repeat(64));
+    let partial = restored.path().join("files").join(".tmpXYZ123");
+    std::fs::write(&stray, b"orphan").unwrap();
+    std::fs::write(&partial, b"half").unwrap();
+    let server = Server::spawn(
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+            restored.path().to_str().unwrap(),
+        ],
+        &[],
+        restored.path().to_path_buf(),
+    );
+    let agent = crate::util::http_agent();
+    let (_, login) = crate::util::http_get(&agent, &server.url("/login"));
+    let token = crate::util::csrf_from(&login);
+    let (status, _, _) = crate::util::http_post(
+        &agent,
+        &server.url("/login"),
+        &[
+            ("csrf_token", &token),
+            ("email", "admin@example.com"),
+            ("password", "pw-admin@example.com"),
+        ],
+    );
+    assert_eq!(status, 303);
+    let (status, body) = crate::util::http_get(&agent, &server.url(&url));
+    assert_eq!(status, 200);
+    assert_eq!(body, "THE SAME BYTES");
+    assert!(
+        !stray.exists() && !partial.exists(),
+        "the start-up sweep left crash debris"
+    );
 }

@@ -163,3 +163,22 @@ pub fn file_in_use(r: &impl Reader, sha256: &str) -> Result<bool> {
         .and_then(|mut s| s.query_row(params![sha256, prefix], |row| row.get(0)))
         .context(|| "checking whether a stored file is in use".to_string())
 }
+
+/// Every stored file the database at `path` (a backup copy) names: attachments, logos, pictures.
+pub fn files_named_in(path: &std::path::Path) -> Result<Vec<String>> {
+    let conn =
+        rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .context(|| format!("opening {}", path.display()))?;
+    let run = || -> rusqlite::Result<Vec<String>> {
+        conn.prepare(
+            "SELECT sha256 FROM attachments
+             UNION SELECT substr(value, 1, 64) FROM settings WHERE key = 'logo'
+             UNION SELECT substr(share_logo, 1, 64) FROM projects WHERE share_logo IS NOT NULL
+             UNION SELECT substr(logo, 1, 64) FROM portals WHERE logo IS NOT NULL
+             UNION SELECT substr(avatar, 1, 64) FROM contacts WHERE avatar IS NOT NULL",
+        )?
+        .query_map([], |row| row.get(0))?
+        .collect()
+    };
+    run().context(|| "listing the stored files a backup refers to".to_string())
+}
