@@ -332,6 +332,7 @@ fn seed(app: &App, db: &Db, tickets: usize) -> Result<Option<String>> {
         Ok(())
     })?;
     seed_portal(app, db, projects[0])?;
+    seed_attachments(app, db, projects[0])?;
     let acme = store::projects::get_by_key(db, PROJECTS[0].0)?
         .and_then(|p| p.share.token)
         .unwrap_or_default();
@@ -388,10 +389,11 @@ fn seed_portal(app: &App, db: &Db, project: ProjectId) -> Result<()> {
             };
             let id = store::contacts::insert(tx, &new)?;
             store::contacts::set_password(tx, id, hash)?;
+            // (Slots from 2: ACME-1 stays the share-link visitor's ticket.)
             store::portal_tickets::claim_for_demo(
                 tx,
                 project,
-                slot as i64,
+                slot as i64 + 2,
                 portal,
                 (id, name, email),
                 Some(customers[*customer]),
@@ -400,6 +402,140 @@ fn seed_portal(app: &App, db: &Db, project: ProjectId) -> Result<()> {
         }
         Ok(())
     })
+}
+
+/// Files on one portal ticket (the member's first, ACME-{n} with n = 3): a screenshot with the
+/// description, a PDF with staff's public reply, a log with an internal note.
+fn seed_attachments(app: &App, db: &Db, project: ProjectId) -> Result<()> {
+    use store::attachments::{NewAttachment, Uploader};
+    let Some(project) = store::projects::get(db, project)? else {
+        return Ok(());
+    };
+    let Some(ticket) = store::tickets::get_by_ref(db, &project.key, 3)? else {
+        return Ok(());
+    };
+    let data_dir = &app.config.data_dir;
+    let file = |name: &str, bytes: &[u8]| -> Result<NewAttachment> {
+        let (content_type, inline_image) = crate::files::kind_of(bytes);
+        Ok(NewAttachment {
+            sha256: crate::files::store(data_dir, bytes)?,
+            name: name.into(),
+            size: bytes.len() as i64,
+            content_type: content_type.into(),
+            inline_image,
+        })
+    };
+    let screenshot = file("checkout-on-iphone.png", &sample_png(240, 160))?;
+    let pdf = file(
+        "release-notes.pdf",
+        b"%PDF-1.4\n% Porchlight demo file: release notes for the checkout fix.\n%%EOF\n",
+    )?;
+    let log = file(
+        "payment-gateway.log",
+        b"12:04:11 POST /pay 502 upstream timeout (Safari 16)\n",
+    )?;
+    let staff = store::staff::list(db)?;
+    let agent = staff.first().map(|s| (s.id, s.name.clone()));
+    db.write(|tx| {
+        let by_contact = ticket
+            .contact_id
+            .map(Uploader::Contact)
+            .unwrap_or(Uploader::Visitor);
+        store::attachments::insert(tx, ticket.id, None, false, by_contact, &screenshot)?;
+        if let Some((id, name)) = &agent {
+            let actor = Actor {
+                staff_id: Some(*id),
+                name,
+            };
+            let reply = store::timeline::insert_comment(
+                tx,
+                ticket.id,
+                &actor,
+                "Thanks for the screenshot! The fix is in the attached release notes.",
+                Visibility::Public,
+            )?;
+            store::attachments::insert(
+                tx,
+                ticket.id,
+                Some(reply),
+                false,
+                Uploader::Staff(*id),
+                &pdf,
+            )?;
+            let note = store::timeline::insert_comment(
+                tx,
+                ticket.id,
+                &actor,
+                "Gateway log from the incident — internal.",
+                Visibility::Internal,
+            )?;
+            store::attachments::insert(
+                tx,
+                ticket.id,
+                Some(note),
+                true,
+                Uploader::Staff(*id),
+                &log,
+            )?;
+        }
+        Ok(())
+    })
+}
+
+/// A small PNG (a soft diagonal gradient), made here so the demo needs no image files.
+fn sample_png(width: u32, height: u32) -> Vec<u8> {
+    fn crc32(data: &[u8]) -> u32 {
+        let mut crc = 0xffff_ffffu32;
+        for &b in data {
+            crc ^= u32::from(b);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xedb8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    }
+    fn chunk(out: &mut Vec<u8>, kind: &[u8], data: &[u8]) {
+        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        let mut body = kind.to_vec();
+        body.extend_from_slice(data);
+        out.extend_from_slice(&body);
+        out.extend_from_slice(&crc32(&body).to_be_bytes());
+    }
+    let mut raw = Vec::new();
+    for y in 0..height {
+        raw.push(0); // no filter
+        for x in 0..width {
+            let t = (x + y) * 255 / (width + height);
+            raw.extend_from_slice(&[15 + (t / 3) as u8, 118 + (t / 4) as u8, 110 + (t / 2) as u8]);
+        }
+    }
+    // zlib with stored (uncompressed) deflate blocks.
+    let mut z = vec![0x78, 0x01];
+    for (i, block) in raw.chunks(65_535).enumerate() {
+        let last = (i + 1) * 65_535 >= raw.len();
+        z.push(u8::from(last));
+        z.extend_from_slice(&(block.len() as u16).to_le_bytes());
+        z.extend_from_slice(&(!(block.len() as u16)).to_le_bytes());
+        z.extend_from_slice(block);
+    }
+    let (mut a, mut b) = (1u32, 0u32);
+    for &byte in &raw {
+        a = (a + u32::from(byte)) % 65_521;
+        b = (b + a) % 65_521;
+    }
+    z.extend_from_slice(&((b << 16) | a).to_be_bytes());
+    let mut png = vec![0x89, b'P', b'N', b'G', 0x0d, 0x0a, 0x1a, 0x0a];
+    let mut header = width.to_be_bytes().to_vec();
+    header.extend_from_slice(&height.to_be_bytes());
+    header.extend_from_slice(&[8, 2, 0, 0, 0]);
+    chunk(&mut png, b"IHDR", &header);
+    chunk(&mut png, b"IDAT", &z);
+    chunk(&mut png, b"IEND", &[]);
+    png
 }
 
 /// Tickets written per transaction while seeding.

@@ -712,6 +712,39 @@ fn the_demo_makes_what_it_says() {
     for row in &inbox {
         assert!(!row.subject.contains("(#"), "{}", row.subject);
     }
+    // #15/#16: a portal with contacts, and a portal ticket with files (one internal).
+    let portal = porchlight::store::portals::get_by_slug(&t.db, "clients")
+        .unwrap()
+        .unwrap();
+    assert!(portal.enabled && portal.default_project_id.is_some());
+    for email in [
+        "wile@acme.example",
+        "beep@acme.example",
+        "hank@globex.example",
+    ] {
+        let c = porchlight::store::contacts::get_by_email(&t.db, email)
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            c.status,
+            porchlight::domain::ContactStatus::Active,
+            "{email}"
+        );
+    }
+    let with_files = porchlight::store::tickets::get_by_ref(&t.db, "ACME", 3)
+        .unwrap()
+        .unwrap();
+    assert!(with_files.contact_id.is_some());
+    let files = porchlight::store::attachments::for_ticket(&t.db, with_files.id, true).unwrap();
+    assert_eq!(files.len(), 3);
+    assert!(files.iter().any(|f| f.inline_image) && files.iter().any(|f| f.internal));
+    for f in &files {
+        assert!(
+            t.data_dir().join("files").join(&f.sha256).exists(),
+            "{}",
+            f.name
+        );
+    }
     for (key, domain) in [
         ("ACME", "@acme.example"),
         ("GLOBEX", "@globex.example"),
