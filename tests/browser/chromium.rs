@@ -230,6 +230,36 @@ impl Browser {
         self.wait_for("nav.tabs");
     }
 
+    /// Fetches `url` from inside the page (same cookies) and returns (status,
+    /// Content-Disposition, body as text).
+    pub fn fetch(&self, url: &str) -> (i64, String, String) {
+        let v = self
+            .rt
+            .block_on(self.c().execute(
+                "var x = new XMLHttpRequest(); x.open('GET', arguments[0], false); x.send();
+                 return [x.status, x.getResponseHeader('Content-Disposition') || '', x.responseText];",
+                vec![serde_json::json!(url)],
+            ))
+            .expect("run a script");
+        (
+            v[0].as_i64().unwrap_or(0),
+            v[1].as_str().unwrap_or_default().to_string(),
+            v[2].as_str().unwrap_or_default().to_string(),
+        )
+    }
+
+    /// An attribute of the first element matching `css`.
+    pub fn attr(&self, css: &str, name: &str) -> String {
+        self.rt.block_on(async {
+            let el = self
+                .c()
+                .find(Locator::Css(css))
+                .await
+                .unwrap_or_else(|e| panic!("find {css}: {e}"));
+            el.attr(name).await.ok().flatten().unwrap_or_default()
+        })
+    }
+
     /// Sets the window's size (390 wide is a phone).
     pub fn resize(&self, width: u32, height: u32) {
         self.rt

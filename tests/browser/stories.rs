@@ -235,6 +235,11 @@ pub fn contact_signs_up_and_follows_a_ticket() {
         "Tapping **Pay** on my phone does nothing.",
     );
     b.select("#f-priority", "high");
+    // #16: a screenshot goes with it (a file input takes the file's path).
+    let files = tempfile::tempdir().unwrap();
+    let shot = files.path().join("screenshot.gif");
+    std::fs::write(&shot, b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00!\xf9\x04\x00\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;").unwrap();
+    b.fill("#f-files", shot.to_str().unwrap());
     b.click("form.form button[type=submit]");
     b.wait_for_text(".flash", "your ticket is in");
     assert!(
@@ -255,6 +260,16 @@ pub fn contact_signs_up_and_follows_a_ticket() {
     b.goto(&server.url("/tickets/ACME-1"));
     b.wait_for("#reply");
     assert!(b.source().contains("Ana Client"));
+    // The client's screenshot shows as a thumbnail.
+    let thumb = b.attr(".description img.thumb", "src");
+    assert!(
+        thumb.contains("/files/") && thumb.ends_with("screenshot.gif"),
+        "{thumb}"
+    );
+    b.screenshot("staff-ticket-with-files");
+    let pdf = files.path().join("fix-report.pdf");
+    std::fs::write(&pdf, b"%PDF-1.4 the fix report").unwrap();
+    b.fill("#f-reply_files", pdf.to_str().unwrap());
     b.fill("#f-reply", "Found it: a fix ships today.");
     b.click("#reply button[type=submit]");
     b.wait_for_text(".flash", "Reply saved");
