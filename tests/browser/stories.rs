@@ -288,6 +288,13 @@ pub fn contact_signs_up_and_follows_a_ticket() {
         !b.source().contains("Safari payment script"),
         "an internal note reached the portal"
     );
+    // The client downloads staff's PDF: a download, never shown inline.
+    let href = b.attr("#timeline a[download]", "href");
+    assert!(href.ends_with("fix-report.pdf"), "{href}");
+    let (status, disposition, body) = b.fetch(&href);
+    assert_eq!(status, 200);
+    assert!(disposition.starts_with("attachment;"), "{disposition}");
+    assert_eq!(body, "%PDF-1.4 the fix report");
     b.screenshot("portal-ticket");
     // On a phone, no portal page scrolls sideways.
     b.resize(390, 844);
