@@ -289,6 +289,7 @@ fn seed(app: &App, db: &Db, tickets: usize) -> Result<Option<String>> {
                 let settings = ShareSettingsUpdate {
                     submissions: true,
                     auto_publish: *at_once,
+                    attachments: *at_once,
                     welcome: "Hi! Tell us what's broken or what you'd like changed. **Every message is read by a person.**",
                     response_time: "We reply within one working day (Mon–Fri).",
                 };

@@ -124,6 +124,11 @@ impl<'a> ShareVisitor<'a> {
         self.0.share.submissions
     }
 
+    /// Whether the visitor may attach screenshots (images only) to what they send.
+    pub fn may_attach_images(&self) -> bool {
+        self.0.share.submissions && self.0.share.attachments
+    }
+
     /// Whether a new submission goes on the board at once (else it waits for staff approval).
     pub fn submission_shown_at_once(&self) -> bool {
         self.0.share.auto_publish
@@ -260,6 +265,7 @@ mod tests {
                 enabled: true,
                 submissions: true,
                 auto_publish: true,
+                attachments: false,
                 welcome: String::new(),
                 response_time: String::new(),
                 accent_color: None,

@@ -450,3 +450,87 @@ fn a_share_visitor_gets_only_their_own_receipts_public_files() {
     t.get(&format!("{}/files/{note_file}/inside.txt", receipts[0]))
         .assert_status(404);
 }
+
+#[test]
+fn share_visitors_attach_screenshots_only_when_the_project_allows() {
+    let (mut t, _) = with_ticket();
+    t.post("/projects/ACME/share/enable", &[])
+        .assert_status(303);
+    let token = porchlight::store::projects::get_by_key(&t.db, "ACME")
+        .unwrap()
+        .unwrap()
+        .share
+        .token
+        .unwrap();
+    let link = format!("/s/{token}");
+    let settings = |t: &mut TestApp, attach: bool| {
+        let mut fields = vec![
+            ("share_submissions", "on"),
+            ("share_auto_publish", "now"),
+            ("share_welcome", ""),
+            ("share_response_time", ""),
+        ];
+        if attach {
+            fields.push(("share_attachments", "on"));
+        }
+        t.post("/projects/ACME/share", &fields).assert_status(303);
+    };
+    let staff = std::mem::take(&mut t.cookies);
+    // Off by default: no file input, and a file sent anyway is not kept.
+    t.get(&link).assert_lacks("type=\"file\"");
+    let r = t.post_multipart(
+        &link,
+        &[
+            ("title", "No files"),
+            ("description", "x"),
+            ("name", ""),
+            ("email", ""),
+        ],
+        &[("files", "shot.png", &png())],
+        true,
+    );
+    r.assert_status(303);
+    assert!(
+        std::fs::read_dir(t.data_dir().join("files"))
+            .unwrap()
+            .next()
+            .is_none()
+    );
+    t.cookies = staff.clone();
+    settings(&mut t, true);
+    t.cookies.clear();
+    t.get(&link).assert_contains("type=\"file\"");
+    // Images only: a PDF is refused beside the field, the text kept.
+    t.post_multipart(
+        &link,
+        &[
+            ("title", "Kept title"),
+            ("description", "x"),
+            ("name", ""),
+            ("email", ""),
+        ],
+        &[("files", "doc.pdf", b"%PDF-1.4")],
+        true,
+    )
+    .assert_status(422)
+    .assert_contains("Only screenshots and photos")
+    .assert_contains("Kept title");
+    let r = t.post_multipart(
+        &link,
+        &[
+            ("title", "With a screenshot"),
+            ("description", "x"),
+            ("name", ""),
+            ("email", ""),
+        ],
+        &[("files", "shot.png", &png())],
+        true,
+    );
+    r.assert_status(303);
+    let receipt = t.get(r.location());
+    receipt.assert_contains("shot.png");
+    let file = href_with(&receipt.body, ">shot.png<");
+    let got = t.get(&file);
+    got.assert_status(200);
+    assert_eq!(got.header("Content-Type"), Some("image/png"));
+}

@@ -31,6 +31,8 @@ pub struct ShareSettings {
     pub submissions: bool,
     /// Whether new submissions appear on the board at once (else after staff approve them).
     pub auto_publish: bool,
+    /// Whether visitors may attach screenshots (images only) to what they send.
+    pub attachments: bool,
     pub welcome: String,
     pub response_time: String,
     /// The link's own accent colour (`#rrggbb`); `None`: the workspace's.
@@ -43,6 +45,7 @@ pub struct ShareSettings {
 pub struct ShareSettingsUpdate<'a> {
     pub submissions: bool,
     pub auto_publish: bool,
+    pub attachments: bool,
     pub welcome: &'a str,
     pub response_time: &'a str,
 }
@@ -70,10 +73,10 @@ pub struct ProjectUpdate<'a> {
 
 const COLUMNS: &str = "p.id, p.key, p.name, p.description, p.archived, p.created_at, p.updated_at,
     p.share_token, p.share_enabled, p.share_submissions, p.share_auto_publish, p.share_welcome, p.share_response_time,
-    p.share_accent_color, p.share_logo, p.default_assignee_id";
+    p.share_accent_color, p.share_logo, p.default_assignee_id, p.share_attachments";
 
 /// Columns in `COLUMNS` after which callers may select more.
-const COLUMN_COUNT: usize = 16;
+const COLUMN_COUNT: usize = 17;
 
 fn from_row(row: &Row<'_>) -> rusqlite::Result<Project> {
     Ok(Project {
@@ -90,6 +93,7 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Project> {
             enabled: row.get(8)?,
             submissions: row.get(9)?,
             auto_publish: row.get(10)?,
+            attachments: row.get(16)?,
             welcome: row.get(11)?,
             response_time: row.get(12)?,
             accent_color: row.get(13)?,
@@ -252,14 +256,15 @@ pub fn update_share_settings(
     tx.conn
         .execute(
             "UPDATE projects SET share_submissions = ?2, share_auto_publish = ?3, share_welcome = ?4,
-                    share_response_time = ?5, updated_at = ?6 WHERE id = ?1",
+                    share_response_time = ?5, updated_at = ?6, share_attachments = ?7 WHERE id = ?1",
             params![
                 id.0,
                 u.submissions,
                 u.auto_publish,
                 u.welcome.trim(),
                 u.response_time.trim(),
-                tx.now
+                tx.now,
+                u.attachments
             ],
         )
         .context(|| format!("updating the share settings of project {id}"))?;

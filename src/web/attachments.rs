@@ -24,6 +24,7 @@ pub const CHOOSE_AGAIN: &str =
 
 /// A file from the form that passed its checks, not stored yet.
 pub struct Checked {
+    // (`is_image` below.)
     upload: usize,
     name: String,
     /// The image's bytes with their metadata stripped (images only).
@@ -31,6 +32,43 @@ pub struct Checked {
     size: u64,
     content_type: &'static str,
     inline_image: bool,
+}
+
+impl Checked {
+    /// Whether it is a PNG, JPEG, GIF or WebP (by its bytes).
+    pub fn is_image(&self) -> bool {
+        self.inline_image
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+/// Checks the files of a share-link visitor: images only (screenshots), else as [`check`].
+pub fn check_images(
+    ctx: &Ctx<'_>,
+    field: &str,
+    ticket_bytes: i64,
+    errors: &mut Errors,
+) -> Result<Vec<Checked>> {
+    let checked = check(ctx, field, ticket_bytes, errors)?;
+    let others: Vec<&str> = checked
+        .iter()
+        .filter(|c| !c.is_image())
+        .map(|c| c.name())
+        .collect();
+    if !others.is_empty() {
+        errors.add(
+            field,
+            format!(
+                "Only screenshots and photos (PNG, JPEG, GIF or WebP) can be attached here, not {}. Nothing was attached; the rest of your message is kept.",
+                others.join(", ")
+            ),
+        );
+        return Ok(Vec::new());
+    }
+    Ok(checked)
 }
 
 /// A file name as shown and as sent back: the last path segment only, no control or

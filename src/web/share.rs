@@ -197,6 +197,7 @@ fn board_view(ctx: &Ctx<'_>, visitor: ShareVisitor<'_>) -> Result<Value> {
             welcome => project.share.welcome,
             response_time => project.share.response_time,
             may_submit => visitor.may_submit(),
+            may_attach => visitor.may_attach_images(),
         },
         rows,
         tabs,
@@ -238,7 +239,16 @@ fn submit(ctx: &Ctx<'_>, visitor: ShareVisitor<'_>) -> Result<Response> {
             "Enter an email address such as ana@example.com, or leave it empty.",
         );
     }
+    // Screenshots, when the project lets visitors attach them (files are ignored otherwise).
+    let checked = if visitor.may_attach_images() {
+        crate::web::attachments::check_images(ctx, "files", 0, &mut errors)?
+    } else {
+        Vec::new()
+    };
     if !errors.is_empty() {
+        if !checked.is_empty() {
+            errors.add("files", crate::web::attachments::CHOOSE_AGAIN);
+        }
         return render_board(ctx, visitor, 422, values, errors);
     }
 
@@ -296,6 +306,7 @@ fn submit(ctx: &Ctx<'_>, visitor: ShareVisitor<'_>) -> Result<Response> {
     };
     let expected = store::projects::next_number(ctx.db, project.id)?;
     let mut notices = render_notices(expected)?;
+    let files = crate::web::attachments::store(ctx, checked)?;
     let outcome = ctx.db.write(|tx| {
         // Checked and counted in the same write: simultaneous submissions cannot all slip
         // under the limit.
@@ -303,6 +314,16 @@ fn submit(ctx: &Ctx<'_>, visitor: ShareVisitor<'_>) -> Result<Response> {
             return Ok(Err(wait));
         }
         let (id, number) = store::tickets::insert(tx, &new)?;
+        for file in &files {
+            store::attachments::insert(
+                tx,
+                id,
+                None,
+                false,
+                store::attachments::Uploader::Visitor,
+                file,
+            )?;
+        }
         if number != expected {
             notices = render_notices(number)?;
         }

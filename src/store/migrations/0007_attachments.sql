@@ -20,3 +20,6 @@ CREATE TABLE attachments (
 );
 CREATE INDEX attachments_ticket ON attachments(ticket_id, id);
 CREATE INDEX attachments_sha ON attachments(sha256);
+
+-- A project's link may let visitors attach screenshots (images only; off unless staff say so).
+ALTER TABLE projects ADD COLUMN share_attachments INTEGER NOT NULL DEFAULT 0;

@@ -108,6 +108,7 @@ pub fn share_form_values(project: &Project, form: Option<&crate::web::forms::For
             Value::from(share.accent_color.clone().unwrap_or_default()),
         ),
         ("share_submissions".into(), Value::from(share.submissions)),
+        ("share_attachments".into(), Value::from(share.attachments)),
         (
             "share_auto_publish".into(),
             Value::from(if share.auto_publish { "now" } else { "approve" }),
@@ -127,6 +128,10 @@ pub fn share_form_values(project: &Project, form: Option<&crate::web::forms::For
             values.insert(
                 "share_submissions".into(),
                 Value::from(form.checked("share_submissions")),
+            );
+            values.insert(
+                "share_attachments".into(),
+                Value::from(form.checked("share_attachments")),
             );
         }
     }

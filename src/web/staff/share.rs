@@ -91,6 +91,7 @@ pub fn update(ctx: &Ctx<'_>, admin: Admin<'_>, key: &str) -> Result<Response> {
     let update = ShareSettingsUpdate {
         submissions: form.checked("share_submissions"),
         auto_publish,
+        attachments: form.checked("share_attachments"),
         welcome: form.get("share_welcome"),
         response_time: &form.line("share_response_time"),
     };
