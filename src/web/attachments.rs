@@ -240,12 +240,25 @@ pub fn views(list: &[Attachment], url: impl Fn(&Attachment) -> String) -> Vec<Va
                 comment_id => a.comment_id,
                 name => a.name,
                 size => size_text(a.size),
+                kind => type_label(&a.content_type),
                 image => a.inline_image,
                 internal => a.internal,
                 url => url(a),
             }
         })
         .collect()
+}
+
+/// What a file is, in words ("PNG image", "PDF", "file").
+pub fn type_label(content_type: &str) -> &'static str {
+    match content_type {
+        "image/png" => "PNG image",
+        "image/jpeg" => "JPEG image",
+        "image/gif" => "GIF image",
+        "image/webp" => "WebP image",
+        "application/pdf" => "PDF",
+        _ => "file",
+    }
 }
 
 /// The URL path segment for a name (so a saved file keeps it), percent-encoded.
