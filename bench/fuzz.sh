@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Bounded fuzzing of the request-body parsers: the multipart path every upload takes and the
-# url-encoded form decoder (fuzz/fuzz_targets). Not part of CI (it needs nightly and minutes);
+# Bounded fuzzing of what reads untrusted bytes: the multipart path every upload takes, the
+# url-encoded form decoder and the image metadata stripper (fuzz/fuzz_targets). Not part of CI (it needs nightly and minutes);
 # run it after touching src/body.rs or src/web/forms.rs:
 #
 #   bash bench/fuzz.sh            # 60 s a target
@@ -12,7 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${SECS:-60}
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz
-for target in multipart form; do
+for target in multipart form image; do
   echo "== $target, $SECS s" >&2
   cargo +nightly fuzz run "$target" "fuzz/corpus/$target" -- \
     -max_total_time="$SECS" -max_len=65536 -timeout=10 -print_final_stats=1

@@ -488,8 +488,12 @@ fn backup_into(config: &Config, db: &crate::store::Db, out: &Path) -> Result<(u6
         let Some(from) = crate::files::path_of(&config.data_dir, &hash) else {
             continue;
         };
-        match std::fs::copy(&from, files_dir.join(&hash)) {
+        let to = files_dir.join(&hash);
+        match std::fs::copy(&from, &to) {
             Ok(n) => {
+                std::fs::File::open(&to)
+                    .and_then(|f| f.sync_all())
+                    .io_context(|| format!("syncing {}", to.display()))?;
                 count += 1;
                 bytes += n;
             }
@@ -500,6 +504,11 @@ fn backup_into(config: &Config, db: &crate::store::Db, out: &Path) -> Result<(u6
             }
             Err(e) => return Err(Error::Io(format!("copying stored file {hash}"), e)),
         }
+    }
+    for dir in [&files_dir, &out.to_path_buf()] {
+        std::fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .io_context(|| format!("syncing {}", dir.display()))?;
     }
     Ok((db_size, count, bytes))
 }

@@ -72,7 +72,7 @@ impl Default for AttachmentsConfig {
     fn default() -> Self {
         AttachmentsConfig {
             max_file_mb: 10,
-            max_files: 10,
+            max_files: 5,
             max_ticket_mb: 100,
         }
     }
@@ -228,7 +228,7 @@ impl Default for Config {
             data_dir: PathBuf::from("./data"),
             log_level: "info".into(),
             bcrypt_cost: 12,
-            upload_limit_mb: 50,
+            upload_limit_mb: 60,
             sqlite_synchronous: "full".into(),
             sqlite_cache_mb: 2,
             session: SessionConfig::default(),
@@ -413,6 +413,17 @@ impl Config {
         }
         if !(1..=4096).contains(&self.upload_limit_mb) {
             return bad("upload_limit_mb", "must be between 1 and 4096");
+        }
+        // A message with as many files of the largest size as allowed must fit in one body, or
+        // it would be refused whole (the form lost) instead of file by file, beside the field.
+        let message_mb = u64::from(self.attachments.max_files) * self.attachments.max_file_mb;
+        if self.upload_limit_mb < message_mb {
+            return bad(
+                "upload_limit_mb",
+                &format!(
+                    "must be at least attachments.max_files x attachments.max_file_mb ({message_mb}), so the largest message allowed fits in one request"
+                ),
+            );
         }
         if !(1..=1024).contains(&self.sqlite_cache_mb) {
             return bad("sqlite_cache_mb", "must be between 1 and 1024");
@@ -758,6 +769,23 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
+    }
+
+    /// Review of #16: a reply with every file allowed was refused whole (the text lost).
+    #[test]
+    fn the_largest_message_allowed_fits_in_one_body() {
+        let err = Config::parse(
+            "upload_limit_mb = 20\n[attachments]\nmax_files = 5\nmax_file_mb = 10\n",
+            None,
+            Vec::<(String, String)>::new(),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("upload_limit_mb") && err.contains("50"),
+            "{err}"
+        );
+        assert!(Config::parse("", None, Vec::<(String, String)>::new()).is_ok());
     }
 
     #[test]

@@ -7,6 +7,21 @@ use std::path::{Path, PathBuf};
 use crate::auth::sha256;
 use crate::error::{IoContext, Result};
 
+/// Storing a file and committing the row that names it, against deciding a file is unnamed and
+/// removing it: content is stored once, so an upload of the same bytes must not find the file,
+/// skip writing it, and then lose it to a removal before its row commits.
+static NAMING: std::sync::RwLock<()> = std::sync::RwLock::new(());
+
+/// Held from storing files until the rows that name them have committed (many at once).
+pub fn storing() -> std::sync::RwLockReadGuard<'static, ()> {
+    NAMING.read().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Held while deciding that stored files are unnamed and removing them (alone).
+pub fn removing() -> std::sync::RwLockWriteGuard<'static, ()> {
+    NAMING.write().unwrap_or_else(|e| e.into_inner())
+}
+
 fn dir(data_dir: &Path) -> PathBuf {
     data_dir.join("files")
 }
@@ -182,6 +197,9 @@ pub fn image_kind(bytes: &[u8]) -> Option<(&'static str, &'static str)> {
 /// colour profile and everything else untouched. `None` when the file is not well-formed enough
 /// to be sure nothing was left: the caller refuses it.
 pub fn strip_metadata(bytes: &[u8]) -> Option<Vec<u8>> {
+    if bytes.starts_with(b"GIF87a") || bytes.starts_with(b"GIF89a") {
+        return strip_gif(bytes);
+    }
     match image_kind(bytes)?.0 {
         "jpg" => strip_jpeg(bytes),
         "png" => strip_png(bytes),
@@ -189,8 +207,10 @@ pub fn strip_metadata(bytes: &[u8]) -> Option<Vec<u8>> {
     }
 }
 
-/// JPEG: drops APP1 (EXIF, XMP), APP3–APP13 and COM segments before the image data; keeps APP0
-/// (JFIF), APP2 (ICC profile) and APP14 (Adobe colour transform).
+/// JPEG: drops APP1 (EXIF, XMP), APP3–APP13, COM and APP2 "MPF" (pointers to more pictures)
+/// segments, and everything after the end-of-image marker (where phones put extra pictures and
+/// video, with their own EXIF); keeps APP0 (JFIF), APP2 ICC profiles, APP14 (Adobe), the tables
+/// and every scan.
 fn strip_jpeg(bytes: &[u8]) -> Option<Vec<u8>> {
     let mut out = vec![0xff, 0xd8];
     let mut i = 2;
@@ -203,10 +223,27 @@ fn strip_jpeg(bytes: &[u8]) -> Option<Vec<u8>> {
             i += 1; // fill byte
             continue;
         }
-        if marker == 0xda || marker == 0xd9 {
-            // Start of scan (or an image with no scan): the rest is image data.
-            out.extend_from_slice(&bytes[i..]);
+        if marker == 0xd9 {
+            out.extend_from_slice(&[0xff, 0xd9]);
             return Some(out);
+        }
+        if marker == 0xda {
+            // Start of scan: its header, then entropy-coded data up to the next real marker
+            // (0xFF 0x00 is a stuffed byte, 0xFF 0xD0–D7 a restart: both part of the data).
+            let len = u16::from_be_bytes([*bytes.get(i + 2)?, *bytes.get(i + 3)?]) as usize;
+            let mut j = i + 2 + len;
+            loop {
+                let at = j + bytes.get(j..)?.iter().position(|b| *b == 0xff)?;
+                let next = *bytes.get(at + 1)?;
+                if next == 0x00 || next == 0xff || (0xd0..=0xd7).contains(&next) {
+                    j = at + if next == 0xff { 1 } else { 2 };
+                    continue;
+                }
+                out.extend_from_slice(&bytes[i..at]);
+                i = at;
+                break;
+            }
+            continue;
         }
         if (0xd0..=0xd7).contains(&marker) || marker == 0x01 {
             out.extend_from_slice(&bytes[i..i + 2]);
@@ -217,11 +254,72 @@ fn strip_jpeg(bytes: &[u8]) -> Option<Vec<u8>> {
         if len < 2 || i + 2 + len > bytes.len() {
             return None;
         }
-        let drop = marker == 0xe1 || (0xe3..=0xed).contains(&marker) || marker == 0xfe;
+        let payload = &bytes[i + 4..i + 2 + len];
+        let mpf = marker == 0xe2 && payload.starts_with(b"MPF\0");
+        let drop = marker == 0xe1 || (0xe3..=0xed).contains(&marker) || marker == 0xfe || mpf;
         if !drop {
             out.extend_from_slice(&bytes[i..i + 2 + len]);
         }
         i += 2 + len;
+    }
+}
+
+/// GIF: walks every block (so a file that is not a well-formed GIF is refused) and drops
+/// comment extensions and application extensions other than NETSCAPE2.0 (animation looping) —
+/// XMP and other metadata live there. Nothing after the trailer is kept.
+fn strip_gif(bytes: &[u8]) -> Option<Vec<u8>> {
+    // The sub-blocks from `i` to their terminator; returns the index after it.
+    fn sub_blocks(bytes: &[u8], mut i: usize) -> Option<usize> {
+        loop {
+            let n = *bytes.get(i)? as usize;
+            i += 1;
+            if n == 0 {
+                return Some(i);
+            }
+            i += n;
+            if i > bytes.len() {
+                return None;
+            }
+        }
+    }
+    let flags = *bytes.get(10)?;
+    let mut i = 13;
+    if flags & 0x80 != 0 {
+        i += 3 << ((flags & 0x07) + 1);
+    }
+    let mut out = bytes.get(..i)?.to_vec();
+    loop {
+        match *bytes.get(i)? {
+            0x3b => {
+                out.push(0x3b);
+                return Some(out);
+            }
+            0x21 => {
+                let label = *bytes.get(i + 1)?;
+                let end = sub_blocks(bytes, i + 2)?;
+                let keep = match label {
+                    0xfe => false,
+                    0xff => bytes.get(i + 2..i + 14) == Some(&b"\x0bNETSCAPE2.0"[..]),
+                    _ => true,
+                };
+                if keep {
+                    out.extend_from_slice(&bytes[i..end]);
+                }
+                i = end;
+            }
+            0x2c => {
+                let image_flags = *bytes.get(i + 9)?;
+                let mut j = i + 10;
+                if image_flags & 0x80 != 0 {
+                    j += 3 << ((image_flags & 0x07) + 1);
+                }
+                j += 1; // LZW minimum code size
+                let end = sub_blocks(bytes, j)?;
+                out.extend_from_slice(bytes.get(i..end)?);
+                i = end;
+            }
+            _ => return None,
+        }
     }
 }
 
@@ -321,6 +419,31 @@ mod tests {
             u32::from_le_bytes(clean[4..8].try_into().unwrap()) as usize,
             clean.len() - 8
         );
+
+        // A phone JPEG: an MPF pointer segment, and a second picture with its own EXIF after EOI.
+        let mut phone = vec![0xff, 0xd8, 0xff, 0xe2, 0, 8, b'M', b'P', b'F', 0, 1, 2];
+        phone.extend_from_slice(&[
+            0xff, 0xda, 0, 2, 9, 0xff, 0x00, 8, 0xff, 0xd0, 7, 0xff, 0xd9,
+        ]);
+        phone.extend_from_slice(&[0xff, 0xd8, 0xff, 0xe1, 0, 5, b'G', b'P', b'S', 0xff, 0xd9]);
+        let clean = strip_metadata(&phone).unwrap();
+        assert_eq!(
+            clean,
+            [
+                0xff, 0xd8, 0xff, 0xda, 0, 2, 9, 0xff, 0x00, 8, 0xff, 0xd0, 7, 0xff, 0xd9
+            ]
+        );
+
+        // A GIF with a comment and an XMP application extension: both go, the image stays.
+        let mut gif = b"GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00".to_vec();
+        gif.extend_from_slice(b"\x21\xfe\x03GPS\x00");
+        gif.extend_from_slice(b"\x21\xff\x0bXMP DataXMP\x03GPS\x00");
+        let image = b"\x2c\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00\x3b";
+        gif.extend_from_slice(image);
+        let clean = strip_metadata(&gif).unwrap();
+        assert!(!clean.windows(3).any(|w| w == b"GPS"));
+        assert!(clean.ends_with(image));
+        assert_eq!(strip_metadata(b"GIF89a<html>"), None, "not a GIF");
     }
 
     #[test]

@@ -149,7 +149,7 @@ fn bad_files_are_refused_beside_the_field_and_the_text_kept() {
         .collect();
     t.post_multipart(&url, &[("note", "Keep this note")], &many, true)
         .assert_status(422)
-        .assert_contains("At most 10 files");
+        .assert_contains("At most 5 files");
     // A raw line break in a part header is a broken body: refused, nothing kept.
     t.post_multipart(
         &url,
@@ -533,4 +533,62 @@ fn share_visitors_attach_screenshots_only_when_the_project_allows() {
     let got = t.get(&file);
     got.assert_status(200);
     assert_eq!(got.header("Content-Type"), Some("image/png"));
+}
+
+/// Review of #16: refused (throttled) submissions stored their files anyway, so an anonymous
+/// visitor could fill the disk. Now nothing is stored for a refused message.
+#[test]
+fn throttled_messages_leave_no_files_behind() {
+    let mut t = TestApp::with_config(|c| c.share.submissions_per_hour = 2);
+    t.sign_in_as("admin@example.com", porchlight::domain::Role::Admin);
+    t.create_project("ACME", "Acme");
+    t.post("/projects/ACME/share/enable", &[])
+        .assert_status(303);
+    t.post(
+        "/projects/ACME/share",
+        &[
+            ("share_submissions", "on"),
+            ("share_auto_publish", "now"),
+            ("share_welcome", ""),
+            ("share_response_time", ""),
+            ("share_attachments", "on"),
+        ],
+    )
+    .assert_status(303);
+    let token = porchlight::store::projects::get_by_key(&t.db, "ACME")
+        .unwrap()
+        .unwrap()
+        .share
+        .token
+        .unwrap();
+    let link = format!("/s/{token}");
+    t.cookies.clear();
+    t.get(&link);
+    let mut statuses = Vec::new();
+    for n in 0..5u8 {
+        // A different image each time (a different stored file): a private chunk before IEND.
+        let image = {
+            let mut p = png()[..png().len() - 12].to_vec();
+            p.extend_from_slice(&[0, 0, 0, 1, b'p', b'r', b'V', b't', n, 0, 0, 0, 0]);
+            p.extend_from_slice(&png()[png().len() - 12..]);
+            p
+        };
+        let r = t.post_multipart(
+            &link,
+            &[
+                ("title", "Spam"),
+                ("description", "x"),
+                ("name", ""),
+                ("email", ""),
+            ],
+            &[("files", "s.png", &image)],
+            true,
+        );
+        statuses.push(r.status);
+    }
+    assert_eq!(statuses, [303, 303, 429, 429, 429]);
+    let stored = std::fs::read_dir(t.data_dir().join("files"))
+        .unwrap()
+        .count();
+    assert_eq!(stored, 2, "files of refused messages were kept");
 }

@@ -239,7 +239,11 @@ fn slow_clients_are_dropped_without_delaying_others() {
 
 #[test]
 fn oversized_heads_and_bodies_are_refused_before_they_are_read() {
-    let server = Server::start(&[("PORCHLIGHT_UPLOAD_LIMIT_MB", "1")]);
+    let server = Server::start(&[
+        ("PORCHLIGHT_UPLOAD_LIMIT_MB", "1"),
+        ("PORCHLIGHT_ATTACHMENTS_MAX_FILES", "1"),
+        ("PORCHLIGHT_ATTACHMENTS_MAX_FILE_MB", "1"),
+    ]);
     let addr = server.addr;
     // A 20 KB header: 431.
     let mut s = connect(addr);
@@ -678,6 +682,8 @@ fn a_used_up_body_budget_answers_503_at_once() {
 fn every_answer_of_the_connection_layer_has_the_security_headers() {
     let server = Server::start(&[
         ("PORCHLIGHT_UPLOAD_LIMIT_MB", "1"),
+        ("PORCHLIGHT_ATTACHMENTS_MAX_FILES", "1"),
+        ("PORCHLIGHT_ATTACHMENTS_MAX_FILE_MB", "1"),
         ("PORCHLIGHT_SERVER_BODY_TIMEOUT_SECS", "1"),
     ]);
     let addr = server.addr;

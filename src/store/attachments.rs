@@ -134,11 +134,14 @@ pub fn get(
         .context(|| format!("loading attachment {id}"))
 }
 
-/// Bytes of all a ticket's attachments (its limit).
-pub fn total_size(r: &impl Reader, ticket: TicketId) -> Result<i64> {
+/// Bytes of a ticket's attachments (its limit) — internal ones only when `with_internal` (a
+/// client's limit never depends on, or tells of, what staff attached to notes).
+pub fn total_size(r: &impl Reader, ticket: TicketId, with_internal: bool) -> Result<i64> {
     r.conn()
-        .prepare_cached("SELECT COALESCE(SUM(size), 0) FROM attachments WHERE ticket_id = ?1")
-        .and_then(|mut s| s.query_row([ticket.0], |row| row.get(0)))
+        .prepare_cached(
+            "SELECT COALESCE(SUM(size), 0) FROM attachments WHERE ticket_id = ?1 AND (?2 OR internal = 0)",
+        )
+        .and_then(|mut s| s.query_row(params![ticket.0, with_internal], |row| row.get(0)))
         .context(|| format!("adding up the attachments of ticket id {ticket}"))
 }
 

@@ -27,8 +27,6 @@ pub struct Checked {
     // (`is_image` below.)
     upload: usize,
     name: String,
-    /// The image's bytes with their metadata stripped (images only).
-    stripped: Option<Vec<u8>>,
     size: u64,
     content_type: &'static str,
     inline_image: bool,
@@ -149,13 +147,11 @@ pub fn check(
         }
         let head = read_head(upload.path())?;
         let (content_type, inline_image) = files::kind_of(&head);
-        let stripped = if files::image_kind(&head).is_some() {
-            match files::strip_metadata(
-                &upload
-                    .bytes()
-                    .map_err(|e| crate::error::Error::Io("reading an uploaded image".into(), e))?,
-            ) {
-                Some(clean) => Some(clean),
+        // An image must come apart cleanly (its metadata is stripped when it is stored); its
+        // bytes are not kept here — one file in memory at a time.
+        let size = if inline_image {
+            match strip(upload)? {
+                Some(clean) => clean.len() as u64,
                 None => {
                     problems.push(format!(
                         "{name} looks like an image but could not be read; save it again or attach it zipped."
@@ -164,14 +160,12 @@ pub fn check(
                 }
             }
         } else {
-            None
+            upload.size
         };
-        let size = stripped.as_ref().map_or(upload.size, |s| s.len() as u64);
         total += size;
         checked.push(Checked {
             upload: index,
             name,
-            stripped,
             size,
             content_type,
             inline_image,
@@ -180,8 +174,7 @@ pub fn check(
     let ticket_max = limits.max_ticket_mb * 1024 * 1024;
     if problems.is_empty() && total > ticket_max {
         problems.push(format!(
-            "This ticket's files would come to {}; a ticket takes at most {}.",
-            mib(total),
+            "A ticket takes at most {} of files, and these would go over it.",
             mib(ticket_max)
         ));
     }
@@ -198,6 +191,14 @@ pub fn check(
     Ok(checked)
 }
 
+/// An uploaded image without its metadata (`None`: not a well-formed image).
+fn strip(upload: &crate::body::Upload) -> Result<Option<Vec<u8>>> {
+    let bytes = upload
+        .bytes()
+        .map_err(|e| crate::error::Error::Io("reading an uploaded image".into(), e))?;
+    Ok(files::strip_metadata(&bytes))
+}
+
 fn read_head(path: &std::path::Path) -> Result<Vec<u8>> {
     use std::io::Read;
     let mut head = vec![0u8; 16];
@@ -211,14 +212,20 @@ fn read_head(path: &std::path::Path) -> Result<Vec<u8>> {
 }
 
 /// Stores the checked files under `data/files/` — durable before this returns, so the rows the
-/// caller writes next never name a missing file — and returns what to record.
+/// caller writes next never name a missing file — and returns what to record. Call it holding
+/// `files::storing()` until those rows have committed.
 pub fn store(ctx: &Ctx<'_>, checked: Vec<Checked>) -> Result<Vec<NewAttachment>> {
     let data_dir = &ctx.app.config.data_dir;
     let mut out = Vec::with_capacity(checked.len());
     for c in checked {
-        let sha256 = match &c.stripped {
-            Some(bytes) => files::store(data_dir, bytes)?,
-            None => files::store_from(data_dir, ctx.uploads[c.upload].path())?,
+        let upload = &ctx.uploads[c.upload];
+        let sha256 = if c.inline_image {
+            let clean = strip(upload)?.ok_or_else(|| {
+                crate::error::Error::Other("an uploaded image changed after its check".into())
+            })?;
+            files::store(data_dir, &clean)?
+        } else {
+            files::store_from(data_dir, upload.path())?
         };
         out.push(NewAttachment {
             sha256,
@@ -229,6 +236,18 @@ pub fn store(ctx: &Ctx<'_>, checked: Vec<Checked>) -> Result<Vec<NewAttachment>>
         });
     }
     Ok(out)
+}
+
+/// Removes stored files whose rows were never written (a write refused after they were
+/// stored), unless something else names them.
+pub fn discard(ctx: &Ctx<'_>, stored: &[NewAttachment]) -> Result<()> {
+    let _alone = files::removing();
+    for file in stored {
+        if !crate::store::attachments::file_in_use(ctx.db, &file.sha256)? {
+            files::remove(&ctx.app.config.data_dir, &file.sha256)?;
+        }
+    }
+    Ok(())
 }
 
 /// Attachments as templates list them; `url(a)` is where each is served.

@@ -306,6 +306,12 @@ fn submit(ctx: &Ctx<'_>, visitor: ShareVisitor<'_>) -> Result<Response> {
     };
     let expected = store::projects::next_number(ctx.db, project.id)?;
     let mut notices = render_notices(expected)?;
+    // Over the limit already: refused before anything is stored.
+    if let Some(wait) = throttle::blocked_for(ctx.db, &scope, limit, clock::now())? {
+        errors.add("_form", too_many(wait));
+        return render_board(ctx, visitor, 429, values, errors);
+    }
+    let storing = crate::files::storing();
     let files = crate::web::attachments::store(ctx, checked)?;
     let outcome = ctx.db.write(|tx| {
         // Checked and counted in the same write: simultaneous submissions cannot all slip
@@ -335,7 +341,9 @@ fn submit(ctx: &Ctx<'_>, visitor: ShareVisitor<'_>) -> Result<Response> {
         notices.1.queue(tx, ctx.app)?;
         Ok(Ok(()))
     })?;
+    drop(storing);
     if let Err(wait) = outcome {
+        crate::web::attachments::discard(ctx, &files)?;
         errors.add("_form", too_many(wait));
         return render_board(ctx, visitor, 429, values, errors);
     }

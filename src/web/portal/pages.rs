@@ -277,7 +277,14 @@ pub fn create_ticket(ctx: &Ctx<'_>, me: PortalContact<'_>) -> Result<Response> {
     let expected = store::projects::next_number(ctx.db, project.id)?;
     let mut notices = render_notices(expected)?;
     let scope = message_scope(me);
+    // Over the limit already: refused before anything is stored.
+    if let Some(wait) = throttle::blocked_for(ctx.db, &scope, message_limit(), crate::clock::now())?
+    {
+        errors.add("_form", too_many(wait));
+        return render_new(ctx, me, 429, values, errors);
+    }
     // On disk (durably) before the rows that name them commit.
+    let storing = crate::files::storing();
     let files = attachments::store(ctx, checked)?;
     let outcome = ctx.db.write(|tx| {
         if let Err(wait) = throttle::check_and_record(tx, &scope, message_limit())? {
@@ -293,8 +300,10 @@ pub fn create_ticket(ctx: &Ctx<'_>, me: PortalContact<'_>) -> Result<Response> {
         notices.queue(tx, ctx.app)?;
         Ok(Ok(number))
     })?;
+    drop(storing);
     match outcome {
         Err(wait) => {
+            attachments::discard(ctx, &files)?;
             errors.add("_form", too_many(wait));
             render_new(ctx, me, 429, values, errors)
         }
@@ -396,7 +405,7 @@ pub fn reply(ctx: &Ctx<'_>, me: PortalContact<'_>, reference: &str) -> Result<Re
     let text = ctx.form.get("reply");
     let mut errors = Errors::default();
     errors.require("reply", text, "Your reply", DESCRIPTION_MAX);
-    let attached = store::attachments::total_size(ctx.db, ticket.id)?;
+    let attached = store::attachments::total_size(ctx.db, ticket.id, false)?;
     let checked = attachments::check(ctx, FILES, attached, &mut errors)?;
     if !errors.is_empty() {
         if !checked.is_empty() {
@@ -411,6 +420,12 @@ pub fn reply(ctx: &Ctx<'_>, me: PortalContact<'_>, reference: &str) -> Result<Re
         name: &contact.name,
     };
     let scope = message_scope(me);
+    if let Some(wait) = throttle::blocked_for(ctx.db, &scope, message_limit(), crate::clock::now())?
+    {
+        errors.add("_form", too_many(wait));
+        return render_ticket(ctx, me, &ticket, 429, values, errors);
+    }
+    let storing = crate::files::storing();
     let files = attachments::store(ctx, checked)?;
     let outcome = ctx.db.write(|tx| {
         if let Err(wait) = throttle::check_and_record(tx, &scope, message_limit())? {
@@ -433,7 +448,9 @@ pub fn reply(ctx: &Ctx<'_>, me: PortalContact<'_>, reference: &str) -> Result<Re
         notices.queue(tx, ctx.app)?;
         Ok(Ok(()))
     })?;
+    drop(storing);
     if let Err(wait) = outcome {
+        attachments::discard(ctx, &files)?;
         errors.add("_form", too_many(wait));
         return render_ticket(ctx, me, &ticket, 429, values, errors);
     }
@@ -680,6 +697,7 @@ pub fn update_picture(ctx: &Ctx<'_>, me: PortalContact<'_>) -> Result<Response> 
         };
         return render_profile(ctx, me, 422, values, errors);
     }
+    let _storing = crate::files::storing();
     let (avatar, message) = match picture {
         Some(image) => {
             let hash = crate::files::store(&ctx.app.config.data_dir, &image.bytes)?;

@@ -220,6 +220,7 @@ pub fn create(ctx: &Ctx<'_>, _admin: Admin<'_>) -> Result<Response> {
         }
         return render_form(ctx, 422, None, form_values(ctx), errors);
     }
+    let _storing = crate::files::storing();
     let logo = match logo {
         Some(checked) => Some(crate::web::staff::settings::store_logo(ctx, &checked)?),
         None => None,
@@ -274,6 +275,7 @@ pub fn update(ctx: &Ctx<'_>, _admin: Admin<'_>, id: i64) -> Result<Response> {
         }
         return render_form(ctx, 422, Some(&portal), form_values(ctx), errors);
     }
+    let _storing = crate::files::storing();
     let logo = match logo {
         Some(checked) => Some(crate::web::staff::settings::store_logo(ctx, &checked)?),
         None if ctx.form.checked("remove_logo") => None,

@@ -54,6 +54,8 @@ pub fn update(ctx: &Ctx<'_>, _admin: Admin<'_>) -> Result<Response> {
             &current,
         );
     };
+    // Held until the settings that name the logo have committed (see `files::storing`).
+    let _storing = crate::files::storing();
     let logo = match new_logo {
         Some(checked) => Some(store_logo(ctx, &checked)?),
         None if ctx.form.checked("remove_logo") => None,

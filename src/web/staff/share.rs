@@ -127,6 +127,7 @@ pub fn update_branding(ctx: &Ctx<'_>, admin: Admin<'_>, key: &str) -> Result<Res
         let values = super::projects::share_form_values(&project, Some(&ctx.form));
         return super::projects::render_show(ctx, admin.staff(), &project, 422, values, errors);
     }
+    let _storing = crate::files::storing();
     let logo = match new_logo {
         Some(checked) => Some(super::settings::store_logo(ctx, &checked)?),
         None if ctx.form.checked("share_logo_reset") => None,

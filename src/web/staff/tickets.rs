@@ -193,7 +193,7 @@ pub fn add_comment(
     }
     errors.max_len(field, body, label, BODY_MAX);
     let files_field = format!("{field}_files");
-    let attached = store::attachments::total_size(ctx.db, ticket.id)?;
+    let attached = store::attachments::total_size(ctx.db, ticket.id, true)?;
     let checked = attachments::check(ctx, &files_field, attached, &mut errors)?;
     if !errors.is_empty() {
         if !checked.is_empty() {
@@ -217,6 +217,7 @@ pub fn add_comment(
         ),
     };
     // On disk (durably) before the rows that name them commit.
+    let storing = crate::files::storing();
     let files = attachments::store(ctx, checked)?;
     ctx.db.write(|tx| {
         let comment = timeline::insert_comment(
@@ -242,6 +243,7 @@ pub fn add_comment(
         store::tickets::touch(tx, ticket.id, visibility == Visibility::Public)?;
         notices.queue(tx, ctx.app)
     })?;
+    drop(storing);
     // Words that match what happened.
     let message = match (visibility, delivery) {
         (Visibility::Internal, _) => "Internal note added. The client can't see it.".to_string(),
@@ -474,9 +476,13 @@ pub fn delete_file(ctx: &Ctx<'_>, me: &Staff, reference: &str, id: i64) -> Resul
         timeline::insert_event(tx, ticket.id, &actor, "attachment", Some(&a.name), None)
     })?;
     // After the commit: a crash in between leaves an unnamed file, which the start-up sweep
-    // removes — never a row naming a missing file.
-    if !store::attachments::file_in_use(ctx.db, &a.sha256)? {
-        crate::files::remove(&ctx.app.config.data_dir, &a.sha256)?;
+    // removes — never a row naming a missing file. Alone: no upload of the same bytes may be
+    // between storing them and naming them meanwhile.
+    {
+        let _alone = crate::files::removing();
+        if !store::attachments::file_in_use(ctx.db, &a.sha256)? {
+            crate::files::remove(&ctx.app.config.data_dir, &a.sha256)?;
+        }
     }
     Ok(respond::redirect_with_flash(
         ctx,
