@@ -232,14 +232,24 @@ fn strip_jpeg(bytes: &[u8]) -> Option<Vec<u8>> {
             // (0xFF 0x00 is a stuffed byte, 0xFF 0xD0–D7 a restart: both part of the data).
             let len = u16::from_be_bytes([*bytes.get(i + 2)?, *bytes.get(i + 3)?]) as usize;
             let mut j = i + 2 + len;
+            // Fill bytes (0xFF runs) before the next marker are dropped, as between segments,
+            // so stripping a stripped file changes nothing.
+            let mut fill: Option<usize> = None;
             loop {
                 let at = j + bytes.get(j..)?.iter().position(|b| *b == 0xff)?;
                 let next = *bytes.get(at + 1)?;
-                if next == 0x00 || next == 0xff || (0xd0..=0xd7).contains(&next) {
-                    j = at + if next == 0xff { 1 } else { 2 };
+                if next == 0xff {
+                    fill.get_or_insert(at);
+                    j = at + 1;
                     continue;
                 }
-                out.extend_from_slice(&bytes[i..at]);
+                // A stuffed byte, a restart or TEM: all part of the scan.
+                if next == 0x00 || next == 0x01 || (0xd0..=0xd7).contains(&next) {
+                    fill = None;
+                    j = at + 2;
+                    continue;
+                }
+                out.extend_from_slice(&bytes[i..fill.unwrap_or(at)]);
                 i = at;
                 break;
             }
