@@ -130,6 +130,45 @@ labelled_enum!(
 );
 
 labelled_enum!(
+    /// What a contact may do in one portal module (seed 002), in increasing order: comment =
+    /// reply, create = new items (and close/reopen them), full = also edit.
+    Level {
+        Off = "off", "Off";
+        View = "view", "View Only";
+        Comment = "comment", "View & Comment";
+        Create = "create", "View & Create";
+        Full = "full", "Full Access";
+    }
+);
+
+impl Level {
+    fn rank(self) -> u8 {
+        match self {
+            Level::Off => 0,
+            Level::View => 1,
+            Level::Comment => 2,
+            Level::Create => 3,
+            Level::Full => 4,
+        }
+    }
+
+    /// Whether this level allows at least `other`.
+    pub fn at_least(self, other: Level) -> bool {
+        self.rank() >= other.rank()
+    }
+}
+
+labelled_enum!(
+    /// Which tickets a contact sees in a portal: their own, their customer's, or their whole
+    /// organisation's.
+    TicketVisibility {
+        Own = "own", "Own tickets only";
+        Customer = "customer", "Same customer";
+        Organization = "organization", "Same organisation";
+    }
+);
+
+labelled_enum!(
     /// A contact's role: a manager also sees all of their customer's tickets.
     ContactRole {
         Member = "member", "Member";

@@ -217,7 +217,9 @@ fn to_contact(
         Some(customer) => store::portals::serves_customer(db, portal.id, customer)?,
         None => false,
     };
-    let Some(reader) = policy::portal_contact(&contact, &portal, serves) else {
+    let Some(reader) =
+        policy::portal_contact(&contact, &portal, serves).filter(|r| r.sees_tickets())
+    else {
         return Ok(None);
     };
     let scope = reader.ticket_scope();

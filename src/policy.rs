@@ -5,7 +5,7 @@
 //! share-link handler a [`ShareVisitor`], which only [`share_visitor`] can make — so code that
 //! skipped the check does not compile.
 
-use crate::domain::{ContactRole, ContactStatus, CustomerId, Role};
+use crate::domain::{ContactRole, ContactStatus, CustomerId, Level, Role, TicketVisibility};
 use crate::store::contacts::Contact;
 use crate::store::portal_tickets::{Scope, Who};
 use crate::store::portals::Portal;
@@ -174,11 +174,49 @@ impl<'a> PortalContact<'a> {
         self.portal
     }
 
-    /// The tickets they see here: a manager, all of their customer's; anyone else, their own.
+    /// Their level in the Tickets module here: their own, else the portal's default.
+    pub fn tickets_level(&self) -> Level {
+        self.contact
+            .tickets_level
+            .unwrap_or(self.portal.tickets_level)
+    }
+
+    pub fn projects_level(&self) -> Level {
+        self.contact
+            .projects_level
+            .unwrap_or(self.portal.projects_level)
+    }
+
+    pub fn pages_level(&self) -> Level {
+        self.contact.pages_level.unwrap_or(self.portal.pages_level)
+    }
+
+    /// Which tickets they see: their own, else the portal's default.
+    pub fn ticket_visibility(&self) -> TicketVisibility {
+        self.contact
+            .ticket_visibility
+            .unwrap_or(self.portal.ticket_visibility)
+    }
+
+    /// Whether the Tickets module is theirs at all (Off: hidden, its routes 404).
+    pub fn sees_tickets(&self) -> bool {
+        self.tickets_level().at_least(Level::View)
+    }
+
+    /// The tickets they see here, by their visibility — widened to their whole customer for a
+    /// manager — and never wider than what they belong to (no customer: their own only).
     pub fn ticket_scope(&self) -> Scope {
-        let who = match (self.contact.role, self.contact.customer_id) {
-            (ContactRole::Manager, Some(customer)) => Who::Customer(customer),
-            _ => Who::Contact(self.contact.id),
+        let c = self.contact;
+        let mut visibility = self.ticket_visibility();
+        if c.role == ContactRole::Manager && visibility == TicketVisibility::Own {
+            visibility = TicketVisibility::Customer;
+        }
+        let who = match (visibility, c.customer_id, c.organization_id) {
+            (TicketVisibility::Organization, Some(_), Some(org)) => Who::Organization(org),
+            (TicketVisibility::Organization | TicketVisibility::Customer, Some(customer), _) => {
+                Who::Customer(customer)
+            }
+            _ => Who::Contact(c.id),
         };
         Scope {
             portal: self.portal.id,
@@ -186,9 +224,20 @@ impl<'a> PortalContact<'a> {
         }
     }
 
-    /// Whether they may open tickets here (the portal has a project to put them in).
+    /// Whether they may reply on tickets they see (View & Comment and up).
+    pub fn may_reply(&self) -> bool {
+        self.tickets_level().at_least(Level::Comment)
+    }
+
+    /// Whether they may open tickets here (View & Create and up, and the portal has a project
+    /// to put them in).
     pub fn may_create_ticket(&self) -> bool {
-        self.portal.default_project_id.is_some()
+        self.tickets_level().at_least(Level::Create) && self.portal.default_project_id.is_some()
+    }
+
+    /// Whether they may close and reopen tickets they see (View & Create and up, as seed 002).
+    pub fn may_close(&self) -> bool {
+        self.tickets_level().at_least(Level::Create)
     }
 }
 

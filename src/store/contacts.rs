@@ -4,7 +4,10 @@ use rusqlite::types::Value;
 use rusqlite::{OptionalExtension, Row, params, params_from_iter};
 use serde::Serialize;
 
-use crate::domain::{ContactId, ContactRole, ContactStatus, CustomerId, PortalId};
+use crate::domain::{
+    ContactId, ContactRole, ContactStatus, CustomerId, Level, OrganizationId, PortalId,
+    TicketVisibility,
+};
 use crate::error::Result;
 use crate::store::customers::like_pattern;
 use crate::store::paging::{Key, Page, Seek, keyset};
@@ -30,6 +33,13 @@ pub struct Contact {
     pub created_at: i64,
     /// Their profile picture, `{sha256}.{ext}` under data/files.
     pub avatar: Option<String>,
+    /// Their own module levels and ticket visibility (`None`: the portal's default).
+    pub tickets_level: Option<Level>,
+    pub projects_level: Option<Level>,
+    pub pages_level: Option<Level>,
+    pub ticket_visibility: Option<TicketVisibility>,
+    /// Their customer's organisation.
+    pub organization_id: Option<OrganizationId>,
     /// When their newest invitation expires (invited contacts with a live invitation).
     pub invite_expires_at: Option<i64>,
 }
@@ -43,7 +53,7 @@ impl Contact {
 const COLUMNS: &str = "k.id, k.email, k.name, k.customer_id, c.name, k.portal_id, k.password_hash,
     k.role, k.label, k.status, k.notify_replies, k.notify_status, k.created_at,
     (SELECT MAX(x.expires_at) FROM tokens x WHERE x.subject_id = k.id AND x.kind = 'invite'),
-    k.avatar";
+    k.avatar, k.tickets_level, k.projects_level, k.pages_level, k.ticket_visibility, c.organization_id";
 
 const FROM: &str = "FROM contacts k LEFT JOIN customers c ON c.id = k.customer_id";
 
@@ -64,7 +74,19 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Contact> {
         created_at: row.get(12)?,
         invite_expires_at: row.get(13)?,
         avatar: row.get(14)?,
+        tickets_level: level(row, 15)?,
+        projects_level: level(row, 16)?,
+        pages_level: level(row, 17)?,
+        ticket_visibility: row
+            .get_ref(18)?
+            .as_str_or_null()?
+            .and_then(TicketVisibility::parse),
+        organization_id: row.get::<_, Option<i64>>(19)?.map(OrganizationId),
     })
+}
+
+fn level(row: &Row<'_>, i: usize) -> rusqlite::Result<Option<Level>> {
+    Ok(row.get_ref(i)?.as_str_or_null()?.and_then(Level::parse))
 }
 
 pub fn get(r: &impl Reader, id: ContactId) -> Result<Option<Contact>> {
@@ -294,7 +316,7 @@ pub fn session_contact(
         r.conn()
             .prepare_cached(&sql)?
             .query_row(params![id_hash, now, idle_cutoff], |row| {
-                Ok((from_row(row)?, row.get(15)?))
+                Ok((from_row(row)?, row.get(20)?))
             })
             .optional()
     };
@@ -435,4 +457,97 @@ pub fn take_signup(tx: &Tx<'_>, hash: &[u8], portal: PortalId) -> Result<Option<
         )
         .optional()
         .context(|| "using a signup link".to_string())
+}
+
+/// A contact's own levels and visibility; `None` in a field means "the portal's default".
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Overrides {
+    pub tickets: Option<Level>,
+    pub projects: Option<Level>,
+    pub pages: Option<Level>,
+    pub visibility: Option<TicketVisibility>,
+}
+
+/// What a bulk change sets: per field, `None` = don't change, `Some(None)` = back to the
+/// portal's default, `Some(Some(v))` = v.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OverrideChange {
+    pub tickets: Option<Option<Level>>,
+    pub projects: Option<Option<Level>>,
+    pub pages: Option<Option<Level>>,
+    pub visibility: Option<Option<TicketVisibility>>,
+}
+
+/// Applies `change` to the contacts `ids`; with `only_empty`, a field a contact already has
+/// their own value for is left alone. Returns how many contacts changed.
+pub fn change_overrides(
+    tx: &Tx<'_>,
+    ids: &[ContactId],
+    change: &OverrideChange,
+    only_empty: bool,
+) -> Result<usize> {
+    let mut changed = 0;
+    for id in ids {
+        let mut sets = Vec::new();
+        let mut args: Vec<Value> = vec![Value::Integer(id.0)];
+        let mut push = |column: &str, value: Option<Option<&'static str>>| {
+            if let Some(v) = value {
+                args.push(v.map_or(Value::Null, |s| Value::Text(s.into())));
+                let n = args.len();
+                if only_empty {
+                    sets.push(format!("{column} = COALESCE({column}, ?{n})"));
+                } else {
+                    sets.push(format!("{column} = ?{n}"));
+                }
+            }
+        };
+        push("tickets_level", change.tickets.map(|v| v.map(Level::key)));
+        push("projects_level", change.projects.map(|v| v.map(Level::key)));
+        push("pages_level", change.pages.map(|v| v.map(Level::key)));
+        push(
+            "ticket_visibility",
+            change.visibility.map(|v| v.map(TicketVisibility::key)),
+        );
+        if sets.is_empty() {
+            return Ok(0);
+        }
+        let before = get(tx, *id)?;
+        let sql = format!("UPDATE contacts SET {} WHERE id = ?1", sets.join(", "));
+        tx.conn
+            .execute(&sql, params_from_iter(args))
+            .context(|| format!("changing the permissions of contact {id}"))?;
+        let after = get(tx, *id)?;
+        let key = |c: &Option<Contact>| {
+            c.as_ref().map(|c| {
+                (
+                    c.tickets_level,
+                    c.projects_level,
+                    c.pages_level,
+                    c.ticket_visibility,
+                )
+            })
+        };
+        if key(&before) != key(&after) {
+            changed += 1;
+        }
+    }
+    Ok(changed)
+}
+
+/// Enables or disables the contacts `ids` (see [`set_status`]); returns how many changed.
+pub fn set_enabled_many(tx: &Tx<'_>, ids: &[ContactId], enabled: bool) -> Result<usize> {
+    let mut changed = 0;
+    for id in ids {
+        let Some(c) = get(tx, *id)? else { continue };
+        let status = match (enabled, c.has_password()) {
+            (false, _) => ContactStatus::Disabled,
+            (true, true) => ContactStatus::Active,
+            (true, false) => ContactStatus::Invited,
+        };
+        if c.status != status {
+            set_status(tx, c.id, status)?;
+            changed += 1;
+        }
+    }
+    Ok(changed)
 }

@@ -30,6 +30,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0007_attachments",
         include_str!("migrations/0007_attachments.sql"),
     ),
+    (
+        "0008_permissions",
+        include_str!("migrations/0008_permissions.sql"),
+    ),
 ];
 
 /// Applies the migrations `db` lacks. Refuses a database newer than this binary.

@@ -6,7 +6,7 @@ use rusqlite::types::Value;
 use rusqlite::{OptionalExtension, Row, params_from_iter};
 use serde::Serialize;
 
-use crate::domain::{ContactId, CustomerId, PortalId, Priority, Status, TicketId};
+use crate::domain::{ContactId, CustomerId, OrganizationId, PortalId, Priority, Status, TicketId};
 use crate::error::Result;
 use crate::store::customers::like_pattern;
 use crate::store::paging::{Key, Page, Seek, keyset};
@@ -17,8 +17,10 @@ use crate::store::{Conn, Context, Reader};
 pub enum Who {
     /// Their own tickets.
     Contact(ContactId),
-    /// All tickets of one customer (a manager).
+    /// All tickets of one customer.
     Customer(CustomerId),
+    /// All tickets of the customers of one organisation.
+    Organization(OrganizationId),
 }
 
 /// The tickets one reader may see in one portal. Made by `policy` only.
@@ -41,6 +43,13 @@ impl Scope {
             Who::Customer(c) => {
                 args.push(Value::Integer(c.0));
                 format!("t.portal_id = ?{p} AND t.customer_id = ?{}", args.len())
+            }
+            Who::Organization(o) => {
+                args.push(Value::Integer(o.0));
+                format!(
+                    "t.portal_id = ?{p} AND t.customer_id IN (SELECT id FROM customers WHERE organization_id = ?{})",
+                    args.len()
+                )
             }
         }
     }
@@ -132,12 +141,16 @@ pub fn list(
 
 /// Tickets per status in the scope, in `Status::ALL` order (from the tallies: no ticket counted).
 pub fn counts(r: &impl Reader, scope: Scope) -> Result<Vec<(Status, i64)>> {
-    let (column, id) = match scope.who {
-        Who::Contact(c) => ("contact_id", c.0),
-        Who::Customer(c) => ("customer_id", c.0),
+    let (condition, id) = match scope.who {
+        Who::Contact(c) => ("contact_id = ?2", c.0),
+        Who::Customer(c) => ("customer_id = ?2", c.0),
+        Who::Organization(o) => (
+            "customer_id IN (SELECT id FROM customers WHERE organization_id = ?2)",
+            o.0,
+        ),
     };
     let sql = format!(
-        "SELECT status, SUM(n) FROM portal_tallies WHERE portal_id = ?1 AND {column} = ?2 GROUP BY status"
+        "SELECT status, SUM(n) FROM portal_tallies WHERE portal_id = ?1 AND {condition} GROUP BY status"
     );
     let run = || -> rusqlite::Result<Vec<(String, i64)>> {
         r.conn()

@@ -4,7 +4,7 @@
 use rusqlite::{OptionalExtension, Row, params};
 use serde::Serialize;
 
-use crate::domain::{CustomerId, PortalId, ProjectId};
+use crate::domain::{CustomerId, Level, PortalId, ProjectId, TicketVisibility};
 use crate::error::Result;
 use crate::store::{Conn, Context, Reader, Tx};
 
@@ -25,6 +25,11 @@ pub struct Portal {
     pub open_registration: bool,
     pub default_project_id: Option<ProjectId>,
     pub created_at: i64,
+    /// The module levels and ticket visibility of contacts without their own (seed 002).
+    pub tickets_level: Level,
+    pub projects_level: Level,
+    pub pages_level: Level,
+    pub ticket_visibility: TicketVisibility,
 }
 
 impl Portal {
@@ -36,7 +41,8 @@ impl Portal {
 
 const COLUMNS: &str =
     "p.id, p.slug, p.name, p.enabled, p.accent_color, p.logo, p.welcome, p.response_time,
-    p.allow_invites, p.customer_signup, p.open_registration, p.default_project_id, p.created_at";
+    p.allow_invites, p.customer_signup, p.open_registration, p.default_project_id, p.created_at,
+    p.tickets_level, p.projects_level, p.pages_level, p.ticket_visibility";
 
 fn from_row(row: &Row<'_>) -> rusqlite::Result<Portal> {
     Ok(Portal {
@@ -53,6 +59,11 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<Portal> {
         open_registration: row.get(10)?,
         default_project_id: row.get::<_, Option<i64>>(11)?.map(ProjectId),
         created_at: row.get(12)?,
+        tickets_level: Level::parse(row.get_ref(13)?.as_str()?).unwrap_or(Level::Off),
+        projects_level: Level::parse(row.get_ref(14)?.as_str()?).unwrap_or(Level::Off),
+        pages_level: Level::parse(row.get_ref(15)?.as_str()?).unwrap_or(Level::Off),
+        ticket_visibility: TicketVisibility::parse(row.get_ref(16)?.as_str()?)
+            .unwrap_or(TicketVisibility::Own),
     })
 }
 
@@ -265,4 +276,28 @@ pub fn contact_count(r: &impl Reader, portal: PortalId) -> Result<i64> {
         .prepare_cached("SELECT COUNT(*) FROM contacts WHERE portal_id = ?1")
         .and_then(|mut s| s.query_row([portal.0], |row| row.get(0)))
         .context(|| format!("counting the contacts of portal {portal}"))
+}
+
+/// A portal's default module levels and ticket visibility.
+pub fn set_defaults(
+    tx: &Tx<'_>,
+    id: PortalId,
+    levels: [Level; 3],
+    visibility: TicketVisibility,
+) -> Result<()> {
+    tx.conn
+        .execute(
+            "UPDATE portals SET tickets_level = ?2, projects_level = ?3, pages_level = ?4,
+                    ticket_visibility = ?5, updated_at = ?6 WHERE id = ?1",
+            params![
+                id.0,
+                levels[0].key(),
+                levels[1].key(),
+                levels[2].key(),
+                visibility.key(),
+                tx.now
+            ],
+        )
+        .context(|| format!("saving the default permissions of portal {id}"))?;
+    Ok(())
 }

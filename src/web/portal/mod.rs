@@ -92,6 +92,12 @@ pub fn route(ctx: &mut Ctx<'_>) -> Result<Response> {
 
 fn route_contact(ctx: &Ctx<'_>, me: PortalContact<'_>) -> Result<Response> {
     let req = ctx.req;
+    // The Tickets module at level Off: hidden, and every ticket route is not there.
+    let tail = req.url();
+    let in_tickets = tail.split('/').nth(3) == Some("tickets");
+    if in_tickets && !me.sees_tickets() {
+        return Ok(respond::not_found(ctx));
+    }
     router!(req,
         (GET) ["/portal/{_s}/dashboard", _s: String] => { pages::dashboard(ctx, me) },
         (GET) ["/portal/{_s}/tickets", _s: String] => { pages::tickets(ctx, me) },
@@ -185,6 +191,7 @@ pub fn render(
             name => m.contact().name,
             email => m.contact().email,
             has_picture => m.contact().avatar.is_some(),
+            sees_tickets => m.sees_tickets(),
         }),
         switcher => (switcher.len() > 1).then_some(switcher),
         ..page_ctx

@@ -69,9 +69,14 @@ fn open_and_total(counts: &[(Status, i64)]) -> (i64, i64) {
 
 pub fn dashboard(ctx: &Ctx<'_>, me: PortalContact<'_>) -> Result<Response> {
     let scope = me.ticket_scope();
-    let counts = portal_tickets::counts(ctx.db, scope)?;
-    let (open, total) = open_and_total(&counts);
-    let recent = portal_tickets::list(ctx.db, scope, None, None, Default::default(), 5)?;
+    let (open, total, recent) = if me.sees_tickets() {
+        let counts = portal_tickets::counts(ctx.db, scope)?;
+        let (open, total) = open_and_total(&counts);
+        let recent = portal_tickets::list(ctx.db, scope, None, None, Default::default(), 5)?;
+        (open, total, recent.rows)
+    } else {
+        (0, 0, Vec::new())
+    };
     let portal = me.portal();
     render(
         ctx,
@@ -85,9 +90,10 @@ pub fn dashboard(ctx: &Ctx<'_>, me: PortalContact<'_>) -> Result<Response> {
             open,
             total,
             may_create => me.may_create_ticket(),
-            company_wide => matches!(scope.who, portal_tickets::Who::Customer(_)),
+            sees_tickets => me.sees_tickets(),
+            company_wide => !matches!(scope.who, portal_tickets::Who::Contact(_)),
             customer_name => me.contact().customer_name,
-            recent => recent.rows,
+            recent,
         },
     )
 }
@@ -141,7 +147,7 @@ pub fn tickets(ctx: &Ctx<'_>, me: PortalContact<'_>) -> Result<Response> {
             pagination,
             query => view! { status => status_key, q },
             may_create => me.may_create_ticket(),
-            company_wide => matches!(scope.who, portal_tickets::Who::Customer(_)),
+            company_wide => !matches!(scope.who, portal_tickets::Who::Contact(_)),
             list_url,
         },
     )
@@ -151,7 +157,20 @@ fn priority_options() -> Vec<crate::domain::Choice> {
     Priority::options()
 }
 
+/// A contact's level does not allow this (the module is theirs, so not a 404).
+fn not_allowed(ctx: &Ctx<'_>, what: &str) -> Response {
+    respond::forbidden_because(
+        ctx,
+        &format!(
+            "Your account can see tickets here but not {what}. Ask your contact at the agency if you need to."
+        ),
+    )
+}
+
 pub fn new_ticket(ctx: &Ctx<'_>, me: PortalContact<'_>) -> Result<Response> {
+    if !me.may_create_ticket() && me.portal().default_project_id.is_some() {
+        return Ok(not_allowed(ctx, "open new ones"));
+    }
     render_new(
         ctx,
         me,
@@ -204,6 +223,9 @@ fn too_many(wait: i64) -> String {
 }
 
 pub fn create_ticket(ctx: &Ctx<'_>, me: PortalContact<'_>) -> Result<Response> {
+    if !me.may_create_ticket() && me.portal().default_project_id.is_some() {
+        return Ok(not_allowed(ctx, "open new ones"));
+    }
     let portal = me.portal();
     let contact = me.contact();
     let values = crate::render::to_value(&ctx.form.values());
@@ -391,6 +413,8 @@ fn render_ticket(
             timeline,
             files,
             closed,
+            may_reply => me.may_reply(),
+            may_close => me.may_close(),
             values,
             errors,
         },
@@ -401,6 +425,9 @@ pub fn reply(ctx: &Ctx<'_>, me: PortalContact<'_>, reference: &str) -> Result<Re
     let Some(ticket) = find(ctx, me, reference)? else {
         return Ok(respond::not_found(ctx));
     };
+    if !me.may_reply() {
+        return Ok(not_allowed(ctx, "reply"));
+    }
     let values = crate::render::to_value(&ctx.form.values());
     let text = ctx.form.get("reply");
     let mut errors = Errors::default();
@@ -469,6 +496,9 @@ pub fn confirm_close(ctx: &Ctx<'_>, me: PortalContact<'_>, reference: &str) -> R
     let Some(ticket) = find(ctx, me, reference)? else {
         return Ok(respond::not_found(ctx));
     };
+    if !me.may_close() {
+        return Ok(not_allowed(ctx, "close or reopen them"));
+    }
     if ticket.status == Status::Closed {
         return Ok(respond::redirect(&format!(
             "{}/tickets/{}",
@@ -503,6 +533,9 @@ pub fn set_closed(
     let Some(ticket) = find(ctx, me, reference)? else {
         return Ok(respond::not_found(ctx));
     };
+    if !me.may_close() {
+        return Ok(not_allowed(ctx, "close or reopen them"));
+    }
     let url = format!("{}/tickets/{}", base(me.portal()), ticket.reference);
     let to = if close { Status::Closed } else { Status::Open };
     let may = if close {
