@@ -13,6 +13,7 @@ mod connection;
 mod email;
 mod http_flow;
 mod lists;
+mod permissions;
 mod portals;
 mod share;
 mod workspace;

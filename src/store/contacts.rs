@@ -115,6 +115,8 @@ pub struct ContactFilter {
     pub customer: Option<CustomerId>,
     /// Only invited contacts whose invitation is still live (pending invitations).
     pub pending_invitation: bool,
+    /// Only contacts who may use this portal (their customer's, or theirs without a customer).
+    pub portal: Option<PortalId>,
 }
 
 /// A page of contacts, newest first.
@@ -138,6 +140,14 @@ pub fn list(r: &impl Reader, f: &ContactFilter, seek: Seek, limit: usize) -> Res
     }
     if f.pending_invitation {
         clauses.push("k.status = 'invited' AND EXISTS (SELECT 1 FROM tokens x WHERE x.subject_id = k.id AND x.kind = 'invite')".into());
+    }
+    if let Some(portal) = f.portal {
+        args.push(Value::Integer(portal.0));
+        let n = args.len();
+        clauses.push(format!(
+            "(k.customer_id IN (SELECT customer_id FROM portal_customers WHERE portal_id = ?{n})
+              OR (k.customer_id IS NULL AND k.portal_id = ?{n}))"
+        ));
     }
     let (position, order) = keyset(None, "k.created_at", "k.id", seek, &mut args);
     args.push(Value::Integer(limit as i64 + 1));

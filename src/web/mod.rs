@@ -388,8 +388,8 @@ fn route_public(ctx: &Ctx<'_>) -> Result<Option<Response>> {
 /// `admin` routes go through `policy::admin`, which only admins pass.
 fn route_staff(ctx: &Ctx<'_>, me: &Staff) -> Result<Response> {
     use staff::{
-        account, contacts, customers, inbox, mail, portals, projects, settings, share, tickets,
-        users,
+        account, contacts, customers, inbox, mail, portal_users, portals, projects, settings,
+        share, tickets, users,
     };
     let req = ctx.req;
     let admin = || policy::admin(me);
@@ -445,6 +445,10 @@ fn route_staff(ctx: &Ctx<'_>, me: &Staff) -> Result<Response> {
         (POST) ["/portals/new"] => { with_admin(ctx, access(), portals::create) },
         (GET) ["/portals/{id}", id: i64] => { with_admin(ctx, access(), |c, a| portals::edit(c, a, id)) },
         (POST) ["/portals/{id}", id: i64] => { with_admin(ctx, access(), |c, a| portals::update(c, a, id)) },
+        (GET) ["/portals/{id}/users", id: i64] => { with_admin(ctx, access(), |c, a| portal_users::list(c, a, id)) },
+        (POST) ["/portals/{id}/users/bulk", id: i64] => { with_admin(ctx, access(), |c, a| portal_users::bulk(c, a, id)) },
+        (POST) ["/portals/{id}/users/{contact}", id: i64, contact: i64] => { with_admin(ctx, access(), |c, a| portal_users::update_one(c, a, id, contact)) },
+        (POST) ["/portals/{id}/defaults", id: i64] => { with_admin(ctx, access(), |c, a| portal_users::update_defaults(c, a, id)) },
         (GET) ["/portals/{id}/invite", id: i64] => { with_admin(ctx, access(), |c, a| portals::bulk_form(c, a, id)) },
         (POST) ["/portals/{id}/invite", id: i64] => { with_admin(ctx, access(), |c, a| portals::bulk_invite(c, a, id)) },
         (GET) ["/account"] => { account::show(ctx, me) },

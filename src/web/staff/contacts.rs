@@ -29,6 +29,7 @@ pub fn list(ctx: &Ctx<'_>, _admin: Admin<'_>) -> Result<Response> {
             .and_then(|c| c.parse().ok())
             .map(CustomerId),
         pending_invitation: ctx.query("pending").is_some(),
+        portal: None,
     };
     let seek = listing::seek(ctx.query("at").as_deref());
     let page = listing::fetch(seek, |seek| {

@@ -6,6 +6,7 @@ pub mod customers;
 pub mod inbox;
 pub mod login;
 pub mod mail;
+pub mod portal_users;
 pub mod portals;
 pub mod projects;
 pub mod settings;
