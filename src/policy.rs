@@ -27,6 +27,8 @@ pub enum Actor {
     ShareVisitor(Project),
     /// A signed-in contact, in a portal they may use.
     Contact(Box<(Contact, Portal)>),
+    /// A staff member viewing a portal as a customer's contact (or manager): read-only.
+    ViewAs(Box<(Contact, Portal)>),
 }
 
 /// Proof that the signed-in staff member is an active admin.
@@ -150,6 +152,8 @@ pub fn may_manage_portal_access(who: &Staff) -> Option<Admin<'_>> {
 pub struct PortalContact<'a> {
     contact: &'a Contact,
     portal: &'a Portal,
+    /// Staff viewing as this contact: they see what the contact sees, and may change nothing.
+    read_only: bool,
 }
 
 pub fn portal_contact<'a>(
@@ -161,13 +165,35 @@ pub fn portal_contact<'a>(
         Some(_) => serves_customer,
         None => contact.portal_id == Some(portal.id),
     };
-    (contact.status == ContactStatus::Active && portal.enabled && reaches)
-        .then_some(PortalContact { contact, portal })
+    (contact.status == ContactStatus::Active && portal.enabled && reaches).then_some(
+        PortalContact {
+            contact,
+            portal,
+            read_only: false,
+        },
+    )
+}
+
+/// What a staff member viewing a portal as `contact` (a real one of the customer, or the
+/// customer's manager made up for the purpose) may see: exactly that contact's view — and
+/// nothing they may change. Only for an active staff member's live view-as session, whose
+/// portal is open to the customer (checked where the session is resolved).
+pub fn viewing_as<'a>(contact: &'a Contact, portal: &'a Portal) -> PortalContact<'a> {
+    PortalContact {
+        contact,
+        portal,
+        read_only: true,
+    }
 }
 
 impl<'a> PortalContact<'a> {
     pub fn contact(&self) -> &'a Contact {
         self.contact
+    }
+
+    /// Staff viewing as the contact: every write is refused.
+    pub fn read_only(&self) -> bool {
+        self.read_only
     }
 
     pub fn portal(&self) -> &'a Portal {

@@ -374,3 +374,82 @@ fn agents_cannot_reach_portal_user_management() {
         .unwrap();
     assert_eq!((a1c.tickets_level, a1c.ticket_visibility), (None, None));
 }
+
+#[test]
+fn staff_view_as_a_customer_read_only_for_15_minutes_and_audited() {
+    let mut w = World::new();
+    let a = porchlight::store::contacts::get(&w.t.db, w.ids["A1"])
+        .unwrap()
+        .unwrap()
+        .customer_id
+        .unwrap()
+        .0;
+    let portal = w.portal.clone();
+    // As the manager of A: all of A's tickets, none of B's; the banner on every page.
+    w.t.post(
+        &format!("/customers/{a}/view-as"),
+        &[("portal", &portal), ("contact", "")],
+    )
+    .assert_status(303);
+    let list = w.t.get("/portal/pt/tickets");
+    list.assert_status(200)
+        .assert_contains("Viewing as A — manager")
+        .assert_contains("A1-TICKET")
+        .assert_contains("A2-TICKET")
+        .assert_lacks("B1-TICKET");
+    // Read-only: a write is refused with the reason, nothing changes.
+    let a1 = w.refs["A1"].clone();
+    w.t.post(
+        &format!("/portal/pt/tickets/{a1}/reply"),
+        &[("reply", "FROM-VIEW-AS")],
+    )
+    .assert_status(403)
+    .assert_contains("read-only");
+    w.t.get(&format!("/tickets/{a1}"))
+        .assert_lacks("FROM-VIEW-AS");
+    // The contact's own session is untouched.
+    w.as_("A1", |t| {
+        t.get("/portal/pt/dashboard")
+            .assert_status(200)
+            .assert_lacks("Viewing as");
+    });
+    // As one contact: their view exactly (own tickets only).
+    let a2 = w.ids["A2"].0.to_string();
+    w.t.post(
+        &format!("/customers/{a}/view-as"),
+        &[("portal", &portal), ("contact", &a2)],
+    )
+    .assert_status(303);
+    w.t.get("/portal/pt/tickets")
+        .assert_contains("Viewing as A — A2")
+        .assert_contains("A2-TICKET")
+        .assert_lacks("A1-TICKET");
+    // After 15 minutes the view is gone (the staff browser has no contact session: sign-in).
+    porchlight::clock::travel(15 * 60 + 1);
+    let expired = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let r = w.t.get("/portal/pt/tickets");
+        assert_eq!(r.status, 303, "a view-as session outlived 15 minutes");
+    }));
+    porchlight::clock::travel(-(15 * 60 + 1));
+    expired.unwrap();
+    // Exit ends it; start and end are in the audit log admins read.
+    w.t.post("/view-as/exit", &[]).assert_status(303);
+    assert_eq!(w.t.get("/portal/pt/tickets").status, 303);
+    w.t.get("/settings/audit")
+        .assert_contains("view-as started")
+        .assert_contains("view-as ended")
+        .assert_contains("A as manager in portal P");
+    // Agents may view as too (any active staff), but not read the audit log.
+    let password = w.t.add_staff("agent@example.com", "Agent", Role::Agent);
+    w.t.cookies.clear();
+    w.t.login("agent@example.com", &password).assert_status(303);
+    w.t.get("/settings/audit").assert_status(403);
+    // Nobody without a staff session can start one.
+    w.t.cookies.clear();
+    w.t.get("/login");
+    w.t.post(
+        &format!("/customers/{a}/view-as"),
+        &[("portal", &portal), ("contact", "")],
+    )
+    .assert_status(403);
+}

@@ -41,6 +41,7 @@ pub mod throttle;
 pub mod tickets;
 pub mod timeline;
 pub mod tokens;
+pub mod view_as;
 mod writer;
 
 use std::path::{Path, PathBuf};

@@ -125,6 +125,8 @@ pub struct Ctx<'a> {
     csrf_anchor: RefCell<Option<String>>,
     /// The database's version as first read in this request (see [`Ctx::data_version`]).
     data_version: std::cell::Cell<Option<crate::store::DataVersion>>,
+    /// The view-as banner's words, when staff view a portal as a customer.
+    pub viewing_as: RefCell<Option<String>>,
 }
 
 impl Ctx<'_> {
@@ -296,6 +298,7 @@ fn route(
         cookies: RefCell::new(Vec::new()),
         csrf_anchor: RefCell::new(None),
         data_version: std::cell::Cell::new(None),
+        viewing_as: RefCell::new(None),
     };
     *ctx.csrf_anchor.borrow_mut() = ctx.cookie(CSRF_COOKIE).filter(|v| !v.is_empty());
 
@@ -451,6 +454,9 @@ fn route_staff(ctx: &Ctx<'_>, me: &Staff) -> Result<Response> {
         (POST) ["/portals/{id}/defaults", id: i64] => { with_admin(ctx, access(), |c, a| portal_users::update_defaults(c, a, id)) },
         (GET) ["/portals/{id}/invite", id: i64] => { with_admin(ctx, access(), |c, a| portals::bulk_form(c, a, id)) },
         (POST) ["/portals/{id}/invite", id: i64] => { with_admin(ctx, access(), |c, a| portals::bulk_invite(c, a, id)) },
+        (POST) ["/customers/{id}/view-as", id: i64] => { portal::view_as::start(ctx, me, id) },
+        (POST) ["/view-as/exit"] => { portal::view_as::exit(ctx, me) },
+        (GET) ["/settings/audit"] => { with_admin(ctx, admin(), settings::audit) },
         (GET) ["/account"] => { account::show(ctx, me) },
         (POST) ["/account"] => { account::update(ctx, me) },
         (GET) ["/settings/mail"] => { with_admin(ctx, admin(), mail::list) },

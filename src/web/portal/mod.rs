@@ -11,6 +11,7 @@
 
 pub mod access;
 pub mod pages;
+pub mod view_as;
 
 use minijinja::Value;
 use rouille::{Response, router};
@@ -66,6 +67,30 @@ pub fn route(ctx: &mut Ctx<'_>) -> Result<Response> {
         return Ok(response);
     }
 
+    // Staff viewing this portal as a customer: that view, read-only, before any contact session.
+    if let Some(view) = view_as::for_portal(ctx, &portal)? {
+        let Some(contact) = view_as::contact_of(ctx, &view)? else {
+            return Ok(respond::not_found(ctx));
+        };
+        if ctx.req.method() == "POST" {
+            return Ok(respond::forbidden_because(
+                ctx,
+                &format!(
+                    "{} is read-only: nothing was changed. Exit viewing to act as yourself.",
+                    view_as::label(&view, &contact)
+                ),
+            ));
+        }
+        let label = view_as::label(&view, &contact);
+        ctx.actor = Actor::ViewAs(Box::new((contact, portal)));
+        let ctx = &*ctx;
+        let Actor::ViewAs(pair) = &ctx.actor else {
+            unreachable!("set above")
+        };
+        ctx.viewing_as.replace(Some(label));
+        let me = policy::viewing_as(&pair.0, &pair.1);
+        return route_contact(ctx, me);
+    }
     let Some(contact) = signed_in_contact(ctx)? else {
         // A file's address tells a stranger nothing: the same 404 as a file that isn't there.
         if tail.contains("/files/") {
@@ -187,6 +212,7 @@ pub fn render(
             takes_signups => portal.takes_signups(),
         },
         branding => crate::render::to_value(&branding(ctx, portal)?),
+        viewing_as => ctx.viewing_as.borrow().clone(),
         contact => me.map(|m| view! {
             name => m.contact().name,
             email => m.contact().email,

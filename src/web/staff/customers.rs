@@ -80,6 +80,18 @@ fn render_form(
         None => Vec::new(),
     };
     let may_manage_contacts = ctx.staff().is_some_and(may_set_domains);
+    let view_portals = match customer {
+        Some(c) => {
+            let mut open = Vec::new();
+            for p in store::portals::list(ctx.db)? {
+                if p.enabled && store::portals::serves_customer(ctx.db, p.id, c.id)? {
+                    open.push(view! { key => p.id.0, label => p.name });
+                }
+            }
+            open
+        }
+        None => Vec::new(),
+    };
     respond::page_with_status(
         ctx,
         status,
@@ -90,6 +102,7 @@ fn render_form(
             contacts,
             may_manage_contacts,
             may_set_domains => may_manage_contacts,
+            view_portals,
             organizations => organization_options(ctx)?,
             values,
             errors,

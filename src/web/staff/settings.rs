@@ -99,3 +99,13 @@ pub(super) fn store_logo(ctx: &Ctx<'_>, logo: &CheckedLogo) -> Result<String> {
     let hash = files::store(&ctx.app.config.data_dir, &logo.bytes)?;
     Ok(format!("{hash}.{}", logo.ext))
 }
+
+/// The audit log: who viewed the portal as which customer, and when (admins).
+pub fn audit(ctx: &Ctx<'_>, _admin: Admin<'_>) -> Result<Response> {
+    let entries = store::view_as::audit_log(ctx.db, 500)?;
+    respond::page(
+        ctx,
+        "staff/audit.html",
+        view! { nav => "settings", entries },
+    )
+}
