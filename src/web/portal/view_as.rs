@@ -161,7 +161,7 @@ pub fn exit(ctx: &Ctx<'_>, me: &Staff) -> Result<Response> {
             if store::view_as::delete(tx, &hash)? {
                 let detail = live.as_ref().map_or_else(
                     || "an expired session".to_string(),
-                    |v| format!("{}", v.customer_name),
+                    |v| v.customer_name.clone(),
                 );
                 store::view_as::audit(tx, me.id, &me.name, "view-as ended", &detail)?;
             }
