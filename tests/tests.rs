@@ -13,6 +13,7 @@ mod connection;
 mod email;
 mod http_flow;
 mod lists;
+mod matrix;
 mod permissions;
 mod portals;
 mod share;
