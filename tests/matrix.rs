@@ -88,7 +88,7 @@ impl World {
             .id
             .0
             .to_string();
-        let mut customer = |t: &mut TestApp, name: &str, org: &str| -> String {
+        let customer = |t: &mut TestApp, name: &str, org: &str| -> String {
             let r = t.post(
                 "/customers/new",
                 &[("name", name), ("organization", org), ("domains", "")],
@@ -117,10 +117,10 @@ impl World {
         let portal = location(&r).trim_start_matches("/portals/").to_string();
         v.insert("portal", portal.clone());
         // Contacts, each accepted through an invitation, signed in in a jar of their own.
-        let mut contact_jar = |t: &mut TestApp,
-                               who: &str,
-                               customer: &str,
-                               role: &str|
+        let contact_jar = |t: &mut TestApp,
+                           who: &str,
+                           customer: &str,
+                           role: &str|
          -> (HashMap<String, String>, String) {
             t.cookies = admin.clone();
             let email = format!("{}@example.com", who.to_lowercase());

@@ -330,4 +330,26 @@ pub fn contact_signs_up_and_follows_a_ticket() {
         );
         std::thread::sleep(Duration::from_millis(200));
     }
+
+    // #17: an admin sets the client's Tickets level to View Only from Portal Users; the
+    // client's "Create a ticket" button is gone and the create route refuses.
+    b.goto(&server.url("/portals"));
+    b.click("table a");
+    b.wait_for("#f-slug");
+    b.click(".head-actions a.button");
+    b.wait_for("#defaults-heading");
+    let contact = b.attr("input[name=ids]", "value");
+    b.select(&format!("#row-{contact}-tickets"), "view");
+    b.click(&format!("#row-{contact} button"));
+    b.wait_for_text(".flash", "permissions are saved");
+    b.screenshot("staff-portal-users");
+    b.goto(&server.url("/portal/acme/dashboard"));
+    b.wait_for("main h1");
+    assert!(
+        !b.source().contains("Create a ticket"),
+        "the create button is still there"
+    );
+    b.goto(&server.url("/portal/acme/tickets/new"));
+    let refused = b.wait_for("main h1");
+    assert_eq!(refused, "Not allowed");
 }
