@@ -191,6 +191,14 @@ impl<'a> PortalContact<'a> {
         self.contact
     }
 
+    /// The customer whose contacts they manage from the portal (a manager of a customer): invite,
+    /// label, disable, enable — never another customer's, never deleting anyone.
+    pub fn manages_people(&self) -> Option<CustomerId> {
+        self.contact
+            .customer_id
+            .filter(|_| self.contact.role == ContactRole::Manager)
+    }
+
     /// Staff viewing as the contact: every write is refused.
     pub fn read_only(&self) -> bool {
         self.read_only

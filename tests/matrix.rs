@@ -555,6 +555,42 @@ impl World {
                 none(),
                 "NNANNNANNANN",
             ),
+            // A manager's people: the manager (and staff viewing as them) only.
+            (
+                "GET",
+                "/portal/{_s}/people",
+                "/portal/pt/people".into(),
+                none(),
+                "LLNNNNALNALL",
+            ),
+            (
+                "POST",
+                "/portal/{_s}/people/invite",
+                "/portal/pt/people/invite".into(),
+                field("email", "bad"),
+                "FFNNNNAFNFFF",
+            ),
+            (
+                "POST",
+                "/portal/{_s}/people/{id}/label",
+                format!("/portal/pt/people/{vic}/label"),
+                field("label", "billing"),
+                "FFNNNNAFNFFF",
+            ),
+            (
+                "POST",
+                "/portal/{_s}/people/{id}/disable",
+                format!("/portal/pt/people/{vic}/disable"),
+                none(),
+                "FFNNNNAFNFFF",
+            ),
+            (
+                "POST",
+                "/portal/{_s}/people/{id}/enable",
+                format!("/portal/pt/people/{vic}/enable"),
+                none(),
+                "FFNNNNAFNFFF",
+            ),
             (
                 "GET",
                 "/portal/{_s}/profile",

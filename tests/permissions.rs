@@ -453,3 +453,81 @@ fn staff_view_as_a_customer_read_only_for_15_minutes_and_audited() {
     )
     .assert_status(403);
 }
+
+#[test]
+fn a_manager_manages_their_own_customers_people_only() {
+    let mut w = World::new();
+    let a = porchlight::store::contacts::get(&w.t.db, w.ids["A1"])
+        .unwrap()
+        .unwrap()
+        .customer_id
+        .unwrap()
+        .0
+        .to_string();
+    // Make A2 a manager of A.
+    let a2 = w.ids["A2"].0;
+    w.t.post(
+        &format!("/contacts/{a2}"),
+        &[
+            ("name", "A2"),
+            ("customer", &a),
+            ("role", "manager"),
+            ("label", ""),
+        ],
+    )
+    .assert_status(303);
+    let (a1, b1) = (w.ids["A1"].0, w.ids["B1"].0);
+    w.as_("A2", |t| {
+        let page = t.get("/portal/pt/people");
+        page.assert_status(200)
+            .assert_contains("a1@example.com")
+            .assert_lacks("b1@example.com");
+        t.post(
+            &format!("/portal/pt/people/{a1}/label"),
+            &[("label", "billing")],
+        )
+        .assert_status(303);
+        t.post(&format!("/portal/pt/people/{a1}/disable"), &[])
+            .assert_status(303);
+        // Another customer's contact, and themselves: not theirs to touch.
+        t.post(&format!("/portal/pt/people/{b1}/disable"), &[])
+            .assert_status(404);
+        t.post(&format!("/portal/pt/people/{a2}/disable"), &[])
+            .assert_status(404);
+        t.post(
+            "/portal/pt/people/invite",
+            &[
+                ("name", "New Colleague"),
+                ("email", "new@a.example"),
+                ("label", "tech"),
+            ],
+        )
+        .assert_status(303);
+    });
+    let get = |w: &World, id: porchlight::domain::ContactId| {
+        porchlight::store::contacts::get(&w.t.db, id)
+            .unwrap()
+            .unwrap()
+    };
+    assert_eq!(get(&w, w.ids["A1"]).label, "billing");
+    assert_eq!(
+        get(&w, w.ids["A1"]).status,
+        porchlight::domain::ContactStatus::Disabled
+    );
+    assert_eq!(
+        get(&w, w.ids["B1"]).status,
+        porchlight::domain::ContactStatus::Active
+    );
+    let invited = porchlight::store::contacts::get_by_email(&w.t.db, "new@a.example")
+        .unwrap()
+        .unwrap();
+    assert_eq!(invited.customer_id.map(|c| c.0.to_string()), Some(a));
+    assert_eq!(invited.status, porchlight::domain::ContactStatus::Invited);
+    // A1 is signed out at once; a member has no people page.
+    w.as_("A1", |t| {
+        t.get("/portal/pt/dashboard").assert_status(303);
+    });
+    w.as_("B1", |t| {
+        t.get("/portal/pt/people").assert_status(404);
+    });
+}

@@ -11,6 +11,7 @@
 
 pub mod access;
 pub mod pages;
+pub mod people;
 pub mod view_as;
 
 use minijinja::Value;
@@ -134,6 +135,11 @@ fn route_contact(ctx: &Ctx<'_>, me: PortalContact<'_>) -> Result<Response> {
         (GET) ["/portal/{_s}/tickets/{r}/close", _s: String, r: String] => { pages::confirm_close(ctx, me, &r) },
         (POST) ["/portal/{_s}/tickets/{r}/close", _s: String, r: String] => { pages::set_closed(ctx, me, &r, true) },
         (POST) ["/portal/{_s}/tickets/{r}/reopen", _s: String, r: String] => { pages::set_closed(ctx, me, &r, false) },
+        (GET) ["/portal/{_s}/people", _s: String] => { people::list(ctx, me) },
+        (POST) ["/portal/{_s}/people/invite", _s: String] => { people::invite(ctx, me) },
+        (POST) ["/portal/{_s}/people/{id}/label", _s: String, id: i64] => { people::set_label(ctx, me, id) },
+        (POST) ["/portal/{_s}/people/{id}/disable", _s: String, id: i64] => { people::set_enabled(ctx, me, id, false) },
+        (POST) ["/portal/{_s}/people/{id}/enable", _s: String, id: i64] => { people::set_enabled(ctx, me, id, true) },
         (GET) ["/portal/{_s}/profile", _s: String] => { pages::profile(ctx, me) },
         (POST) ["/portal/{_s}/profile", _s: String] => { pages::update_profile(ctx, me) },
         (POST) ["/portal/{_s}/profile/password", _s: String] => { pages::change_password(ctx, me) },
@@ -218,6 +224,7 @@ pub fn render(
             email => m.contact().email,
             has_picture => m.contact().avatar.is_some(),
             sees_tickets => m.sees_tickets(),
+            manages_people => m.manages_people().is_some(),
         }),
         switcher => (switcher.len() > 1).then_some(switcher),
         ..page_ctx
