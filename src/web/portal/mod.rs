@@ -70,8 +70,10 @@ pub fn route(ctx: &mut Ctx<'_>) -> Result<Response> {
 
     // Staff viewing this portal as a customer: that view, read-only, before any contact session.
     if let Some(view) = view_as::for_portal(ctx, &portal)? {
-        let Some(contact) = view_as::contact_of(ctx, &view)? else {
-            return Ok(respond::not_found(ctx));
+        // The portal must still be open to the customer, and a real contact still theirs.
+        let contact = match view_as::contact_of(ctx, &view)? {
+            Some(c) if store::portals::serves_customer(ctx.db, portal.id, view.customer_id)? => c,
+            _ => return Ok(respond::not_found(ctx)),
         };
         if ctx.req.method() == "POST" {
             return Ok(respond::forbidden_because(
