@@ -585,13 +585,6 @@ impl World {
                 "FFNNNNAFNFFF",
             ),
             (
-                "POST",
-                "/portal/{_s}/people/{id}/enable",
-                format!("/portal/pt/people/{vic}/enable"),
-                none(),
-                "FFNNNNAFNFFF",
-            ),
-            (
                 "GET",
                 "/portal/{_s}/profile",
                 "/portal/pt/profile".into(),
@@ -1078,13 +1071,7 @@ impl World {
                 ADMIN_POST,
             ),
             // Last: the ones that end a session.
-            (
-                "POST",
-                "/view-as/exit",
-                "/view-as/exit".into(),
-                none(),
-                STAFF_POST,
-            ),
+            ("POST", "/view-as/exit", "/view-as/exit".into(), none(), ALL),
             (
                 "POST",
                 "/portal/{_s}/profile/sign-out-everywhere",

@@ -439,6 +439,26 @@ fn staff_view_as_a_customer_read_only_for_15_minutes_and_audited() {
         .assert_contains("view-as started")
         .assert_contains("view-as ended")
         .assert_contains("A as manager in portal P");
+    // Signing out ends a view started from that sign-in (the browser keeps nothing of it).
+    w.t.post(
+        &format!("/customers/{a}/view-as"),
+        &[("portal", &portal), ("contact", "")],
+    )
+    .assert_status(303);
+    let staff_jar = w.t.cookies.clone();
+    w.t.post("/logout", &[]).assert_status(303);
+    let mut leftover = staff_jar.clone();
+    leftover.remove("pl_staff");
+    w.t.cookies = leftover;
+    assert_eq!(
+        w.t.get("/portal/pt/tickets").status,
+        303,
+        "view-as outlived sign-out"
+    );
+    w.t.cookies = staff_jar;
+    w.t.cookies.remove("pl_viewas");
+    w.t.login("admin@example.com", "pw-admin@example.com")
+        .assert_status(303);
     // Agents may view as too (any active staff), but not read the audit log.
     let password = w.t.add_staff("agent@example.com", "Agent", Role::Agent);
     w.t.cookies.clear();

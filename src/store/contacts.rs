@@ -561,3 +561,37 @@ pub fn set_enabled_many(tx: &Tx<'_>, ids: &[ContactId], enabled: bool) -> Result
     }
     Ok(changed)
 }
+
+/// A manager's change of a colleague's label: only while the contact is still `customer`'s.
+pub fn set_label_within(
+    tx: &Tx<'_>,
+    id: ContactId,
+    customer: CustomerId,
+    label: &str,
+) -> Result<bool> {
+    let n = tx
+        .conn
+        .execute(
+            "UPDATE contacts SET label = ?3, updated_at = ?4 WHERE id = ?1 AND customer_id = ?2",
+            params![id.0, customer.0, label, tx.now],
+        )
+        .context(|| format!("labelling contact {id}"))?;
+    Ok(n > 0)
+}
+
+/// A manager disables a colleague: only while the contact is still `customer`'s (sessions
+/// and links end at once, as in [`set_status`]).
+pub fn disable_within(tx: &Tx<'_>, id: ContactId, customer: CustomerId) -> Result<bool> {
+    let still: bool = tx
+        .conn
+        .query_row(
+            "SELECT EXISTS (SELECT 1 FROM contacts WHERE id = ?1 AND customer_id = ?2 AND status != 'disabled')",
+            params![id.0, customer.0],
+            |row| row.get(0),
+        )
+        .context(|| format!("checking contact {id}"))?;
+    if still {
+        set_status(tx, id, ContactStatus::Disabled)?;
+    }
+    Ok(still)
+}

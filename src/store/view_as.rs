@@ -21,9 +21,11 @@ pub struct ViewAs {
     pub expires_at: i64,
 }
 
+#[allow(clippy::too_many_arguments)]
 pub fn insert(
     tx: &Tx<'_>,
     hash: &[u8],
+    staff_session: &[u8],
     staff: StaffId,
     portal: PortalId,
     customer: CustomerId,
@@ -32,21 +34,24 @@ pub fn insert(
 ) -> Result<()> {
     tx.conn
         .execute(
-            "INSERT INTO view_as_sessions (id_hash, staff_id, portal_id, customer_id, contact_id, created_at, expires_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![hash, staff.0, portal.0, customer.0, contact.map(|c| c.0), tx.now, expires_at],
+            "INSERT INTO view_as_sessions (id_hash, staff_id, portal_id, customer_id, contact_id, created_at, expires_at,
+                                           staff_session_hash)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![hash, staff.0, portal.0, customer.0, contact.map(|c| c.0), tx.now, expires_at, staff_session],
         )
         .context(|| format!("starting a view-as session of staff account {staff}"))?;
     Ok(())
 }
 
-/// The live session behind `hash`, while its staff member is active and it has not expired.
+/// The live session behind `hash`: not expired, its staff member active, and the staff sign-in
+/// it was started from still there (signing out ends it).
 pub fn get_live(r: &impl Reader, hash: &[u8], now: i64) -> Result<Option<ViewAs>> {
     r.conn()
         .prepare_cached(
             "SELECT v.staff_id, s.name, v.portal_id, v.customer_id, c.name, v.contact_id, v.expires_at
              FROM view_as_sessions v JOIN staff s ON s.id = v.staff_id JOIN customers c ON c.id = v.customer_id
-             WHERE v.id_hash = ?1 AND v.expires_at > ?2 AND s.active = 1",
+             WHERE v.id_hash = ?1 AND v.expires_at > ?2 AND s.active = 1
+               AND EXISTS (SELECT 1 FROM staff_sessions x WHERE x.id_hash = v.staff_session_hash AND x.expires_at > ?2)",
         )
         .and_then(|mut s| {
             s.query_row(params![hash, now], |row| {
@@ -117,4 +122,14 @@ pub fn audit_log(r: &impl Reader, limit: i64) -> Result<Vec<AuditEntry>> {
             .collect()
     };
     run().context(|| "reading the audit log".to_string())
+}
+
+/// Ends every view-as session of `staff` (before a new one starts); returns how many.
+pub fn delete_for_staff(tx: &Tx<'_>, staff: StaffId) -> Result<usize> {
+    tx.conn
+        .execute(
+            "DELETE FROM view_as_sessions WHERE staff_id = ?1",
+            [staff.0],
+        )
+        .context(|| format!("ending the view-as sessions of staff account {staff}"))
 }

@@ -29,6 +29,8 @@ CREATE TABLE view_as_sessions (
     customer_id INTEGER NOT NULL REFERENCES customers(id) ON DELETE CASCADE,
     -- NULL: as the customer's manager; else as this contact.
     contact_id  INTEGER REFERENCES contacts(id) ON DELETE CASCADE,
+    -- The staff sign-in it was started from: signing out (or that session ending) ends it.
+    staff_session_hash BLOB NOT NULL,
     created_at  INTEGER NOT NULL,
     expires_at  INTEGER NOT NULL
 ) WITHOUT ROWID;

@@ -106,6 +106,25 @@ pub fn invite(ctx: &Ctx<'_>, me: PortalContact<'_>) -> Result<Response> {
     if !errors.is_empty() {
         return render_people(ctx, me, customer, 422, values, errors);
     }
+    // A manager's invitations are emails from the agency: at most 20 an hour.
+    let scope = format!("portal-people-invite:{}", me.contact().id);
+    let limit = crate::auth::throttle::Limit {
+        max: 20,
+        window_secs: 3600,
+    };
+    let allowed = ctx
+        .db
+        .write(|tx| crate::auth::throttle::check_and_record(tx, &scope, limit))?;
+    if let Err(wait) = allowed {
+        errors.add(
+            "_form",
+            format!(
+                "You have sent many invitations in the last hour. Try again in {}.",
+                crate::auth::throttle::minutes_text(wait)
+            ),
+        );
+        return render_people(ctx, me, customer, 429, values, errors);
+    }
     let new = NewContact {
         email: &email,
         name: &name,
@@ -139,7 +158,7 @@ fn colleague(
 }
 
 pub fn set_label(ctx: &Ctx<'_>, me: PortalContact<'_>, id: i64) -> Result<Response> {
-    let Some(c) = colleague(ctx, me, id)? else {
+    let (Some(customer), Some(c)) = (managed(me), colleague(ctx, me, id)?) else {
         return Ok(respond::not_found(ctx));
     };
     let label = ctx.form.line("label");
@@ -153,13 +172,13 @@ pub fn set_label(ctx: &Ctx<'_>, me: PortalContact<'_>, id: i64) -> Result<Respon
             ),
         ));
     }
-    let u = store::contacts::ContactUpdate {
-        name: &c.name,
-        customer_id: c.customer_id,
-        role: c.role,
-        label: &label,
-    };
-    ctx.db.write(|tx| store::contacts::update(tx, c.id, &u))?;
+    // Checked and written in one statement: a contact moved meanwhile is left alone.
+    let done = ctx
+        .db
+        .write(|tx| store::contacts::set_label_within(tx, c.id, customer, &label))?;
+    if !done {
+        return Ok(respond::not_found(ctx));
+    }
     Ok(respond::redirect_with_flash(
         ctx,
         &people_url(me),
@@ -167,22 +186,22 @@ pub fn set_label(ctx: &Ctx<'_>, me: PortalContact<'_>, id: i64) -> Result<Respon
     ))
 }
 
-pub fn set_enabled(
-    ctx: &Ctx<'_>,
-    me: PortalContact<'_>,
-    id: i64,
-    enabled: bool,
-) -> Result<Response> {
-    let Some(c) = colleague(ctx, me, id)? else {
+/// Disables a colleague (signed out everywhere at once). Enabling again is the agency's call:
+/// a manager cannot undo an offboarding the agency did.
+pub fn disable(ctx: &Ctx<'_>, me: PortalContact<'_>, id: i64) -> Result<Response> {
+    let (Some(customer), Some(c)) = (managed(me), colleague(ctx, me, id)?) else {
         return Ok(respond::not_found(ctx));
     };
-    let n = ctx
+    let done = ctx
         .db
-        .write(|tx| store::contacts::set_enabled_many(tx, &[c.id], enabled))?;
-    let message = match (enabled, n) {
-        (_, 0) => format!("{} was already so.", c.name),
-        (true, _) => format!("{} can sign in again.", c.name),
-        (false, _) => format!("{} is disabled and signed out everywhere.", c.name),
+        .write(|tx| store::contacts::disable_within(tx, c.id, customer))?;
+    let message = if done {
+        format!(
+            "{} is disabled and signed out everywhere. To enable them again, ask your contact at the agency.",
+            c.name
+        )
+    } else {
+        format!("{} was already disabled.", c.name)
     };
     Ok(respond::redirect_with_flash(ctx, &people_url(me), &message))
 }

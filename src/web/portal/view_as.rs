@@ -34,9 +34,9 @@ pub fn for_portal(ctx: &Ctx<'_>, portal: &Portal) -> Result<Option<ViewAs>> {
 /// The contact a session views as: the real one, or the customer's manager made up for it.
 pub fn contact_of(ctx: &Ctx<'_>, view: &ViewAs) -> Result<Option<Contact>> {
     if let Some(id) = view.contact_id {
-        return Ok(
-            store::contacts::get(ctx.db, id)?.filter(|c| c.customer_id == Some(view.customer_id))
-        );
+        return Ok(store::contacts::get(ctx.db, id)?.filter(|c| {
+            c.customer_id == Some(view.customer_id) && c.status == ContactStatus::Active
+        }));
     }
     let Some(customer) = store::customers::get(ctx.db, view.customer_id)? else {
         return Ok(None);
@@ -103,8 +103,7 @@ pub fn start(ctx: &Ctx<'_>, me: &Staff, customer: i64) -> Result<Response> {
             };
             match found {
                 Some(c)
-                    if c.customer_id == Some(customer.id)
-                        && c.status != ContactStatus::Disabled =>
+                    if c.customer_id == Some(customer.id) && c.status == ContactStatus::Active =>
                 {
                     Some(c)
                 }
@@ -112,24 +111,44 @@ pub fn start(ctx: &Ctx<'_>, me: &Staff, customer: i64) -> Result<Response> {
                     return Ok(respond::redirect_with_flash(
                         ctx,
                         &back,
-                        "Choose one of this customer's contacts (not a disabled one).",
+                        "Choose one of this customer's active contacts.",
                     ));
                 }
             }
         }
     };
     let token = Secret::generate();
+    let until = crate::clock::format_datetime(crate::clock::now() + TTL_SECS);
     let detail = match &contact {
         Some(c) => format!(
-            "{} as {} ({}) in portal {}",
+            "{} as {} ({}) in portal {}, until {until} at most",
             customer.name, c.name, c.email, portal.name
         ),
-        None => format!("{} as manager in portal {}", customer.name, portal.name),
+        None => format!(
+            "{} as manager in portal {}, until {until} at most",
+            customer.name, portal.name
+        ),
     };
+    // Tied to the staff sign-in it starts from: signing out ends it.
+    let staff_session = ctx
+        .cookie(sessions::STAFF_COOKIE)
+        .map(|c| Secret::from_untrusted(&c).hash().to_vec())
+        .unwrap_or_default();
     ctx.db.write(|tx| {
+        // One view at a time: an earlier one ends here, on the record.
+        if store::view_as::delete_for_staff(tx, me.id)? > 0 {
+            store::view_as::audit(
+                tx,
+                me.id,
+                &me.name,
+                "view-as ended",
+                "replaced by a new one",
+            )?;
+        }
         store::view_as::insert(
             tx,
             &token.hash(),
+            &staff_session,
             me.id,
             portal.id,
             customer.id,
@@ -151,19 +170,24 @@ pub fn start(ctx: &Ctx<'_>, me: &Staff, customer: i64) -> Result<Response> {
     )))
 }
 
-/// Ends this browser's view-as session (staff route) and goes back to the customer.
-pub fn exit(ctx: &Ctx<'_>, me: &Staff) -> Result<Response> {
+/// Ends this browser's view-as session and goes back to the customer. Needs no staff session
+/// (after signing out, Exit still clears what is left); the audit names the session's staff.
+pub fn exit(ctx: &Ctx<'_>) -> Result<Response> {
     let mut back = "/customers".to_string();
     if let Some(value) = ctx.cookie(COOKIE).filter(|v| !v.is_empty()) {
         let hash = Secret::from_untrusted(&value).hash();
         let live = store::view_as::get_live(ctx.db, &hash, crate::clock::now())?;
         ctx.db.write(|tx| {
-            if store::view_as::delete(tx, &hash)? {
-                let detail = live.as_ref().map_or_else(
-                    || "an expired session".to_string(),
-                    |v| v.customer_name.clone(),
-                );
-                store::view_as::audit(tx, me.id, &me.name, "view-as ended", &detail)?;
+            if store::view_as::delete(tx, &hash)?
+                && let Some(v) = &live
+            {
+                store::view_as::audit(
+                    tx,
+                    v.staff_id,
+                    &v.staff_name,
+                    "view-as ended",
+                    &v.customer_name,
+                )?;
             }
             Ok(())
         })?;

@@ -144,6 +144,13 @@ pub fn logout(ctx: &Ctx<'_>) -> Result<Response> {
         "",
         Some(0),
     ));
+    // A view-as session started from this sign-in ended with it (see `web::portal::view_as`).
+    ctx.set_cookie(sessions::cookie(
+        &ctx.app.config,
+        crate::web::portal::view_as::COOKIE,
+        "",
+        Some(0),
+    ));
     Ok(respond::redirect_with_flash(
         ctx,
         "/login",
