@@ -761,3 +761,20 @@ fn the_demo_makes_what_it_says() {
         }
     }
 }
+
+/// #18 (first step): a browser's request for the icon gets the icon, not the staff sign-in.
+#[test]
+fn the_favicon_is_an_icon_for_everyone() {
+    let mut t = TestApp::new();
+    let r = t.get("/favicon.ico");
+    assert_eq!(r.status, 301);
+    let to = r.location().to_string();
+    assert!(
+        to.starts_with("/assets/") && to.ends_with("/favicon.svg"),
+        "{to}"
+    );
+    let icon = t.get(&to);
+    icon.assert_status(200);
+    assert_eq!(icon.header("Content-Type"), Some("image/svg+xml"));
+    t.get("/login").assert_contains("favicon.svg");
+}

@@ -278,6 +278,13 @@ fn route(
         if req.url() == "/healthz" {
             return Ok(health::show(db));
         }
+        // Browsers ask for this on every site: the icon, never a sign-in page.
+        if req.url() == "/favicon.ico" {
+            return Ok(match app.assets.urls().get("favicon.svg") {
+                Some(url) => Response::redirect_301(url.clone()),
+                None => Response::empty_404(),
+            });
+        }
         if let Some(color) = req
             .url()
             .strip_prefix("/brand/")
