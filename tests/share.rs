@@ -1160,3 +1160,27 @@ fn a_link_can_have_its_own_colour_and_logo() {
         None
     );
 }
+
+/// #18 (first step): a visitor's 404 is the agency's, with no way into the staff workspace.
+#[test]
+fn a_dead_link_says_so_in_the_agencys_colours() {
+    let mut t = TestApp::admin();
+    t.post(
+        "/settings",
+        &[
+            ("agency_name", "Brightside Studio"),
+            ("accent_color", "#0f766e"),
+        ],
+    );
+    t.cookies.clear();
+    let r = t.get(&format!("/s/{}", "x".repeat(43)));
+    r.assert_status(404)
+        .assert_contains("Brightside Studio")
+        .assert_contains("/brand/0f766e.css")
+        .assert_lacks("href=\"/\"")
+        .assert_lacks("Go to the home page");
+    let r = t.get("/portal/nowhere/dashboard");
+    r.assert_status(404)
+        .assert_contains("Brightside Studio")
+        .assert_lacks("href=\"/\"");
+}

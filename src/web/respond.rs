@@ -180,9 +180,24 @@ pub fn error_page(ctx: &Ctx<'_>, status: u16, title: &str, message: &str) -> Res
     // working sign-out button on error pages too.
     let me = ctx.staff();
     let csrf_token = me.map(|_| ctx.csrf_token());
-    let page_ctx =
-        view! { status, title, message, me, csrf_token, nav => "", kept => kept_text(ctx) };
-    match ctx.app.templates.render("error.html", page_ctx) {
+    // Clients (share links, portals, unsubscribe pages) get the agency's branding and no way
+    // into the staff workspace; a portal's pages link back to its own start.
+    let url = ctx.req.url();
+    let client = ["/s/", "/portal/", "/portal", "/unsubscribe/"]
+        .iter()
+        .any(|p| url.starts_with(p));
+    // The same page whoever asks (a stranger's 404 and an insider's must not differ): the
+    // workspace's branding, and no link a client could not use.
+    let (template, branding, home) = if client {
+        let branding = crate::store::settings::branding(ctx.db).unwrap_or_default();
+        ("error_client.html", Some(branding), None::<String>)
+    } else {
+        ("error.html", None, None)
+    };
+    let page_ctx = view! {
+        status, title, message, me, csrf_token, nav => "", kept => kept_text(ctx), branding, home,
+    };
+    match ctx.app.templates.render(template, page_ctx) {
         Ok(html) => Response::html(html).with_status_code(status),
         Err(e) => {
             log::error!(
