@@ -801,6 +801,13 @@ impl World {
                 ADMIN_POST,
             ),
             (
+                "GET",
+                "/projects/{key}/share/disable",
+                "/projects/VICT/share/disable".into(),
+                none(),
+                ADMIN_GET,
+            ),
+            (
                 "POST",
                 "/projects/{key}/share/disable",
                 "/projects/VICT/share/disable".into(),

@@ -1184,3 +1184,37 @@ fn a_dead_link_says_so_in_the_agencys_colours() {
         .assert_contains("Brightside Studio")
         .assert_lacks("href=\"/\"");
 }
+
+/// #18 (first step): turning a link off asks first, as regenerating does.
+#[test]
+fn turning_a_link_off_asks_first() {
+    let mut t = TestApp::admin();
+    t.create_project("ACME", "Acme");
+    t.post("/projects/ACME/share/enable", &[])
+        .assert_status(303);
+    t.get("/projects/ACME")
+        .assert_contains("href=\"/projects/ACME/share/disable\"");
+    t.get("/projects/ACME/share/disable")
+        .assert_status(200)
+        .assert_contains("Yes, turn it off");
+    let project = porchlight::store::projects::get_by_key(&t.db, "ACME")
+        .unwrap()
+        .unwrap();
+    assert!(project.share.enabled, "asking changed something");
+    // A wrong password brings the form back with the focus on the password.
+    t.post("/logout", &[]);
+    let r = t.post(
+        "/login",
+        &[("email", "admin@example.com"), ("password", "wrong one")],
+    );
+    let field = r
+        .body
+        .split("id=\"f-password\"")
+        .nth(1)
+        .unwrap()
+        .split('>')
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(field.contains("autofocus"), "{field}");
+}

@@ -430,6 +430,7 @@ fn route_staff(ctx: &Ctx<'_>, me: &Staff) -> Result<Response> {
         (POST) ["/projects/{key}/share", key: String] => { with_admin(ctx, share_admin(), |c, a| share::update(c, a, &key)) },
         (POST) ["/projects/{key}/share/branding", key: String] => { with_admin(ctx, share_admin(), |c, a| share::update_branding(c, a, &key)) },
         (POST) ["/projects/{key}/share/enable", key: String] => { with_admin(ctx, share_admin(), |c, a| share::enable(c, a, &key)) },
+        (GET) ["/projects/{key}/share/disable", key: String] => { with_admin(ctx, share_admin(), |c, a| share::confirm_disable(c, a, &key)) },
         (POST) ["/projects/{key}/share/disable", key: String] => { with_admin(ctx, share_admin(), |c, a| share::disable(c, a, &key)) },
         (GET) ["/projects/{key}/share/regenerate", key: String] => { with_admin(ctx, share_admin(), |c, a| share::confirm_regenerate(c, a, &key)) },
         (POST) ["/projects/{key}/share/regenerate", key: String] => { with_admin(ctx, share_admin(), |c, a| share::regenerate(c, a, &key)) },

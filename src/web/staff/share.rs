@@ -140,6 +140,18 @@ pub fn update_branding(ctx: &Ctx<'_>, admin: Admin<'_>, key: &str) -> Result<Res
 }
 
 /// The confirmation step before regenerating.
+/// Asks before turning a link off: it takes the board and every receipt offline.
+pub fn confirm_disable(ctx: &Ctx<'_>, _admin: Admin<'_>, key: &str) -> Result<Response> {
+    let Some(project) = load(ctx, key)? else {
+        return Ok(respond::not_found(ctx));
+    };
+    respond::page(
+        ctx,
+        "staff/share_disable.html",
+        view! { nav => "projects", project },
+    )
+}
+
 pub fn confirm_regenerate(ctx: &Ctx<'_>, _admin: Admin<'_>, key: &str) -> Result<Response> {
     let Some(project) = load(ctx, key)? else {
         return Ok(respond::not_found(ctx));
