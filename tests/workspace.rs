@@ -778,3 +778,29 @@ fn the_favicon_is_an_icon_for_everyone() {
     assert_eq!(icon.header("Content-Type"), Some("image/svg+xml"));
     t.get("/login").assert_contains("favicon.svg");
 }
+
+/// #18 (first step): the projects list's numbers are what their links show.
+#[test]
+fn project_counts_mean_one_thing_everywhere() {
+    let mut t = TestApp::admin();
+    t.create_project("ACME", "Acme");
+    for n in 0..3 {
+        t.create_ticket("ACME", &format!("Ticket {n}"), "x");
+    }
+    t.post(
+        "/tickets/ACME-1/update",
+        &[
+            ("status", "resolved"),
+            ("priority", "normal"),
+            ("assignee", ""),
+            ("expected_by", ""),
+        ],
+    );
+    let list = t.get("/projects");
+    list.assert_contains("Unresolved")
+        .assert_contains("<a href=\"/projects/ACME\">2</a>")
+        .assert_contains("<a href=\"/?project=ACME\">3</a>");
+    // The inbox the total links to counts the same 3 under "All".
+    t.get("/?project=ACME")
+        .assert_contains("All <span class=\"count\">3</span>");
+}
