@@ -149,6 +149,18 @@ pub fn visitor_submits_and_follows_the_ticket() {
     b.click("form[action='/account'] button[type=submit]");
     b.wait_for_text(".flash", "Your email choices were saved");
     b.screenshot("staff-account");
+    // #18: on a phone the inbox and the share board are lists, with no sideways scroll.
+    b.resize(390, 844);
+    for (url, name) in [
+        (server.url("/"), "phone-inbox"),
+        (share_url.clone(), "phone-share-board"),
+    ] {
+        b.goto(&url);
+        b.wait_for("main h1");
+        assert_eq!(b.overflow_x(), 0, "{url} scrolls sideways on a phone");
+        b.screenshot(name);
+    }
+    b.resize(1280, 900);
 }
 
 /// Issue #15 in a real browser: staff open a portal with open registration; a client signs up
