@@ -104,6 +104,8 @@ pub fn visitor_submits_and_follows_the_ticket() {
     );
     b.click("#reply button[type=submit]");
     b.wait_for_text(".flash", "they see it on their receipt page");
+    b.click(".compose-tabs a.tab-note");
+    b.wait_for("form#note:not([hidden])");
     b.fill(
         "#f-note",
         "Root cause: the payment script fails on Safari 16.",
@@ -285,6 +287,8 @@ pub fn contact_signs_up_and_follows_a_ticket() {
     b.fill("#f-reply", "Found it: a fix ships today.");
     b.click("#reply button[type=submit]");
     b.wait_for_text(".flash", "Reply saved");
+    b.click(".compose-tabs a.tab-note");
+    b.wait_for("form#note:not([hidden])");
     b.fill("#f-note", "Root cause: Safari payment script.");
     b.click("#note button[type=submit]");
     b.wait_for_text(".flash", "Internal note added");

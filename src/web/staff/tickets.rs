@@ -130,6 +130,10 @@ fn render_ticket(
             .map(Entry::Event),
     );
     entries.sort_by_key(|e| e.at()); // stable: comments before events at the same second
+    let errors_mention_note = {
+        let json = serde_json::to_string(&errors).unwrap_or_default();
+        json.contains("\"note") || ctx.req.url().ends_with("/note")
+    };
     let files = attachments::views(
         &store::attachments::for_ticket(ctx.db, ticket.id, true)?,
         |a| {
@@ -160,6 +164,8 @@ fn render_ticket(
         timeline => entries,
         staff,
         files,
+        // Which composer shows: the note's after a note failed (or when asked for), else the reply.
+        compose => if errors_mention_note { "note" } else { ctx.query("compose").filter(|c| c == "note").map_or("reply", |_| "note") },
         statuses => Status::options(),
         priorities => Priority::options(),
         values,
@@ -262,7 +268,7 @@ pub fn add_comment(
     };
     let anchor = match visibility {
         Visibility::Public => "#reply",
-        Visibility::Internal => "#note",
+        Visibility::Internal => "?compose=note#note",
     };
     Ok(respond::redirect_with_flash(
         ctx,
