@@ -804,3 +804,40 @@ fn project_counts_mean_one_thing_everywhere() {
     t.get("/?project=ACME")
         .assert_contains("All <span class=\"count\">3</span>");
 }
+
+/// #18 (first step): one composer, two tabs that work without JavaScript.
+#[test]
+fn the_composer_shows_the_reply_or_the_note() {
+    let mut t = TestApp::admin();
+    t.create_project("ACME", "Acme");
+    let r = t.create_ticket("ACME", "Composer", "x");
+    let hidden = |body: &str, id: &str| {
+        let tag = body
+            .split(&format!("<form id=\"{id}\""))
+            .nth(1)
+            .unwrap()
+            .split('>')
+            .next()
+            .unwrap()
+            .to_string();
+        tag.contains(" hidden")
+    };
+    let page = t.get(&format!("/tickets/{r}"));
+    assert!(!hidden(&page.body, "reply") && hidden(&page.body, "note"));
+    let page = t.get(&format!("/tickets/{r}?compose=note"));
+    assert!(hidden(&page.body, "reply") && !hidden(&page.body, "note"));
+    // A refused note comes back on its own tab, with its text.
+    let page = t.post(
+        &format!("/tickets/{r}/note"),
+        &[("note", &"x".repeat(60_000))],
+    );
+    page.assert_status(422);
+    assert!(hidden(&page.body, "reply") && !hidden(&page.body, "note"));
+    // After saving a note, the page opens on the note tab again.
+    let saved = t.post(&format!("/tickets/{r}/note"), &[("note", "ok")]);
+    assert!(
+        saved.location().contains("compose=note"),
+        "{}",
+        saved.location()
+    );
+}
