@@ -841,3 +841,19 @@ fn the_composer_shows_the_reply_or_the_note() {
         saved.location()
     );
 }
+
+/// #18 (first step): a form that comes back lists its problems at the top, each a link to its
+/// field (the summary takes the focus in a browser).
+#[test]
+fn a_refused_form_summarises_its_problems() {
+    let mut t = TestApp::admin();
+    let r = t.post(
+        "/projects/new",
+        &[("name", ""), ("key", "bad key"), ("description", "")],
+    );
+    r.assert_status(422)
+        .assert_contains("class=\"error-summary\"")
+        .assert_contains("There are 2 problems")
+        .assert_contains("<a href=\"#f-name\">")
+        .assert_contains("<a href=\"#f-key\">");
+}

@@ -17,3 +17,9 @@ document.addEventListener("click", (event) => {
     done();
   }
 });
+
+// A form that came back with errors: its summary takes the focus (it links to each field).
+document.addEventListener("DOMContentLoaded", () => {
+  const summary = document.querySelector(".error-summary");
+  if (summary) summary.focus();
+});
