@@ -37,6 +37,24 @@ pub fn format_datetime(ts: i64) -> String {
     out
 }
 
+/// "2026-11-23T14:05:00Z" — for `<time datetime>` (browsers show it in the reader's zone).
+pub fn iso(ts: i64) -> String {
+    let date = format_date(ts);
+    if date.is_empty() {
+        return String::new();
+    }
+    let secs = ts.rem_euclid(86_400);
+    let mut out = date;
+    out.push('T');
+    push_digits(&mut out, (secs / 3600) as u32, 2);
+    out.push(':');
+    push_digits(&mut out, (secs % 3600 / 60) as u32, 2);
+    out.push(':');
+    push_digits(&mut out, (secs % 60) as u32, 2);
+    out.push('Z');
+    out
+}
+
 /// "2026-11-23" — for dates without a time (hand-rolled for the same reason).
 pub fn format_date(ts: i64) -> String {
     let (y, m, d) = civil_from_days(ts.div_euclid(86_400));
@@ -110,6 +128,8 @@ mod tests {
     #[test]
     fn formats_and_parses() {
         assert_eq!(format_datetime(0), "1970-01-01 00:00 UTC");
+        assert_eq!(iso(0), "1970-01-01T00:00:00Z");
+        assert_eq!(iso(1_795_000_123), "2026-11-18T11:08:43Z");
         assert_eq!(format_date(86_400 * 365), "1971-01-01");
         assert!(parse_date("2026-02-30").is_none());
         assert_eq!(

@@ -124,6 +124,15 @@ impl Templates {
             }
         }
         env.add_filter("datetime", |ts: i64| clock::format_datetime(ts));
+        // `<time datetime="…Z">… UTC</time>`: app.js shows it in the reader's time zone; without
+        // JavaScript it says UTC. (Only digits and punctuation: nothing to escape.)
+        env.add_filter("time", |ts: i64| {
+            Value::from_safe_string(format!(
+                "<time datetime=\"{}\">{}</time>",
+                clock::iso(ts),
+                clock::format_datetime(ts)
+            ))
+        });
         env.add_filter("date", |ts: i64| clock::format_date(ts));
         // Stored keys ("awaiting_reply") to what people read ("Awaiting Reply").
         env.add_filter("status_label", |key: &str| {

@@ -824,6 +824,9 @@ fn the_composer_shows_the_reply_or_the_note() {
     };
     let page = t.get(&format!("/tickets/{r}"));
     assert!(!hidden(&page.body, "reply") && hidden(&page.body, "note"));
+    // Times carry their instant for the browser to show in the reader's zone.
+    page.assert_contains("<time datetime=\"20")
+        .assert_contains("Z\">");
     let page = t.get(&format!("/tickets/{r}?compose=note"));
     assert!(hidden(&page.body, "reply") && !hidden(&page.body, "note"));
     // A refused note comes back on its own tab, with its text.

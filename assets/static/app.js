@@ -23,3 +23,13 @@ document.addEventListener("DOMContentLoaded", () => {
   const summary = document.querySelector(".error-summary");
   if (summary) summary.focus();
 });
+
+// Times: the server writes UTC (<time datetime="…Z">); show them in the reader's own zone.
+document.addEventListener("DOMContentLoaded", () => {
+  for (const el of document.querySelectorAll("time[datetime$='Z']")) {
+    const when = new Date(el.getAttribute("datetime"));
+    if (Number.isNaN(when.getTime())) continue;
+    el.title = el.textContent;
+    el.textContent = when.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+  }
+});

@@ -394,7 +394,7 @@ fn render_receipt(
             view! {
                 id => c.id,
                 body => c.body,
-                at => clock::format_datetime(c.created_at),
+                at => c.created_at,
                 from_requester => c.from_requester,
             }
         })

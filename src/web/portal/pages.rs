@@ -380,7 +380,7 @@ fn render_ticket(
                 body => e.body,
                 new_value => e.new_value,
                 status_label,
-                at => clock::format_datetime(e.created_at),
+                at => e.created_at,
             }
         })
         .collect::<Vec<_>>();
