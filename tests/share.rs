@@ -690,7 +690,9 @@ fn branding_settings_show_on_share_pages() {
     let css = t.get("/brand/0f766e.css");
     css.assert_status(200)
         .assert_contains("--brand: #0f766e")
-        .assert_contains("--brand-ink: #ffffff");
+        .assert_contains("--brand-ink: #ffffff")
+        .assert_contains("--brand-link: #0f766e")
+        .assert_contains("prefers-color-scheme: dark");
     t.get("/brand/fde68a.css")
         .assert_contains("--brand-ink: #1c1917");
     t.get("/brand/0F766E.css").assert_status(404);

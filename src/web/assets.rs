@@ -35,15 +35,8 @@ pub fn brand_css(color: &str) -> Response {
     let Some(hex) = crate::domain::parse_hex_color(color).filter(|h| h[1..] == *color) else {
         return Response::text("Not found\n").with_status_code(404);
     };
-    let channel = |i: usize| {
-        let c = u8::from_str_radix(&hex[i..i + 2], 16).unwrap_or(0) as f64 / 255.0;
-        if c <= 0.03928 {
-            c / 12.92
-        } else {
-            ((c + 0.055) / 1.055).powf(2.4)
-        }
-    };
-    let luminance = 0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5);
+    let rgb = [1, 3, 5].map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap_or(0));
+    let luminance = relative_luminance(rgb);
     let on_white = 1.05 / (luminance + 0.05);
     let on_black = (luminance + 0.05) / 0.05;
     let ink = if on_white >= on_black {
@@ -51,9 +44,48 @@ pub fn brand_css(color: &str) -> Response {
     } else {
         "#1c1917"
     };
-    let css = format!(".branded {{ --brand: {hex}; --brand-ink: {ink}; }}\n");
+    // Links and other brand-coloured text: the colour, darkened (light pages) or lightened
+    // (dark pages) just enough to read at AA (4.5:1) on the page's surfaces.
+    let light = readable(rgb, [0, 0, 0], [0xf7, 0xf7, 0xf5]);
+    let dark = readable(rgb, [0xff, 0xff, 0xff], [0x1f, 0x1d, 0x1b]);
+    let css = format!(
+        ".branded {{ --brand: {hex}; --brand-ink: {ink}; --brand-link: {light}; }}\n\
+         @media (prefers-color-scheme: dark) {{ .branded {{ --brand-link: {dark}; }} }}\n"
+    );
     Response::from_data("text/css; charset=utf-8", css)
         .with_additional_header("Cache-Control", "public, max-age=31536000, immutable")
+}
+
+/// WCAG relative luminance of an sRGB colour.
+fn relative_luminance(rgb: [u8; 3]) -> f64 {
+    let channel = |c: u8| {
+        let c = f64::from(c) / 255.0;
+        if c <= 0.03928 {
+            c / 12.92
+        } else {
+            ((c + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    0.2126 * channel(rgb[0]) + 0.7152 * channel(rgb[1]) + 0.0722 * channel(rgb[2])
+}
+
+fn contrast(a: [u8; 3], b: [u8; 3]) -> f64 {
+    let (la, lb) = (relative_luminance(a), relative_luminance(b));
+    (la.max(lb) + 0.05) / (la.min(lb) + 0.05)
+}
+
+/// `rgb` mixed towards `toward` in small steps until it reads at 4.5:1 on `background`.
+fn readable(rgb: [u8; 3], toward: [u8; 3], background: [u8; 3]) -> String {
+    let mut step = 0.0;
+    loop {
+        let mixed = [0, 1, 2].map(|i| {
+            (f64::from(rgb[i]) + (f64::from(toward[i]) - f64::from(rgb[i])) * step).round() as u8
+        });
+        if contrast(mixed, background) >= 4.6 || step >= 1.0 {
+            return format!("#{:02x}{:02x}{:02x}", mixed[0], mixed[1], mixed[2]);
+        }
+        step += 0.05;
+    }
 }
 
 /// `/brand/logo/{sha256}.{ext}`: a logo in use — the workspace's or a shareable link's, by
@@ -74,4 +106,38 @@ pub fn brand_logo(ctx: &crate::web::Ctx<'_>, name: &str) -> crate::error::Result
     };
     Ok(Response::from_data(content_type, bytes)
         .with_additional_header("Cache-Control", "public, max-age=31536000, immutable"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// #18: brand-coloured links read at AA on light and dark pages, whatever the colour.
+    #[test]
+    fn brand_links_are_readable_on_light_and_dark() {
+        let hex = |s: &str| [1, 3, 5].map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap());
+        for brand in [
+            "#0f766e", "#fde68a", "#b45309", "#000000", "#ffffff", "#7c3aed",
+        ] {
+            let light = readable(hex(brand), [0, 0, 0], [0xf7, 0xf7, 0xf5]);
+            let dark = readable(hex(brand), [0xff, 0xff, 0xff], [0x1f, 0x1d, 0x1b]);
+            assert!(
+                contrast(hex(&light), [0xf7, 0xf7, 0xf5]) >= 4.5,
+                "{brand} light: {light}"
+            );
+            assert!(
+                contrast(hex(&dark), [0x1f, 0x1d, 0x1b]) >= 4.5,
+                "{brand} dark: {dark}"
+            );
+            assert!(
+                contrast(hex(&dark), [0x14, 0x13, 0x12]) >= 4.5,
+                "{brand} on the dark page"
+            );
+        }
+        // A colour that reads already is kept as it is.
+        assert_eq!(
+            readable(hex("#0f766e"), [0, 0, 0], [0xf7, 0xf7, 0xf5]),
+            "#0f766e"
+        );
+    }
 }
