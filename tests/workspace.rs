@@ -860,3 +860,15 @@ fn a_refused_form_summarises_its_problems() {
         .assert_contains("<a href=\"#f-name\">")
         .assert_contains("<a href=\"#f-key\">");
 }
+
+/// #18 (first step): a list that fits on one page shows its count, not links that go nowhere.
+#[test]
+fn a_single_page_has_no_dead_page_links() {
+    let mut t = TestApp::admin();
+    t.create_project("ACME", "Acme");
+    t.create_ticket("ACME", "Only one", "x");
+    t.get("/")
+        .assert_contains("1 ticket<")
+        .assert_lacks("← Newer")
+        .assert_lacks("Older →");
+}
