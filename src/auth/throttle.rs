@@ -103,6 +103,62 @@ pub fn minutes_text(secs: i64) -> String {
     }
 }
 
+/// One sign-in attempt's failure counters, per client address and per account: counted (as a
+/// failure) before the slow password check, so that concurrent guesses cannot all slip under
+/// the limits, and taken back by [`SignInAttempt::succeeded`].
+pub struct SignInAttempt {
+    ip_scope: String,
+    email_scope: String,
+    ip_event: Event,
+}
+
+impl SignInAttempt {
+    /// Checks both limits and counts the attempt, in one write. `kind` names the counters
+    /// ("login" for staff, "portal-login" for contacts). `Err(wait)`: locked for that many
+    /// seconds.
+    pub fn start(
+        db: &crate::store::Db,
+        config: &crate::config::Config,
+        kind: &str,
+        ip: std::net::IpAddr,
+        email: &str,
+    ) -> Result<std::result::Result<SignInAttempt, i64>> {
+        let window = config.login.lockout_minutes as i64 * 60;
+        let ip_scope = format!("{kind}-ip:{}", client_key(ip));
+        let email_scope = format!("{kind}-email:{email}");
+        let by_ip = Limit {
+            max: config.login.max_failures_per_ip,
+            window_secs: window,
+        };
+        let by_email = Limit {
+            max: config.login.max_failures_per_account,
+            window_secs: window,
+        };
+        db.write(|tx| {
+            let ip_wait = blocked_for(tx, &ip_scope, by_ip, tx.now())?;
+            if let Some(wait) = ip_wait.max(blocked_for(tx, &email_scope, by_email, tx.now())?) {
+                return Ok(Err(wait));
+            }
+            let ip_event = record(tx, &ip_scope, by_ip)?;
+            record(tx, &email_scope, by_email)?;
+            Ok(Ok(SignInAttempt {
+                ip_scope,
+                email_scope,
+                ip_event,
+            }))
+        })
+    }
+
+    /// The attempt succeeded: its count goes back for the address, and the account's failures
+    /// are forgotten.
+    pub fn succeeded(self, db: &crate::store::Db) -> Result<()> {
+        db.write(|tx| {
+            take_back(tx, &self.ip_scope, self.ip_event)?;
+            clear(tx, &self.email_scope)
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

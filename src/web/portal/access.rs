@@ -164,33 +164,15 @@ fn login(ctx: &Ctx<'_>, portal: &Portal) -> Result<Response> {
     if !errors.is_empty() {
         return page(422, errors);
     }
-    let window = config.login.lockout_minutes as i64 * 60;
-    let ip_scope = format!(
-        "portal-login-ip:{}",
-        throttle::client_key(ctx.req.remote_addr().ip())
-    );
-    let email_scope = format!("portal-login-email:{email}");
-    let by_ip = Limit {
-        max: config.login.max_failures_per_ip,
-        window_secs: window,
-    };
-    let by_email = Limit {
-        max: config.login.max_failures_per_account,
-        window_secs: window,
-    };
-    let attempt = ctx.db.write(|tx| {
-        let ip_wait = throttle::blocked_for(tx, &ip_scope, by_ip, tx.now())?;
-        if let Some(wait) =
-            ip_wait.max(throttle::blocked_for(tx, &email_scope, by_email, tx.now())?)
-        {
-            return Ok(Err(wait));
-        }
-        let ip_event = throttle::record(tx, &ip_scope, by_ip)?;
-        throttle::record(tx, &email_scope, by_email)?;
-        Ok(Ok(ip_event))
-    })?;
-    let ip_event = match attempt {
-        Ok(event) => event,
+    let attempt = throttle::SignInAttempt::start(
+        ctx.db,
+        config,
+        "portal-login",
+        ctx.req.remote_addr().ip(),
+        &email,
+    )?;
+    let attempt = match attempt {
+        Ok(attempt) => attempt,
         Err(wait) => {
             errors.add(
                 "_form",
@@ -221,10 +203,7 @@ fn login(ctx: &Ctx<'_>, portal: &Portal) -> Result<Response> {
             return page(401, errors);
         }
     };
-    ctx.db.write(|tx| {
-        throttle::take_back(tx, &ip_scope, ip_event)?;
-        throttle::clear(tx, &email_scope)
-    })?;
+    attempt.succeeded(ctx.db)?;
     sign_in(ctx, &contact)?;
     let to = dashboard(portal);
     Ok(respond::redirect(local_next(next, portal).unwrap_or(&to)))

@@ -6,7 +6,7 @@
 use crate::view;
 use rouille::Response;
 
-use crate::auth::throttle::{self, Limit};
+use crate::auth::throttle;
 use crate::auth::{passwords, sessions};
 use crate::domain::StaffId;
 use crate::error::Result;
@@ -47,36 +47,16 @@ pub fn submit(ctx: &Ctx<'_>) -> Result<Response> {
         return respond::page_with_status(ctx, 422, "staff/login.html", view! { values, errors });
     }
 
-    let window = config.login.lockout_minutes as i64 * 60;
-    let ip_scope = format!(
-        "login-ip:{}",
-        throttle::client_key(ctx.req.remote_addr().ip())
-    );
-    let email_scope = format!("login-email:{email}");
-    let by_ip = Limit {
-        max: config.login.max_failures_per_ip,
-        window_secs: window,
-    };
-    let by_email = Limit {
-        max: config.login.max_failures_per_account,
-        window_secs: window,
-    };
-    // Check and count the attempt (as a failure, for the IP and the account) in one write,
-    // before the slow password check: concurrent guesses cannot all slip under the limits. A
-    // successful sign-in takes its counts back.
-    let attempt = ctx.db.write(|tx| {
-        let ip_wait = throttle::blocked_for(tx, &ip_scope, by_ip, tx.now())?;
-        if let Some(wait) =
-            ip_wait.max(throttle::blocked_for(tx, &email_scope, by_email, tx.now())?)
-        {
-            return Ok(Err(wait));
-        }
-        let ip_event = throttle::record(tx, &ip_scope, by_ip)?;
-        throttle::record(tx, &email_scope, by_email)?;
-        Ok(Ok(ip_event))
-    })?;
-    let ip_event = match attempt {
-        Ok(event) => event,
+    // Checked and counted (as a failure) before the slow password check: concurrent guesses
+    // cannot all slip under the limits. A successful sign-in takes its counts back.
+    let attempt = match throttle::SignInAttempt::start(
+        ctx.db,
+        config,
+        "login",
+        ctx.req.remote_addr().ip(),
+        &email,
+    )? {
+        Ok(attempt) => attempt,
         Err(wait) => {
             errors.add(
                 "_form",
@@ -111,10 +91,7 @@ pub fn submit(ctx: &Ctx<'_>) -> Result<Response> {
         return respond::page_with_status(ctx, 401, "staff/login.html", view! { values, errors });
     };
 
-    ctx.db.write(|tx| {
-        throttle::take_back(tx, &ip_scope, ip_event)?;
-        throttle::clear(tx, &email_scope)
-    })?;
+    attempt.succeeded(ctx.db)?;
     sign_in(ctx, staff.id)?;
     log::info!("staff {} signed in", staff.id);
     Ok(respond::redirect(safe_next(next).unwrap_or("/")))
