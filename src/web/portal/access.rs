@@ -366,6 +366,38 @@ fn too_many(
     render(ctx, portal, None, 429, template, view! { values, errors })
 }
 
+/// The end of the "email me a link" forms (sign-in link, password reset): the link is stored
+/// and sent only for a contact who may use this portal, yet every address costs the same work
+/// and ends on the same page. Over the limits, `form` is shown again with `values`.
+fn email_link(
+    ctx: &Ctx<'_>,
+    portal: &Portal,
+    email: &str,
+    link: (&'static str, i64, &str),
+    form: &str,
+    values: minijinja::Value,
+) -> Result<Response> {
+    let contact = match store::contacts::get_by_email(ctx.db, email)? {
+        Some(c) if may_use(ctx, &c, portal)? => Some(c),
+        _ => None,
+    };
+    let out = prepare(
+        ctx,
+        portal,
+        link,
+        email,
+        contact.as_ref().map_or("", |c| c.name.as_str()),
+    )?;
+    let gate = gated(ctx, email, |tx| match &contact {
+        Some(c) => store_link(tx, ctx, portal, c.id, &out),
+        None => Ok(()),
+    })?;
+    if let Gate::TooMany(wait) = gate {
+        return too_many(ctx, portal, form, values, wait);
+    }
+    sent(ctx, portal, link_segment(link.0))
+}
+
 /// Reads and checks the `email` field; `Err` is the form shown again with the error.
 fn email_field(ctx: &Ctx<'_>, errors: &mut Errors) -> String {
     let email = ctx.form.line("email").to_lowercase();
@@ -399,26 +431,14 @@ fn request_magic(ctx: &Ctx<'_>, portal: &Portal) -> Result<Response> {
             view! { values, errors => moved },
         );
     }
-    let link = (KIND_MAGIC, MAGIC_TTL, "portal_magic");
-    let contact = match store::contacts::get_by_email(ctx.db, &email)? {
-        Some(c) if may_use(ctx, &c, portal)? => Some(c),
-        _ => None,
-    };
-    let out = prepare(
+    email_link(
         ctx,
         portal,
-        link,
         &email,
-        contact.as_ref().map_or("", |c| c.name.as_str()),
-    )?;
-    let gate = gated(ctx, &email, |tx| match &contact {
-        Some(c) => store_link(tx, ctx, portal, c.id, &out),
-        None => Ok(()),
-    })?;
-    if let Gate::TooMany(wait) = gate {
-        return too_many(ctx, portal, "portal/login.html", values, wait);
-    }
-    sent(ctx, portal, "magic")
+        (KIND_MAGIC, MAGIC_TTL, "portal_magic"),
+        "portal/login.html",
+        values,
+    )
 }
 
 fn magic_page(ctx: &Ctx<'_>, portal: &Portal, token: &str) -> Result<Response> {
@@ -598,26 +618,14 @@ fn request_reset(ctx: &Ctx<'_>, portal: &Portal) -> Result<Response> {
             view! { values, errors },
         );
     }
-    let contact = match store::contacts::get_by_email(ctx.db, &email)? {
-        Some(c) if may_use(ctx, &c, portal)? => Some(c),
-        _ => None,
-    };
-    let link = (KIND_RESET, RESET_TTL, "portal_reset");
-    let out = prepare(
+    email_link(
         ctx,
         portal,
-        link,
         &email,
-        contact.as_ref().map_or("", |c| c.name.as_str()),
-    )?;
-    let gate = gated(ctx, &email, |tx| match &contact {
-        Some(c) => store_link(tx, ctx, portal, c.id, &out),
-        None => Ok(()),
-    })?;
-    if let Gate::TooMany(wait) = gate {
-        return too_many(ctx, portal, "portal/reset_request.html", values, wait);
-    }
-    sent(ctx, portal, "reset")
+        (KIND_RESET, RESET_TTL, "portal_reset"),
+        "portal/reset_request.html",
+        values,
+    )
 }
 
 // ---- signup -------------------------------------------------------------------------------
