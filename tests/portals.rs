@@ -821,6 +821,81 @@ fn contacts_see_only_what_their_scope_allows_by_every_route() {
 }
 
 #[test]
+fn portal_sign_in_and_link_requests_are_throttled() {
+    let mut w = World::new();
+    let (acme, portal) = (w.acme, w.acme_portal);
+    w.contact("dee@acme.example", "Dee", Some(acme), "member", portal);
+    w.mail();
+    let login = |t: &mut TestApp, password: &str| {
+        t.post(
+            "/portal/acme/login",
+            &[("email", "dee@acme.example"), ("password", password)],
+        )
+    };
+    let mut b = HashMap::new();
+    w.as_browser(&mut b, |t| {
+        // A successful sign-in forgets the failures before it.
+        for _ in 0..4 {
+            login(t, "wrong password").assert_status(401);
+        }
+        login(t, "correct horse battery").assert_status(303);
+        for _ in 0..5 {
+            login(t, "wrong password").assert_status(401);
+        }
+        // Five in a row lock the account, even with the right password, and say for how long.
+        login(t, "correct horse battery")
+            .assert_status(429)
+            .assert_contains(
+                "Too many failed sign-in attempts. Try again in 15 minutes, or ask for a sign-in link.",
+            );
+        // From another network too: the lock is on the account.
+        t.ip = "10.0.0.9".into();
+        login(t, "correct horse battery").assert_status(429);
+    });
+    // Staff sign-in keeps its own counters.
+    w.t.ip = "10.0.0.9".into();
+    w.t.login("dee@acme.example", "wrong password")
+        .assert_status(401);
+
+    // Link requests: a sixth in an hour for one address is answered the same but sends nothing.
+    let mut c = HashMap::new();
+    w.as_browser(&mut c, |t| {
+        t.ip = "10.0.0.10".into();
+        for path in ["magic", "reset", "magic", "reset", "magic"] {
+            t.post(
+                &format!("/portal/acme/{path}"),
+                &[("email", "dee@acme.example")],
+            )
+            .assert_status(200);
+        }
+    });
+    assert_eq!(w.mail().len(), 5);
+    w.as_browser(&mut c, |t| {
+        t.post("/portal/acme/reset", &[("email", "dee@acme.example")])
+            .assert_status(200);
+    });
+    assert!(w.mail().is_empty());
+    // Thirty in an hour from one network: refused with the form kept.
+    w.as_browser(&mut c, |t| {
+        for i in 6..30 {
+            t.post(
+                "/portal/acme/magic",
+                &[("email", &format!("someone{i}@acme.example"))],
+            )
+            .assert_status(200);
+        }
+        t.post("/portal/acme/magic", &[("email", "late@acme.example")])
+            .assert_status(429)
+            .assert_contains("Too many requests from your network. Try again in")
+            .assert_contains("value=\"late@acme.example\"");
+        t.post("/portal/acme/reset", &[("email", "late@acme.example")])
+            .assert_status(429)
+            .assert_contains("Forgot your password?")
+            .assert_contains("value=\"late@acme.example\"");
+    });
+}
+
+#[test]
 fn no_form_tells_whether_an_account_exists() {
     let mut w = World::new();
     let acme = w.acme;
