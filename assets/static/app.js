@@ -18,10 +18,13 @@ document.addEventListener("click", (event) => {
   }
 });
 
-// A form that came back with errors: its summary takes the focus (it links to each field).
+// A form that came back with errors: its summary takes the focus (it links to each field), and
+// the address becomes the page the form lives on, so a reload shows it instead of posting again.
 document.addEventListener("DOMContentLoaded", () => {
   const summary = document.querySelector(".error-summary");
   if (summary) summary.focus();
+  const page = document.body.dataset.pageUrl;
+  if (page && history.replaceState) history.replaceState(null, "", page);
 });
 
 // Times: the server writes UTC (<time datetime="…Z">); show them in the reader's own zone.

@@ -45,9 +45,15 @@ fn render_page(ctx: &Ctx<'_>, template: &str, page_ctx: Value) -> Result<String>
     let mail_admin = ctx
         .staff()
         .is_some_and(|staff| crate::policy::admin(staff).is_some());
+    // A page answering a POST (a form shown again with its errors) names the page the form
+    // lives on (`page_url` block, default this path); app.js puts that address in the history,
+    // so reloading shows the page instead of sending the form again.
+    let posted = ctx.req.method() == "POST";
     let full = context! {
         me => to_value(&ctx.staff()),
         csrf_token => ctx.csrf_token(),
+        posted => posted,
+        request_path => posted.then(|| ctx.req.raw_url().to_string()),
         flash => flash,
         mail_trouble => mail_trouble,
         mail_admin => mail_admin,

@@ -50,6 +50,11 @@ pub fn installed() -> Option<(PathBuf, PathBuf)> {
 impl Browser {
     /// Starts chromedriver and a headless Chromium (the harness checked they are installed).
     pub fn start() -> Browser {
+        Browser::start_with(false)
+    }
+
+    /// Like `start`, with the page's `prefers-color-scheme` dark when `dark` is set.
+    pub fn start_with(dark: bool) -> Browser {
         let (chromium, driver_bin) = installed().expect(
             "Chromium and chromedriver are installed (apt-get install chromium chromium-driver)",
         );
@@ -75,17 +80,25 @@ impl Browser {
             driver,
             _profile: profile,
         };
+        let mut args = vec![
+            "--headless".to_string(),
+            "--no-sandbox".into(),
+            "--disable-gpu".into(),
+            "--no-first-run".into(),
+            "--disable-background-networking".into(),
+            "--disable-component-update".into(),
+            "--disable-sync".into(),
+            "--disable-dev-shm-usage".into(),
+            "--window-size=1280,900".into(),
+            format!("--user-data-dir={}", browser._profile.path().display()),
+        ];
+        if dark {
+            // Headless Chromium answers `prefers-color-scheme: dark` with this switch.
+            args.push("--force-dark-mode".into());
+        }
         let caps = serde_json::json!({
             "browserName": "chrome",
-            "goog:chromeOptions": {
-                "binary": chromium,
-                "args": [
-                    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                    "--disable-dev-shm-usage", "--window-size=1280,900",
-                    format!("--user-data-dir={}", browser._profile.path().display()),
-                ]
-            }
+            "goog:chromeOptions": { "binary": chromium, "args": args }
         });
         let caps = caps.as_object().unwrap().clone();
         let url = format!("http://127.0.0.1:{port}");
@@ -277,6 +290,66 @@ impl Browser {
             ))
             .expect("run a script");
         v.as_i64().unwrap_or(0)
+    }
+
+    /// The accessibility violations axe-core finds on the current page (all its default rules:
+    /// WCAG 2 A and AA, and best practices), one line each: rule, impact, how many elements and
+    /// the first element's selector. The vendored axe-core is injected once per page.
+    pub fn axe(&self) -> Vec<String> {
+        const AXE: &str = include_str!("vendor/axe-core/axe.min.js");
+        let c = self.c();
+        self.rt.block_on(async {
+            let loaded = c
+                .execute("return typeof window.axe !== 'undefined';", vec![])
+                .await
+                .expect("run a script");
+            if loaded != serde_json::json!(true) {
+                c.execute(&format!("{AXE}\n;return true;"), vec![])
+                    .await
+                    .expect("inject axe-core");
+            }
+            let found = c
+                .execute_async(
+                    "var done = arguments[arguments.length - 1];
+                     axe.run(document, { resultTypes: ['violations'] }).then(function (r) {
+                       done(r.violations.map(function (v) {
+                         var n = v.nodes[0] || {};
+                         return v.id + ' (' + v.impact + ', ' + v.nodes.length + 'x): ' + v.help
+                           + ' at ' + JSON.stringify(n.target) + ' ' + (n.failureSummary || '').replace(/\\s+/g, ' ');
+                       }));
+                     }, function (e) { done(['axe failed: ' + e]); });",
+                    vec![],
+                )
+                .await
+                .expect("run axe-core");
+            found
+                .as_array()
+                .map(|v| {
+                    v.iter()
+                        .map(|s| s.as_str().unwrap_or_default().to_string())
+                        .collect()
+                })
+                .unwrap_or_default()
+        })
+    }
+
+    /// The page's full height in CSS pixels.
+    pub fn page_height(&self) -> u32 {
+        let v = self
+            .rt
+            .block_on(self.c().execute(
+                "return document.documentElement.scrollHeight;",
+                vec![],
+            ))
+            .expect("run a script");
+        v.as_u64().unwrap_or(900) as u32
+    }
+
+    /// Saves a screenshot of the window to `dir/{name}.png`.
+    pub fn screenshot_to(&self, dir: &Path, name: &str) {
+        let png = self.rt.block_on(self.c().screenshot()).expect("screenshot");
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
     }
 
     /// Saves a screenshot to `$TEST_SCREENSHOTS/{name}.png` when that variable is set.

@@ -12,6 +12,7 @@ mod util;
 mod smtp;
 
 mod chromium;
+mod pages;
 mod stories;
 
 use libtest_mimic::{Arguments, Trial};
@@ -43,6 +44,10 @@ fn main() {
         (
             "contact_signs_up_and_follows_a_ticket",
             stories::contact_signs_up_and_follows_a_ticket,
+        ),
+        (
+            "every_page_fits_and_passes_axe",
+            pages::every_page_fits_and_passes_axe,
         ),
     ];
     let trials = tests
