@@ -333,6 +333,28 @@ impl Browser {
         })
     }
 
+    /// The outermost elements that stick out past the window's right edge (tag.class and
+    /// their right edge), to say what makes a page scroll sideways.
+    pub fn wide_elements(&self) -> String {
+        let v = self
+            .rt
+            .block_on(self.c().execute(
+                "var w = document.documentElement.clientWidth, out = [];
+                 document.querySelectorAll('body *').forEach(function (el) {
+                   var r = el.getBoundingClientRect();
+                   if (r.right <= w + 1 || r.width === 0) return;
+                   var p = el.parentElement, pr = p.getBoundingClientRect();
+                   if (p !== document.body && pr.right > w + 1) return;
+                   out.push(el.tagName.toLowerCase() + (el.className ? '.' + String(el.className).split(' ').join('.') : '')
+                     + ' (right edge ' + Math.round(r.right) + 'px)');
+                 });
+                 return out.slice(0, 4).join(', ');",
+                vec![],
+            ))
+            .expect("run a script");
+        v.as_str().unwrap_or_default().to_string()
+    }
+
     /// The page's full height in CSS pixels.
     pub fn page_height(&self) -> u32 {
         let v = self

@@ -24,7 +24,8 @@ fn check(b: &Browser, dir: &Path, scheme: &str, name: &str, faults: &mut Vec<Str
         let wide = b.overflow_x();
         if wide > 0 {
             faults.push(format!(
-                "{name} ({label}, {scheme}): the page scrolls sideways by {wide}px"
+                "{name} ({label}, {scheme}): the page scrolls sideways by {wide}px: {}",
+                b.wide_elements()
             ));
         }
         for v in b.axe() {
@@ -203,6 +204,9 @@ fn walk(server: &Server, dark: bool, dir: &Path) -> Vec<String> {
         ("/projects/new", "staff-project-new"),
         ("/projects/ACME", "staff-project"),
         ("/projects/ACME/edit", "staff-project-edit"),
+        ("/projects/ACME/archive", "staff-project-archive"),
+        ("/projects/ACME/share/regenerate", "staff-share-regenerate"),
+        ("/projects/ACME/share/disable", "staff-share-disable"),
         ("/customers", "staff-customers"),
         ("/customers/new", "staff-customer-new"),
         ("/customers/organizations", "staff-organizations"),
