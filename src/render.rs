@@ -134,6 +134,14 @@ impl Templates {
             ))
         });
         env.add_filter("date", |ts: i64| clock::format_date(ts));
+        // The date, which app.js rewrites as "today", "3 days ago" (lists for clients).
+        env.add_filter("relative", |ts: i64| {
+            Value::from_safe_string(format!(
+                "<time datetime=\"{}\" data-relative>{}</time>",
+                clock::iso(ts),
+                clock::format_date(ts)
+            ))
+        });
         // Stored keys ("awaiting_reply") to what people read ("Awaiting Reply").
         env.add_filter("status_label", |key: &str| {
             Status::parse(key).map_or(key.to_string(), |s| s.label().into())

@@ -579,15 +579,20 @@ fn the_board_filters_searches_counts_and_pages() {
     board
         .assert_contains("Open <span class=\"count\">53</span>")
         .assert_contains("Resolved <span class=\"count\">1</span>");
-    // Newest visible activity first: the just-resolved ticket leads.
-    let first = board.body.find("<tbody>").unwrap();
+    // Twenty a page, newest visible activity first: the just-resolved ticket leads.
+    assert_eq!(board.body.matches("<li class=\"ticket-row\"").count(), 20);
+    let first = board.body.find("class=\"ticket-list").unwrap();
     assert!(
         board.body[first..].find("Unique needle").unwrap()
             < board.body[first..].find("Board item").unwrap()
     );
     let older = board.link("Older →");
     assert!(older.starts_with(&format!("{link}?at=")), "{older}");
-    visit(&mut t, &older).assert_contains("Board item 01");
+    visit(&mut t, &older)
+        .assert_contains("Board item 34")
+        .assert_contains("Board item 15")
+        .assert_lacks("Board item 35")
+        .assert_lacks("Board item 14");
     visit(&mut t, &board.link("Oldest »")).assert_contains("Board item 01");
     visit(&mut t, &format!("{link}?status=resolved"))
         .assert_contains("Unique needle")
@@ -600,7 +605,7 @@ fn the_board_filters_searches_counts_and_pages() {
     t.post("/tickets/ACME-1/note", &[("note", "internal")])
         .assert_status(303);
     let board = visit(&mut t, &link);
-    let first = board.body.find("<tbody>").unwrap();
+    let first = board.body.find("class=\"ticket-list").unwrap();
     assert!(
         board.body[first..].find("Unique needle").unwrap()
             < board.body[first..]

@@ -29,10 +29,79 @@ document.addEventListener("DOMContentLoaded", () => {
 
 // Times: the server writes UTC (<time datetime="…Z">); show them in the reader's own zone.
 document.addEventListener("DOMContentLoaded", () => {
-  for (const el of document.querySelectorAll("time[datetime$='Z']")) {
+  for (const el of document.querySelectorAll("time[datetime$='Z']:not([data-relative])")) {
     const when = new Date(el.getAttribute("datetime"));
     if (Number.isNaN(when.getTime())) continue;
     el.title = el.textContent;
     el.textContent = when.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+  }
+});
+
+// Lists for clients say when a ticket last changed as "today", "3 days ago"; the exact time stays
+// in the tooltip. Without JavaScript the date shows as written.
+document.addEventListener("DOMContentLoaded", () => {
+  const day = (d) => new Date(d.getFullYear(), d.getMonth(), d.getDate()).getTime();
+  const today = day(new Date());
+  for (const el of document.querySelectorAll("time[data-relative]")) {
+    const when = new Date(el.getAttribute("datetime"));
+    if (Number.isNaN(when.getTime())) continue;
+    const days = Math.round((today - day(when)) / 86400000);
+    let text;
+    if (days <= 0) text = "today";
+    else if (days === 1) text = "yesterday";
+    else if (days < 14) text = `${days} days ago`;
+    else if (days < 60) text = `${Math.floor(days / 7)} weeks ago`;
+    else text = when.toLocaleDateString(undefined, { dateStyle: "medium" });
+    el.title = when.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+    el.textContent = text;
+  }
+});
+
+// Share links: this browser remembers what it sent through a link (reference, title and the
+// private page), lists it above the board and marks its rows. Kept in localStorage only:
+// nothing about it is sent to the server.
+document.addEventListener("DOMContentLoaded", () => {
+  const keyFor = (board) => `porchlight-mine:${board}`;
+  const read = (board) => {
+    try {
+      const list = JSON.parse(localStorage.getItem(keyFor(board)) || "[]");
+      return Array.isArray(list) ? list : [];
+    } catch (_) {
+      return [];
+    }
+  };
+  const sent = document.querySelector("[data-mine-ref]");
+  if (sent) {
+    const board = sent.dataset.board;
+    const ref = sent.dataset.mineRef;
+    const list = read(board).filter((m) => m.ref !== ref);
+    list.unshift({ ref, title: sent.dataset.mineTitle, url: location.pathname });
+    try {
+      localStorage.setItem(keyFor(board), JSON.stringify(list.slice(0, 20)));
+    } catch (_) { /* storage off: nothing to remember */ }
+  }
+  const box = document.getElementById("mine");
+  if (!box || !box.dataset.board) return;
+  const board = box.dataset.board;
+  const mine = read(board).filter((m) => typeof m.url === "string" && m.url.startsWith(`${board}/t/`));
+  if (!mine.length) return;
+  const ul = box.querySelector("ul");
+  for (const m of mine) {
+    const li = document.createElement("li");
+    const a = document.createElement("a");
+    a.href = m.url;
+    a.textContent = `${m.ref} ${m.title || ""}`;
+    li.append(a);
+    ul.append(li);
+  }
+  box.hidden = false;
+  const refs = new Set(mine.map((m) => m.ref));
+  for (const row of document.querySelectorAll(".ticket-row[data-ref]")) {
+    if (!refs.has(row.dataset.ref)) continue;
+    row.classList.add("mine");
+    const tag = document.createElement("span");
+    tag.className = "tag tag-mine";
+    tag.textContent = "Yours";
+    row.querySelector(".ticket-title").append(" ", tag);
   }
 });

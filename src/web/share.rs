@@ -31,7 +31,7 @@ use crate::web::{fragments, listing};
 use crate::{mail, notify};
 
 /// Board rows per page.
-pub const PAGE_SIZE: usize = 50;
+pub const PAGE_SIZE: usize = 20;
 pub const TITLE_MAX: usize = 200;
 pub const DESCRIPTION_MAX: usize = 20_000;
 const NAME_MAX: usize = 100;
@@ -108,6 +108,7 @@ impl Object for RowView {
                 .map_or(Value::from(()), Value::from),
             "created" => Value::from(clock::format_date(r.created_at)),
             "updated" => Value::from(clock::format_date(r.updated_at)),
+            "updated_iso" => Value::from(clock::iso(r.updated_at)),
             _ => return None,
         })
     }

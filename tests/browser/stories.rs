@@ -82,13 +82,19 @@ pub fn visitor_submits_and_follows_the_ticket() {
     assert!(receipt.contains("The checkout button does nothing") && receipt.contains("Open"));
     b.screenshot("share-receipt");
     b.click(".crumbs a");
-    let board = b.wait_for(".board-table");
+    let board = b.wait_for(".board-list");
     assert!(
         board.contains("ACME-1")
             && board.contains("The checkout button does nothing")
             && board.contains("Open"),
         "{board}"
     );
+    // #18: this browser remembers what it sent (localStorage only): listed and marked "Yours".
+    let mine = b.wait_for_text("#mine", "ACME-1");
+    assert!(mine.contains("The checkout button does nothing"), "{mine}");
+    let href = b.attr("#mine a", "href");
+    assert!(href.contains("/t/") && receipt_url.ends_with(&href), "{href}");
+    assert!(b.wait_for(".ticket-row.mine").contains("Yours"));
     b.screenshot("share-board");
 
     // Staff: status change, public reply, internal note.
