@@ -47,7 +47,11 @@ document.addEventListener("DOMContentLoaded", () => {
     if (Number.isNaN(when.getTime())) continue;
     const days = Math.round((today - day(when)) / 86400000);
     let text;
-    if (days <= 0) text = "today";
+    if (days <= 0) {
+      text = el.dataset.relative === "time"
+        ? when.toLocaleTimeString(undefined, { timeStyle: "short" })
+        : "today";
+    }
     else if (days === 1) text = "yesterday";
     else if (days < 14) text = `${days} days ago`;
     else if (days < 60) text = `${Math.floor(days / 7)} weeks ago`;
@@ -104,4 +108,30 @@ document.addEventListener("DOMContentLoaded", () => {
     tag.textContent = "Yours";
     row.querySelector(".ticket-title").append(" ", tag);
   }
+});
+
+// Settings: the colour picker and the hex field follow each other, and the preview loads the
+// same brand stylesheet clients get (/brand/rrggbb.css) for the colour being chosen.
+document.addEventListener("DOMContentLoaded", () => {
+  const field = document.getElementById("f-accent_color");
+  const picker = document.getElementById("f-accent_picker");
+  const sheet = document.getElementById("brand-sheet");
+  if (!field || !picker || !sheet) return;
+  picker.hidden = false;
+  const hex = (v) => (/^#[0-9a-f]{6}$/i.test(v.trim()) ? v.trim().toLowerCase() : null);
+  const show = (v) => { sheet.href = `/brand/${v.slice(1)}.css`; };
+  if (hex(field.value)) {
+    picker.value = hex(field.value);
+    show(hex(field.value));
+  }
+  picker.addEventListener("input", () => {
+    field.value = picker.value;
+    show(picker.value);
+  });
+  field.addEventListener("input", () => {
+    const v = hex(field.value);
+    if (!v) return;
+    picker.value = v;
+    show(v);
+  });
 });

@@ -46,11 +46,15 @@ pub fn brand_css(color: &str) -> Response {
     };
     // Links and other brand-coloured text: the colour, darkened (light pages) or lightened
     // (dark pages) just enough to read at AA (4.5:1) on the page's surfaces.
+    // The same tint rings focus and marks public replies (non-text: it needs 3:1, has 4.5:1).
     let light = readable(rgb, [0, 0, 0], [0xf7, 0xf7, 0xf5]);
     let dark = readable(rgb, [0xff, 0xff, 0xff], [0x1f, 0x1d, 0x1b]);
+    // Notices and highlighted rows: a pale (light) or deep (dark) wash of the colour, under
+    // the page's own ink.
+    let (soft_light, soft_dark) = soft(rgb);
     let css = format!(
-        ".branded {{ --brand: {hex}; --brand-ink: {ink}; --brand-link: {light}; }}\n\
-         @media (prefers-color-scheme: dark) {{ .branded {{ --brand-link: {dark}; }} }}\n"
+        ".branded {{ --brand: {hex}; --brand-ink: {ink}; --brand-link: {light}; --brand-soft: {soft_light}; --focus: {light}; --public-line: {light}; }}\n\
+         @media (prefers-color-scheme: dark) {{ .branded {{ --brand-link: {dark}; --brand-soft: {soft_dark}; --focus: {dark}; --public-line: {dark}; }} }}\n"
     );
     Response::from_data("text/css; charset=utf-8", css)
         .with_additional_header("Cache-Control", "public, max-age=31536000, immutable")
@@ -74,15 +78,42 @@ fn contrast(a: [u8; 3], b: [u8; 3]) -> f64 {
     (la.max(lb) + 0.05) / (la.min(lb) + 0.05)
 }
 
+/// The colour `t` of the way from `rgb` to `toward`.
+fn mix(rgb: [u8; 3], toward: [u8; 3], t: f64) -> [u8; 3] {
+    [0, 1, 2]
+        .map(|i| (f64::from(rgb[i]) + (f64::from(toward[i]) - f64::from(rgb[i])) * t).round() as u8)
+}
+
+fn hex_of(c: [u8; 3]) -> String {
+    format!("#{:02x}{:02x}{:02x}", c[0], c[1], c[2])
+}
+
+/// Notice backgrounds: up to 14% of the colour on white (light pages) and 28% on the dark
+/// surface, less where the page's muted text would no longer read at AA on it.
+fn soft(rgb: [u8; 3]) -> (String, String) {
+    let wash = |surface: [u8; 3], muted: [u8; 3], most: f64| {
+        let mut t = most;
+        loop {
+            let c = mix(surface, rgb, t);
+            if contrast(muted, c) >= 4.6 || t <= 0.0 {
+                return hex_of(c);
+            }
+            t -= 0.02;
+        }
+    };
+    (
+        wash([0xff, 0xff, 0xff], [0x57, 0x53, 0x4e], 0.14),
+        wash([0x1f, 0x1d, 0x1b], [0xb5, 0xb0, 0xab], 0.28),
+    )
+}
+
 /// `rgb` mixed towards `toward` in small steps until it reads at 4.5:1 on `background`.
 fn readable(rgb: [u8; 3], toward: [u8; 3], background: [u8; 3]) -> String {
     let mut step = 0.0;
     loop {
-        let mixed = [0, 1, 2].map(|i| {
-            (f64::from(rgb[i]) + (f64::from(toward[i]) - f64::from(rgb[i])) * step).round() as u8
-        });
+        let mixed = mix(rgb, toward, step);
         if contrast(mixed, background) >= 4.6 || step >= 1.0 {
-            return format!("#{:02x}{:02x}{:02x}", mixed[0], mixed[1], mixed[2]);
+            return hex_of(mixed);
         }
         step += 0.05;
     }
@@ -111,6 +142,36 @@ pub fn brand_logo(ctx: &crate::web::Ctx<'_>, name: &str) -> crate::error::Result
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// #18: a notice's text reads at AA on the brand's wash, light and dark, whatever the colour.
+    #[test]
+    fn brand_notices_are_readable_on_light_and_dark() {
+        let hex = |s: &str| [1, 3, 5].map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap());
+        for brand in [
+            "#0f766e", "#fde68a", "#b45309", "#000000", "#ffffff", "#7c3aed", "#ff0000",
+        ] {
+            let (light, dark) = soft(hex(brand));
+            let ink_light = [0x1c, 0x19, 0x17];
+            let ink_dark = [0xf5, 0xf5, 0xf4];
+            assert!(
+                contrast(ink_light, hex(&light)) >= 4.5,
+                "{brand} light: {light}"
+            );
+            assert!(
+                contrast(ink_dark, hex(&dark)) >= 4.5,
+                "{brand} dark: {dark}"
+            );
+            // Muted text too (help lines inside a notice).
+            assert!(
+                contrast([0x57, 0x53, 0x4e], hex(&light)) >= 4.5,
+                "{brand} muted light"
+            );
+            assert!(
+                contrast([0xb5, 0xb0, 0xab], hex(&dark)) >= 4.5,
+                "{brand} muted dark"
+            );
+        }
+    }
 
     /// #18: brand-coloured links read at AA on light and dark pages, whatever the colour.
     #[test]

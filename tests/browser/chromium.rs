@@ -355,14 +355,21 @@ impl Browser {
         v.as_str().unwrap_or_default().to_string()
     }
 
+    /// Runs `js` (a function body; `return` gives the result) in the page.
+    pub fn script(&self, js: &str) -> serde_json::Value {
+        self.rt
+            .block_on(self.c().execute(js, vec![]))
+            .expect("run a script")
+    }
+
     /// The page's full height in CSS pixels.
     pub fn page_height(&self) -> u32 {
         let v = self
             .rt
-            .block_on(self.c().execute(
-                "return document.documentElement.scrollHeight;",
-                vec![],
-            ))
+            .block_on(
+                self.c()
+                    .execute("return document.documentElement.scrollHeight;", vec![]),
+            )
             .expect("run a script");
         v.as_u64().unwrap_or(900) as u32
     }

@@ -151,7 +151,9 @@ fn walk(server: &Server, dark: bool, dir: &Path) -> Vec<String> {
     b.goto(&server.url(&format!("{portal}/login")));
     b.fill("#f-email", "wile@acme.example");
     b.fill("#f-password", "demo-wile-pass");
-    b.click(&format!("form[action='{portal}/login'] button[type=submit]"));
+    b.click(&format!(
+        "form[action='{portal}/login'] button[type=submit]"
+    ));
     b.wait_for(".activity");
     page(&b, "portal-dashboard");
     b.goto(&server.url(portal));
@@ -244,6 +246,21 @@ fn walk(server: &Server, dark: bool, dir: &Path) -> Vec<String> {
             b.goto(&format!("{portal_page}/users"));
             b.wait_for("main h1");
             page(&b, "staff-portal-users");
+        } else if name == "staff-settings" {
+            // The preview follows the colour as it is typed, before anything is saved.
+            let head = "return getComputedStyle(document.querySelector('.brand-preview .share-head')).backgroundColor;";
+            b.fill("#f-accent_color", "#7c3aed");
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            while b.script(head) != serde_json::json!("rgb(124, 58, 237)") {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "the preview did not take the typed colour: {}",
+                    b.script(head)
+                );
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            assert_eq!(b.value("#f-accent_picker"), "#7c3aed");
+            page(&b, "staff-settings-preview");
         } else if name == "staff-people" {
             b.click("main td a");
             b.wait_for("main h1");

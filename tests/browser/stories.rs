@@ -93,7 +93,10 @@ pub fn visitor_submits_and_follows_the_ticket() {
     let mine = b.wait_for_text("#mine", "ACME-1");
     assert!(mine.contains("The checkout button does nothing"), "{mine}");
     let href = b.attr("#mine a", "href");
-    assert!(href.contains("/t/") && receipt_url.ends_with(&href), "{href}");
+    assert!(
+        href.contains("/t/") && receipt_url.ends_with(&href),
+        "{href}"
+    );
     assert!(b.wait_for(".ticket-row.mine").contains("Yours"));
     b.screenshot("share-board");
 

@@ -28,7 +28,12 @@ fn render(
     errors: Errors,
     current: &Branding,
 ) -> Result<Response> {
-    let page_ctx = view! { nav => "settings", values, errors, logo => current.logo };
+    // The preview starts in the saved colour (what clients see now); app.js follows the field.
+    let page_ctx = view! {
+        nav => "settings", values, errors, logo => current.logo,
+        saved_color => current.accent_color.trim_start_matches('#'),
+        agency_initial => current.agency_name.chars().next().map(|c| c.to_uppercase().to_string()),
+    };
     respond::page_with_status(ctx, status, "staff/settings.html", page_ctx)
 }
 
