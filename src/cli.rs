@@ -316,7 +316,12 @@ fn mail_test(config: &Config, to: &str) -> Result<()> {
         to.trim(),
         mailer.destination()
     );
-    match mailer.send_test(&templates, to.trim()) {
+    // The agency's name from the workspace when there is one (the name mail is sent as).
+    let sender_name = match std::fs::exists(config.db_path()) {
+        Ok(true) => crate::store::settings::branding(&open_store(config)?.connect()?)?.agency_name,
+        _ => String::from("Porchlight"),
+    };
+    match mailer.send_test(&templates, to.trim(), &sender_name) {
         Ok(answer) => {
             println!("Accepted: {answer}");
             Ok(())

@@ -139,7 +139,8 @@ pub struct ShareConfig {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MailConfig {
-    /// The From address of every message Porchlight sends.
+    /// The From address of every message Porchlight sends. Empty (the default): the agency's
+    /// name (Settings) at `noreply@` the host of `base_url`.
     pub from: String,
     /// Where replies to Porchlight's messages go; empty: to `from`.
     pub reply_to: String,
@@ -287,7 +288,7 @@ impl Default for ShareConfig {
 impl Default for MailConfig {
     fn default() -> Self {
         MailConfig {
-            from: "Porchlight <porchlight@localhost>".into(),
+            from: String::new(),
             reply_to: String::new(),
             smtp_host: String::new(),
             smtp_port: 0,
@@ -526,10 +527,10 @@ impl Config {
             return bad("server.workers", "must be between 0 (automatic) and 1024");
         }
         let mail = &self.mail;
-        if mail.from.parse::<lettre::message::Mailbox>().is_err() {
+        if !mail.from.is_empty() && mail.from.parse::<lettre::message::Mailbox>().is_err() {
             return bad(
                 "mail.from",
-                "must be an email address, e.g. \"Acme Support <support@acme.example>\"",
+                "must be an email address, e.g. \"Acme Support <support@acme.example>\", or empty for the agency's name at noreply@ the base_url's host",
             );
         }
         if !mail.reply_to.is_empty() && mail.reply_to.parse::<lettre::message::Mailbox>().is_err() {
@@ -590,6 +591,36 @@ impl Config {
         } else {
             self.base_url.trim_end_matches('/').to_string()
         }
+    }
+
+    /// The address mail comes from when `mail.from` is empty: `noreply@` the host of the public
+    /// URL (`localhost` when that host is an IP address, which an address cannot carry plainly).
+    pub fn default_sender_address(&self) -> String {
+        let base = self.base_url();
+        let host = base
+            .split_once("://")
+            .map_or(base.as_str(), |(_, rest)| rest)
+            .split(['/', '?', '#'])
+            .next()
+            .unwrap_or_default();
+        let host = if host.starts_with('[') {
+            ""
+        } else {
+            host.rsplit_once(':').map_or(host, |(h, _)| h)
+        };
+        let usable = !host.is_empty()
+            && host.parse::<std::net::IpAddr>().is_err()
+            && host
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+        format!(
+            "noreply@{}",
+            if usable {
+                host.to_ascii_lowercase()
+            } else {
+                "localhost".into()
+            }
+        )
     }
 
     /// Whether cookies must carry `Secure`.

@@ -106,7 +106,9 @@ enum Transport {
 
 /// Everything delivery needs, built once from `[mail]`.
 pub struct Mailer {
-    from: Mailbox,
+    /// `mail.from` when set; otherwise each batch sends as the agency's name at `fallback`.
+    from: Option<Mailbox>,
+    fallback: lettre::Address,
     reply_to: Option<Mailbox>,
     /// The domain of `from`, for Message-IDs.
     domain: String,
@@ -118,12 +120,22 @@ impl Mailer {
     pub fn new(config: &Config) -> Result<Mailer> {
         let mail = &config.mail;
         let bad = |key: &str, e: &dyn std::fmt::Display| Error::Config(format!("mail.{key}: {e}"));
-        let from: Mailbox = mail.from.parse().map_err(|e| bad("from", &e))?;
+        let from: Option<Mailbox> = match mail.from.as_str() {
+            "" => None,
+            raw => Some(raw.parse().map_err(|e| bad("from", &e))?),
+        };
+        let fallback: lettre::Address = config
+            .default_sender_address()
+            .parse()
+            .map_err(|e| bad("from", &e))?;
         let reply_to = match mail.reply_to.as_str() {
             "" => None,
             raw => Some(raw.parse().map_err(|e| bad("reply_to", &e))?),
         };
-        let domain = from.email.domain().to_string();
+        let domain = from
+            .as_ref()
+            .map_or(fallback.domain(), |f| f.email.domain())
+            .to_string();
         let transport = if mail.smtp_host.is_empty() {
             Transport::Files(config.data_dir.join("mail"))
         } else {
@@ -162,6 +174,7 @@ impl Mailer {
         };
         Ok(Mailer {
             from,
+            fallback,
             reply_to,
             domain,
             max_attempts: i64::from(mail.max_attempts),
@@ -200,15 +213,27 @@ impl Mailer {
         format!("<{id}@{}>", self.domain)
     }
 
+    /// Who mail is from: `mail.from`, or `sender_name` (the agency's) at the fallback address.
+    fn sender(&self, sender_name: &str) -> Mailbox {
+        self.from.clone().unwrap_or_else(|| {
+            let name = one_line(sender_name, 100);
+            Mailbox::new((!name.is_empty()).then_some(name), self.fallback.clone())
+        })
+    }
+
     /// Builds the message as it goes on the wire.
-    fn build(&self, m: &store::outbox::Message) -> std::result::Result<lettre::Message, String> {
+    fn build(
+        &self,
+        m: &store::outbox::Message,
+        sender_name: &str,
+    ) -> std::result::Result<lettre::Message, String> {
         let to: Mailbox = m
             .to_addr
             .parse()
             .map_err(|e| format!("recipient {}: {e}", m.to_addr))?;
         let date = std::time::UNIX_EPOCH + Duration::from_secs(m.created_at.max(0) as u64);
         let mut builder = lettre::Message::builder()
-            .from(self.from.clone())
+            .from(self.sender(sender_name))
             .to(to)
             .subject(one_line(&m.subject, 200))
             .message_id(Some(m.message_id.clone()))
@@ -237,8 +262,12 @@ impl Mailer {
     }
 
     /// Sends one message now; `Ok` carries what the server said.
-    fn send(&self, m: &store::outbox::Message) -> std::result::Result<String, SendError> {
-        let message = self.build(m).map_err(SendError::Message)?;
+    fn send(
+        &self,
+        m: &store::outbox::Message,
+        sender_name: &str,
+    ) -> std::result::Result<String, SendError> {
+        let message = self.build(m, sender_name).map_err(SendError::Message)?;
         match &self.transport {
             Transport::Smtp { transport, .. } => transport
                 .send(&message)
@@ -258,6 +287,7 @@ impl Mailer {
         &self,
         templates: &Templates,
         to: &str,
+        sender_name: &str,
     ) -> std::result::Result<String, String> {
         let ctx = minijinja::context! { destination => self.destination() };
         let email = render(templates, "mail_test", to, ctx).map_err(|e| e.to_string())?;
@@ -272,7 +302,7 @@ impl Mailer {
             created_at: clock::now(),
             attempts: 0,
         };
-        self.send(&message).map_err(|e| e.explain())
+        self.send(&message, sender_name).map_err(|e| e.explain())
     }
 }
 
@@ -365,13 +395,17 @@ pub fn deliver_due(mailer: &Mailer, db: &Db) -> Result<usize> {
 /// [`deliver_due`], stopping between messages once `stop()` says so (shutting down).
 pub fn deliver_due_until(mailer: &Mailer, db: &Db, stop: impl Fn() -> bool) -> Result<usize> {
     let due = store::outbox::due(db, clock::now(), BATCH)?;
+    if due.is_empty() {
+        return Ok(0);
+    }
+    let sender_name = store::settings::branding(db)?.agency_name;
     let mut delivered = 0;
     for message in due {
         if stop() {
             break;
         }
         // Sent outside any write: the writer lock is never held while a mail server answers.
-        match mailer.send(&message) {
+        match mailer.send(&message, &sender_name) {
             Ok(answer) => {
                 db.write(|tx| store::outbox::mark_sent(tx, message.id))?;
                 log::info!("mail {} delivered: {answer}", message.id);

@@ -759,3 +759,55 @@ fn a_kill_between_queueing_and_sending_loses_nothing() {
     assert_eq!(smtp.messages().len(), 1, "exactly once");
     drop(server);
 }
+
+/// #18: with no `mail.from`, mail comes from the agency's name (Settings) at `noreply@` the
+/// public URL's host — never from `porchlight@localhost`.
+#[test]
+fn mail_comes_from_the_agency_when_no_sender_is_configured() {
+    let smtp = SmtpServer::start(Security::Plain, None);
+    let port = smtp.addr.port();
+    let mut t = TestApp::with_config(|c| {
+        c.base_url = "http://help.brightside.example:8080".into();
+        c.mail.smtp_host = "127.0.0.1".into();
+        c.mail.smtp_port = port;
+        c.mail.tls = "none".into();
+    });
+    assert!(t.app.config.mail.from.is_empty(), "the default is empty");
+    t.sign_in_as("admin@example.com", Role::Admin);
+    t.post(
+        "/settings",
+        &[
+            ("agency_name", "Brightside Studio"),
+            ("accent_color", "#0f766e"),
+        ],
+    )
+    .assert_status(303);
+    t.create_project("ACME", "Acme website");
+    t.post("/projects/ACME/share/enable", &[])
+        .assert_status(303);
+    let token = porchlight::store::projects::get_by_key(&t.db, "ACME")
+        .unwrap()
+        .unwrap()
+        .share
+        .token
+        .unwrap();
+    submit(
+        &mut t,
+        &format!("/s/{token}"),
+        &[
+            ("title", "Hello"),
+            ("description", "Is this on?"),
+            ("email", "ana@example.com"),
+        ],
+    );
+    let mail = deliver(&t, &smtp, 0);
+    let receipt = mail
+        .iter()
+        .find(|m| m.to == ["ana@example.com"])
+        .expect("the receipt email");
+    assert_eq!(
+        receipt.header("From").as_deref(),
+        Some("\"Brightside Studio\" <noreply@help.brightside.example>")
+    );
+    assert_eq!(receipt.from, "noreply@help.brightside.example");
+}

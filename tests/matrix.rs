@@ -434,6 +434,13 @@ impl World {
                 ALL,
             ),
             (
+                "GET",
+                "/portal/{_s}/sent",
+                "/portal/pt/sent?what=reset".into(),
+                none(),
+                ALL,
+            ),
+            (
                 "POST",
                 "/portal/{_s}/reset",
                 "/portal/pt/reset".into(),

@@ -38,6 +38,14 @@ impl Resp {
             .unwrap_or_else(|| panic!("no Location header (status {})", self.status))
     }
 
+    /// A 303 to `path` (post/redirect/get).
+    #[track_caller]
+    pub fn assert_redirect(&self, path: &str) -> &Self {
+        self.assert_status(303);
+        assert_eq!(self.location(), path);
+        self
+    }
+
     #[track_caller]
     pub fn assert_status(&self, status: u16) -> &Self {
         assert_eq!(

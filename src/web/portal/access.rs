@@ -60,6 +60,7 @@ pub fn route(ctx: &Ctx<'_>, portal: &Portal) -> Result<Option<Response>> {
         (POST) ["/portal/{_s}/reset", _s: String] => { request_reset(ctx, portal).map(Some) },
         (GET) ["/portal/{_s}/reset/{t}", _s: String, t: String] => { password_page(ctx, portal, &t, KIND_RESET).map(Some) },
         (POST) ["/portal/{_s}/reset/{t}", _s: String, t: String] => { set_password(ctx, portal, &t, KIND_RESET).map(Some) },
+        (GET) ["/portal/{_s}/sent", _s: String] => { sent_page(ctx, portal).map(Some) },
         (GET) ["/portal/{_s}/signup", _s: String] => { signup_page(ctx, portal).map(Some) },
         (POST) ["/portal/{_s}/signup", _s: String] => { signup(ctx, portal).map(Some) },
         (GET) ["/portal/{_s}/signup/{t}", _s: String, t: String] => { signup_confirm_page(ctx, portal, &t).map(Some) },
@@ -343,8 +344,22 @@ fn link_segment(kind: &str) -> &'static str {
     }
 }
 
-/// The page every link-sending form ends on, whatever happened: the same for every address.
-fn sent(ctx: &Ctx<'_>, portal: &Portal, what: &str) -> Result<Response> {
+/// Where every link-sending form ends, whatever happened: the same redirect for every address,
+/// to a page a reload cannot send again.
+fn sent(_ctx: &Ctx<'_>, portal: &Portal, what: &str) -> Result<Response> {
+    Ok(respond::redirect(&format!(
+        "{}/sent?what={what}",
+        super::base(portal)
+    )))
+}
+
+/// `GET /portal/{slug}/sent?what=magic|reset|signup`: "Check your email".
+fn sent_page(ctx: &Ctx<'_>, portal: &Portal) -> Result<Response> {
+    let what = match ctx.query("what").as_deref() {
+        Some("magic") => "magic",
+        Some("reset") => "reset",
+        _ => "signup",
+    };
     render(ctx, portal, None, 200, "portal/sent.html", view! { what })
 }
 
