@@ -419,7 +419,7 @@ fn render_receipt(
         branding,
         project => view! { name => project.name, response_time => project.share.response_time },
         ticket,
-        submitted => clock::format_datetime(ticket.created_at),
+        submitted_at => ticket.created_at,
         replies,
         may_reply => visitor.may_submit(),
         // "We email you…" only when email really leaves this server.

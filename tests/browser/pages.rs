@@ -28,6 +28,12 @@ fn check(b: &Browser, dir: &Path, scheme: &str, name: &str, faults: &mut Vec<Str
                 b.wide_elements()
             ));
         }
+        // Clients read times in their own zone (app.js), never as UTC.
+        if (name.starts_with("share-") || name.starts_with("portal-"))
+            && b.script("return document.body.innerText.includes('UTC');") == serde_json::json!(true)
+        {
+            faults.push(format!("{name} ({label}, {scheme}): shows a time in UTC"));
+        }
         for v in b.axe() {
             faults.push(format!("{name} ({label}, {scheme}): {v}"));
         }

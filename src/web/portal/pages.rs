@@ -7,7 +7,6 @@ use rouille::Response;
 
 use crate::auth::throttle::{self, Limit};
 use crate::auth::{contact_sessions, passwords};
-use crate::clock;
 use crate::domain::{Priority, Source, Status, Visibility, parse_ticket_ref};
 use crate::error::Result;
 use crate::notify;
@@ -407,7 +406,7 @@ fn render_ticket(
                 priority_label => ticket.priority.label(),
                 expected_by => ticket.expected_by,
                 requester => ticket.requester_name,
-                created => clock::format_datetime(ticket.created_at),
+                created_at => ticket.created_at,
                 url => format!("{}/tickets/{}", base(portal), ticket.reference),
             },
             timeline,
