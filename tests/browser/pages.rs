@@ -127,9 +127,15 @@ fn walk(server: &Server, dark: bool, dir: &Path) -> Vec<String> {
     page(&b, "share-board-form-error");
     b.fill("#f-title", "The footer overlaps the cookie banner");
     b.fill("#f-description", "On a phone, the banner hides the links.");
+    b.fill("#f-email", &format!("visitor-{scheme}@example.com"));
+    let before = links_in_mail(server, "/unsubscribe/").len();
     b.click(".share-form button[type=submit]");
     b.wait_for(".bookmark");
     page(&b, "share-receipt");
+    let unsubscribe = new_link_in_mail(server, "/unsubscribe/", before);
+    b.goto(&server.url(&unsubscribe));
+    b.wait_for("main h1");
+    page(&b, "share-unsubscribe");
     b.goto(&server.url("/s/not-a-link"));
     b.wait_for("main h1");
     page(&b, "share-not-found");
@@ -154,6 +160,15 @@ fn walk(server: &Server, dark: bool, dir: &Path) -> Vec<String> {
     b.goto(&server.url(&format!("{portal}/signup")));
     b.wait_for("main h1");
     page(&b, "portal-signup");
+    let before = links_in_mail(server, "/magic/").len();
+    b.goto(&server.url(&format!("{portal}/login")));
+    b.fill("#f-magic-email", "hank@globex.example");
+    b.click(&format!("form[action='{portal}/magic'] button[type=submit]"));
+    b.wait_for("main h1");
+    let magic = new_link_in_mail(server, "/magic/", before);
+    b.goto(&server.url(&magic));
+    b.wait_for("main h1");
+    page(&b, "portal-magic");
     b.goto(&server.url(&format!("{portal}/login")));
     b.fill("#f-email", "wile@acme.example");
     b.fill("#f-password", "demo-wile-pass");
@@ -281,6 +296,15 @@ fn walk(server: &Server, dark: bool, dir: &Path) -> Vec<String> {
             page(&b, "staff-ticket-reply-error");
         }
     }
+    // Staff viewing the portal as a customer: the banner on a portal page.
+    b.goto(&server.url("/customers"));
+    b.click("main td a");
+    b.wait_for("#view-as-heading");
+    b.click("form[action$='/view-as'] button[type=submit]");
+    b.wait_for(".view-as-banner");
+    page(&b, "portal-view-as");
+    b.click(".view-as-banner button");
+    b.wait_for("main h1");
     faults
 }
 
@@ -305,6 +329,17 @@ pub fn every_page_fits_and_passes_axe() {
     let _ = std::fs::remove_dir_all(&dir);
     let mut faults = walk(&server, false, &dir);
     faults.extend(walk(&server, true, &dir));
+    // The first-run page, on a workspace of its own.
+    let fresh = Server::start(&[]);
+    let setup = fresh.line_with("/setup/").expect("setup link printed");
+    let setup = &setup[setup.find("http").expect("a setup URL")..];
+    for dark in [false, true] {
+        let b = Browser::start_with(dark);
+        b.goto(setup.trim());
+        b.wait_for("#f-password_confirm");
+        let scheme = if dark { "dark" } else { "light" };
+        check(&b, &dir, scheme, "staff-setup", &mut faults);
+    }
     eprintln!("screenshots of every page: {}", dir.display());
     assert!(
         faults.is_empty(),
