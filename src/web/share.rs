@@ -350,7 +350,7 @@ fn submit(ctx: &Ctx<'_>, visitor: ShareVisitor<'_>) -> Result<Response> {
     }
     // Only say "emailed" when email really leaves this server.
     let thanks = if email.is_empty() || ctx.app.mailer.writes_files() {
-        "Thank you — we have your feedback. Bookmark this page to check back."
+        "Thank you — we have your feedback."
     } else {
         "Thank you — we have your feedback. We're emailing you the link to this page."
     };
