@@ -30,7 +30,8 @@ fn check(b: &Browser, dir: &Path, scheme: &str, name: &str, faults: &mut Vec<Str
         }
         // Clients read times in their own zone (app.js), never as UTC.
         if (name.starts_with("share-") || name.starts_with("portal-"))
-            && b.script("return document.body.innerText.includes('UTC');") == serde_json::json!(true)
+            && b.script("return document.body.innerText.includes('UTC');")
+                == serde_json::json!(true)
         {
             faults.push(format!("{name} ({label}, {scheme}): shows a time in UTC"));
         }
@@ -163,7 +164,9 @@ fn walk(server: &Server, dark: bool, dir: &Path) -> Vec<String> {
     let before = links_in_mail(server, "/magic/").len();
     b.goto(&server.url(&format!("{portal}/login")));
     b.fill("#f-magic-email", "hank@globex.example");
-    b.click(&format!("form[action='{portal}/magic'] button[type=submit]"));
+    b.click(&format!(
+        "form[action='{portal}/magic'] button[type=submit]"
+    ));
     b.wait_for("main h1");
     let magic = new_link_in_mail(server, "/magic/", before);
     b.goto(&server.url(&magic));
@@ -293,6 +296,12 @@ fn walk(server: &Server, dark: bool, dir: &Path) -> Vec<String> {
         } else if name == "staff-ticket" {
             b.click("#reply button[type=submit]");
             b.wait_for(".error-summary");
+            // The address is the ticket's again: reloading shows it, nothing is posted twice.
+            let url = b.current_url();
+            assert!(
+                url.ends_with("/tickets/ACME-1"),
+                "after a refused reply the address is {url}"
+            );
             page(&b, "staff-ticket-reply-error");
         }
     }
