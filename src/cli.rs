@@ -1,4 +1,4 @@
-//! The command line: `serve`, `init`, `staff`, `backup`, `check-config`, `demo`.
+//! The command line: `serve`, `init`, `staff`, `backup`, `restore`, `check-config`, `demo`.
 //!
 //! Every command prints a clear error and exits non-zero on failure (1 for a failure, 2 for a
 //! usage mistake, as clap does).
@@ -52,6 +52,16 @@ enum Command {
         /// The directory to write; must not exist yet.
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
+        #[command(flatten)]
+        location: DataDirArg,
+    },
+    /// Put a backup (from `backup --out`) in place of the data directory's database and stored
+    /// files, after checking it. Refused while a server runs on the directory; the data that
+    /// was there is moved into a `before-restore-…` folder inside it, never deleted.
+    Restore {
+        /// The backup directory to restore.
+        #[arg(long, value_name = "BACKUP")]
+        from: PathBuf,
         #[command(flatten)]
         location: DataDirArg,
     },
@@ -166,6 +176,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Staff(cmd) => staff(cmd, load),
         Command::Mail(MailCommand::Test { to }) => mail_test(&load(&None)?, &to),
         Command::Backup { out, location } => backup(&load(&location.data_dir)?, &out),
+        Command::Restore { from, location } => restore(&load(&location.data_dir)?, &from),
         Command::CheckConfig => {
             let config = load(&None)?;
             match &config_path {
@@ -462,9 +473,40 @@ fn backup(config: &Config, out: &Path) -> Result<()> {
         human_size(files_size)
     );
     println!(
-        "To restore: stop Porchlight, then copy {0}/porchlight.sqlite3 and {0}/files into an empty data directory.",
+        "To restore: stop Porchlight, then run `porchlight restore --from {}` (with the same --data-dir or config).",
         out.display()
     );
+    Ok(())
+}
+
+fn restore(config: &Config, from: &Path) -> Result<()> {
+    let done = crate::restore::restore(config, from)?;
+    let dir = config.data_dir.display();
+    println!(
+        "Restored {} into {dir}: the database ({}; integrity check: ok; schema {} of {}) and the {} stored file(s) it refers to (each checked against its SHA-256).",
+        from.display(),
+        human_size(done.db_bytes),
+        done.schema.0,
+        done.schema.1,
+        done.files
+    );
+    match &done.aside {
+        Some(aside) => {
+            println!(
+                "The data that was there before is in {} (nothing was deleted).",
+                aside.display()
+            );
+            println!(
+                "To undo: stop Porchlight, then run `porchlight restore --from {}` (with the same --data-dir or config).",
+                aside.display()
+            );
+        }
+        None => println!("The data directory held no data before, so nothing was moved aside."),
+    }
+    if done.schema.0 < done.schema.1 {
+        println!("The next `porchlight serve` brings the database up to this version's schema.");
+    }
+    println!("Start Porchlight (`porchlight serve`) to serve it.");
     Ok(())
 }
 

@@ -23,6 +23,7 @@ pub mod net;
 pub mod notify;
 pub mod policy;
 pub mod render;
+pub mod restore;
 pub mod server;
 pub mod store;
 pub mod validation;

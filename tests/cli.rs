@@ -1,6 +1,7 @@
 //! The command line, run as the real binary (issue #2).
 
 use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use crate::util::{Server, binary};
@@ -539,22 +540,30 @@ fn a_backup_restored_into_an_empty_data_dir_serves_the_same_attachment() {
     );
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("1 stored file(s)"), "{}", text(&o));
-    // Restore: the two pieces into an empty directory.
+    // Restore into an empty directory with the command the backup's output names.
+    assert!(
+        text(&o).contains("porchlight restore --from"),
+        "{}",
+        text(&o)
+    );
     let restored = tempfile::tempdir().unwrap();
-    std::fs::copy(
-        out.join("porchlight.sqlite3"),
-        restored.path().join("porchlight.sqlite3"),
-    )
-    .unwrap();
-    std::fs::create_dir(restored.path().join("files")).unwrap();
-    for entry in std::fs::read_dir(out.join("files")).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(
-            entry.path(),
-            restored.path().join("files").join(entry.file_name()),
-        )
-        .unwrap();
-    }
+    let r = run(
+        &[
+            "restore",
+            "--from",
+            out.to_str().unwrap(),
+            "--data-dir",
+            restored.path().to_str().unwrap(),
+        ],
+        "",
+        t.dir.path(),
+    );
+    assert!(r.status.success(), "{}", text(&r));
+    assert!(
+        text(&r).contains("1 stored file(s)") && text(&r).contains("nothing was moved aside"),
+        "{}",
+        text(&r)
+    );
     // What a crash could leave: a stored file no row names, and a half-written one.
     let stray = restored.path().join("files").join("b".repeat(64));
     let partial = restored.path().join("files").join(".tmpXYZ123");
@@ -591,4 +600,206 @@ fn a_backup_restored_into_an_empty_data_dir_serves_the_same_attachment() {
         !stray.exists() && !partial.exists(),
         "the start-up sweep left crash debris"
     );
+}
+
+/// Runs `restore --from backup --data-dir dir`.
+fn restore_cmd(backup: &Path, dir: &Path) -> std::process::Output {
+    run(
+        &[
+            "restore",
+            "--from",
+            backup.to_str().unwrap(),
+            "--data-dir",
+            dir.to_str().unwrap(),
+        ],
+        "",
+        dir,
+    )
+}
+
+/// A backup of a workspace with one ticket named `subject` and one attachment.
+fn backup_of(subject: &str) -> (tempfile::TempDir, PathBuf) {
+    let mut t = crate::util::TestApp::admin();
+    t.create_project("ACME", "Acme");
+    let reference = t.create_ticket("ACME", subject, "x");
+    t.post_multipart(
+        &format!("/tickets/{reference}/reply"),
+        &[("reply", "Attached")],
+        &[("reply_files", "notes.txt", subject.as_bytes())],
+        true,
+    )
+    .assert_status(303);
+    let holder = tempfile::tempdir().unwrap();
+    let out = holder.path().join("backup");
+    let o = run(
+        &[
+            "backup",
+            "--out",
+            out.to_str().unwrap(),
+            "--data-dir",
+            t.data_dir().to_str().unwrap(),
+        ],
+        "",
+        t.dir.path(),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    (holder, out)
+}
+
+/// The subjects of the tickets in the database of `dir`.
+fn subjects_in(dir: &Path) -> Vec<String> {
+    let conn = rusqlite::Connection::open(dir.join("porchlight.sqlite3")).unwrap();
+    let mut stmt = conn
+        .prepare("SELECT subject FROM tickets ORDER BY id")
+        .unwrap();
+    stmt.query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+/// #19: a restore over live data moves that data aside (never deletes it), says how to undo,
+/// and the undo it prints brings the old data back.
+#[test]
+fn restore_moves_the_current_data_aside_and_its_undo_brings_it_back() {
+    let (_a, old) = backup_of("Old workspace");
+    let (_b, new) = backup_of("New workspace");
+    let dir = tempfile::tempdir().unwrap();
+    assert!(restore_cmd(&old, dir.path()).status.success());
+    assert_eq!(subjects_in(dir.path()), ["Old workspace"]);
+    let o = restore_cmd(&new, dir.path());
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(subjects_in(dir.path()), ["New workspace"]);
+    let said = text(&o);
+    let aside = said
+        .lines()
+        .find_map(|l| l.strip_prefix("The data that was there before is in "))
+        .and_then(|l| l.split(" (nothing").next())
+        .unwrap_or_else(|| panic!("no aside folder named in {said}"))
+        .to_string();
+    assert!(
+        said.contains(&format!("porchlight restore --from {aside}")),
+        "{said}"
+    );
+    // The aside folder holds the old database (checkpointed: no WAL needed) and its file.
+    assert_eq!(subjects_in(Path::new(&aside)), ["Old workspace"]);
+    assert!(!Path::new(&aside).join("porchlight.sqlite3-wal").exists());
+    let files: Vec<_> = std::fs::read_dir(Path::new(&aside).join("files"))
+        .unwrap()
+        .collect();
+    assert_eq!(files.len(), 1);
+    // The printed undo.
+    let undo = restore_cmd(Path::new(&aside), dir.path());
+    assert!(undo.status.success(), "{}", text(&undo));
+    assert_eq!(subjects_in(dir.path()), ["Old workspace"]);
+    assert!(
+        Path::new(&aside).exists(),
+        "a restore never deletes a backup"
+    );
+}
+
+/// #19: what restore refuses — a running server on the directory, a damaged file, a missing
+/// file, a schema from a newer Porchlight, something that is not a backup — and that each
+/// refusal leaves the data directory exactly as it was.
+#[test]
+fn restore_refuses_a_running_server_and_bad_backups_and_changes_nothing() {
+    let (_a, good) = backup_of("Kept");
+    let server = Server::start(&[]);
+    let o = restore_cmd(&good, &server.dir);
+    assert!(!o.status.success());
+    assert!(text(&o).contains("stop it first"), "{}", text(&o));
+    drop(server);
+
+    let dir = tempfile::tempdir().unwrap();
+    assert!(restore_cmd(&good, dir.path()).status.success());
+    let listing = |p: &Path| {
+        let mut names: Vec<String> = walk(p)
+            .into_iter()
+            .map(|f| f.strip_prefix(p).unwrap().display().to_string())
+            .collect();
+        names.sort();
+        names
+    };
+    let before = listing(dir.path());
+    let refuse = |backup: &Path, needle: &str| {
+        let o = restore_cmd(backup, dir.path());
+        assert!(!o.status.success(), "restored {}", backup.display());
+        assert!(text(&o).contains(needle), "{needle}: {}", text(&o));
+        assert_eq!(
+            listing(dir.path()),
+            before,
+            "a refused restore changed the directory"
+        );
+        assert_eq!(subjects_in(dir.path()), ["Kept"]);
+    };
+    let copy_of = |name: &str| {
+        let to = dir.path().parent().unwrap().join(format!(
+            "{}-{name}",
+            dir.path().file_name().unwrap().to_str().unwrap()
+        ));
+        let _ = std::fs::remove_dir_all(&to);
+        std::fs::create_dir_all(to.join("files")).unwrap();
+        std::fs::copy(
+            good.join("porchlight.sqlite3"),
+            to.join("porchlight.sqlite3"),
+        )
+        .unwrap();
+        for f in std::fs::read_dir(good.join("files")).unwrap() {
+            let f = f.unwrap();
+            std::fs::copy(f.path(), to.join("files").join(f.file_name())).unwrap();
+        }
+        to
+    };
+    // A stored file whose bytes changed.
+    let damaged = copy_of("damaged");
+    let file = std::fs::read_dir(damaged.join("files"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    std::fs::write(&file, b"not what it was").unwrap();
+    refuse(&damaged, "damaged");
+    // A stored file missing.
+    std::fs::remove_file(&file).unwrap();
+    refuse(&damaged, "is missing");
+    // A newer schema.
+    let newer = copy_of("newer");
+    rusqlite::Connection::open(newer.join("porchlight.sqlite3"))
+        .unwrap()
+        .execute_batch("PRAGMA user_version = 9999")
+        .unwrap();
+    refuse(&newer, "newer Porchlight");
+    // A damaged database file.
+    let torn = copy_of("torn");
+    let db = torn.join("porchlight.sqlite3");
+    let mut bytes = std::fs::read(&db).unwrap();
+    let len = bytes.len();
+    bytes[len / 2..].fill(0xA5);
+    std::fs::write(&db, bytes).unwrap();
+    let o = restore_cmd(&torn, dir.path());
+    assert!(!o.status.success(), "restored a torn database");
+    assert_eq!(listing(dir.path()), before);
+    // Not a backup at all.
+    refuse(
+        dir.path().join("files").as_path(),
+        "not a Porchlight backup",
+    );
+    for d in [damaged, newer, torn] {
+        let _ = std::fs::remove_dir_all(d);
+    }
+}
+
+/// Every file under `dir`, recursively.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
 }
