@@ -18,6 +18,9 @@ pub struct App {
     pub templates: Templates,
     pub assets: StaticFiles,
     pub mailer: Mailer,
+    pub metrics: crate::metrics::Metrics,
+    /// The bearer token `/metrics` wants on the main listener (read once: it may be a file).
+    pub metrics_token: String,
     request_counter: AtomicU64,
     request_id_prefix: String,
 }
@@ -46,6 +49,8 @@ impl App {
         let assets = StaticFiles::load();
         let templates = Templates::load(assets.urls())?;
         let mailer = Mailer::new(&config)?;
+        let metrics = crate::metrics::Metrics::new(&config);
+        let metrics_token = config.metrics.token()?;
         let mut prefix = [0u8; 3];
         getrandom::fill(&mut prefix)
             .map_err(|e| Error::Other(format!("OS random number generator: {e}")))?;
@@ -55,6 +60,8 @@ impl App {
             templates,
             assets,
             mailer,
+            metrics,
+            metrics_token,
             request_counter: AtomicU64::new(0),
             request_id_prefix: prefix.iter().map(|b| format!("{b:02x}")).collect(),
         })

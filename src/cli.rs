@@ -227,7 +227,7 @@ fn run(cli: Cli) -> Result<()> {
 /// Everything that can be wrong with the data directory or the database is found before the
 /// "listening" line: a server that says it listens is one that can serve.
 fn serve(mut config: Config, demo_tickets: Option<usize>) -> Result<()> {
-    logging::init(&config.log_level);
+    logging::init(&config.log_level, &config.log_format);
     datadir::prepare(&config.data_dir)?;
     let lock = datadir::Lock::acquire(&config.data_dir)?;
     let listener = server::bind(config.listen_addr()?)?;
@@ -236,6 +236,17 @@ fn serve(mut config: Config, demo_tickets: Option<usize>) -> Result<()> {
         .local_addr()
         .io_context(|| "reading the bound address")?;
     config.listen = bound.to_string();
+    let metrics_listener = match config.metrics_addr()? {
+        Some(addr) => {
+            let l = server::bind(addr)?;
+            let at = l
+                .local_addr()
+                .io_context(|| "reading the metrics address")?;
+            config.metrics.listen = at.to_string();
+            Some(l)
+        }
+        None => None,
+    };
     let app = Arc::new(App::new_prepared(config)?);
     log::debug!("holding {}", lock.path().display());
     let base = app.config.base_url();
@@ -258,6 +269,15 @@ fn serve(mut config: Config, demo_tickets: Option<usize>) -> Result<()> {
         app.config.data_dir.display()
     );
     println!("Email goes to {}", app.mailer.destination());
+    if let Some(l) = metrics_listener {
+        server::serve_metrics(Arc::clone(&app), l)?;
+        println!(
+            "Metrics (Prometheus) on http://{}/metrics",
+            app.config.metrics.listen
+        );
+    } else if app.config.metrics.enabled {
+        println!("Metrics (Prometheus) on {base}/metrics, with the configured bearer token");
+    }
     if let Some(token) = auth::issue_setup_token(&db)? {
         println!(
             "No staff account exists yet. Create the first admin here (the link works until used):"

@@ -40,6 +40,9 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// off, error, warn, info, debug or trace.
     pub log_level: String,
+    /// "text" (one readable line per event) or "json" (one object per line, the same fields:
+    /// ts, level, target, msg) for log shippers.
+    pub log_format: String,
     /// bcrypt work factor for new password hashes (4–31).
     pub bcrypt_cost: u32,
     /// Largest request body accepted, in MiB (uploads included).
@@ -54,6 +57,39 @@ pub struct Config {
     pub share: ShareConfig,
     pub attachments: AttachmentsConfig,
     pub mail: MailConfig,
+    pub metrics: MetricsConfig,
+}
+
+/// `/metrics` in the Prometheus text format, for a monitoring system to scrape.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Serve `/metrics`. Off by default.
+    pub enabled: bool,
+    /// A listen address of its own for `/metrics` only (e.g. "127.0.0.1:9464", reachable by the
+    /// scraper, not the public); empty: `/metrics` on the main listener, behind `token`.
+    pub listen: String,
+    /// On the main listener, scrapers must send `Authorization: Bearer <token>` (16+
+    /// characters); or put it in `token_file`, or `PORCHLIGHT_METRICS_TOKEN`.
+    pub token: Secret,
+    /// A file whose first line is the token.
+    pub token_file: String,
+}
+
+impl MetricsConfig {
+    /// The bearer token: `token`, else the first line of `token_file` (empty: none).
+    pub fn token(&self) -> Result<String> {
+        if !self.token.0.is_empty() || self.token_file.is_empty() {
+            return Ok(self.token.0.clone());
+        }
+        let text = std::fs::read_to_string(&self.token_file).map_err(|e| {
+            Error::Config(format!(
+                "metrics.token_file: cannot read {}: {e}",
+                self.token_file
+            ))
+        })?;
+        Ok(text.lines().next().unwrap_or_default().trim().to_string())
+    }
 }
 
 /// Files attached to tickets and replies.
@@ -228,6 +264,7 @@ impl Default for Config {
             base_url: String::new(),
             data_dir: PathBuf::from("./data"),
             log_level: "info".into(),
+            log_format: "text".into(),
             bcrypt_cost: 12,
             upload_limit_mb: 60,
             sqlite_synchronous: "full".into(),
@@ -238,6 +275,7 @@ impl Default for Config {
             share: ShareConfig::default(),
             attachments: AttachmentsConfig::default(),
             mail: MailConfig::default(),
+            metrics: MetricsConfig::default(),
         }
     }
 }
@@ -408,6 +446,28 @@ impl Config {
                 "log_level",
                 "must be one of off, error, warn, info, debug, trace",
             );
+        }
+        if !matches!(self.log_format.as_str(), "text" | "json") {
+            return bad("log_format", "must be text or json");
+        }
+        let metrics = &self.metrics;
+        if metrics.enabled {
+            if !metrics.listen.is_empty() {
+                if let Err(why) = resolve_listen(&metrics.listen) {
+                    return bad("metrics.listen", &why);
+                }
+            } else {
+                let token = match metrics.token() {
+                    Ok(token) => token,
+                    Err(e) => return bad("metrics.token_file", &e.to_string()),
+                };
+                if token.chars().count() < 16 {
+                    return bad(
+                        "metrics.token",
+                        "set a token of 16 or more characters (or metrics.token_file), or a metrics.listen address of its own",
+                    );
+                }
+            }
         }
         if !(4..=31).contains(&self.bcrypt_cost) {
             return bad("bcrypt_cost", "must be between 4 and 31");
@@ -631,6 +691,16 @@ impl Config {
     /// The address to listen on: `listen` itself, or what its host name resolves to first.
     pub fn listen_addr(&self) -> Result<SocketAddr> {
         resolve_listen(&self.listen).map_err(|why| Error::Config(format!("listen: {why}")))
+    }
+
+    /// The address `/metrics` has to itself (`metrics.listen`), when metrics are on and it is set.
+    pub fn metrics_addr(&self) -> Result<Option<SocketAddr>> {
+        if !self.metrics.enabled || self.metrics.listen.is_empty() {
+            return Ok(None);
+        }
+        resolve_listen(&self.metrics.listen)
+            .map(Some)
+            .map_err(|why| Error::Config(format!("metrics.listen: {why}")))
     }
 
     /// Path of the SQLite database file.

@@ -19,6 +19,7 @@ pub mod error;
 pub mod files;
 pub mod logging;
 pub mod mail;
+pub mod metrics;
 pub mod net;
 pub mod notify;
 pub mod policy;

@@ -14,6 +14,7 @@ mod email;
 mod http_flow;
 mod lists;
 mod matrix;
+mod operations;
 mod permissions;
 mod portals;
 mod share;

@@ -126,7 +126,7 @@ impl TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut config = test_config(dir.path());
         adjust(&mut config);
-        porchlight::logging::init(&config.log_level);
+        porchlight::logging::init(&config.log_level, &config.log_format);
         let app = App::new(config).expect("app starts");
         let db = app.store.connect().expect("db connection");
         TestApp {

@@ -86,6 +86,8 @@ struct Limits {
     /// Where uploads are received.
     tmp_dir: std::path::PathBuf,
     trusted_proxies: Vec<Cidr>,
+    /// For counting the refusals this layer makes (`Metrics::busy`).
+    app: Arc<App>,
 }
 
 /// Serves `app` on `listener` until SIGTERM or SIGINT, then drains and returns.
@@ -112,6 +114,7 @@ pub fn run(app: Arc<App>, listener: std::net::TcpListener) -> Result<()> {
             .iter()
             .filter_map(|p| Cidr::parse(p))
             .collect(),
+        app: Arc::clone(&app),
     };
     let grace = Duration::from_secs(config.server.shutdown_grace_secs);
     let max_connections = config.server.max_connections;
@@ -148,6 +151,103 @@ pub fn run(app: Arc<App>, listener: std::net::TcpListener) -> Result<()> {
         )));
     }
     result
+}
+
+/// Serves `GET /metrics` (and nothing else) on `listener`, an address of its own for a scraper
+/// on a private network, on a thread and small runtime of its own for the process's lifetime.
+/// One scrape at a time reads the database on a blocking thread with a connection of its own.
+pub fn serve_metrics(app: Arc<App>, listener: std::net::TcpListener) -> Result<()> {
+    listener
+        .set_nonblocking(true)
+        .io_context(|| "configuring the metrics listener")?;
+    std::thread::Builder::new()
+        .name("porchlight-metrics".into())
+        .spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => {
+                    log::error!("metrics listener: {e}");
+                    return;
+                }
+            };
+            runtime.block_on(async move {
+                let Ok(listener) = TcpListener::from_std(listener) else {
+                    log::error!("metrics listener: could not register the socket");
+                    return;
+                };
+                loop {
+                    let Ok((stream, peer)) = listener.accept().await else {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    };
+                    let app = Arc::clone(&app);
+                    let service = service_fn(move |req: Request<Incoming>| {
+                        let app = Arc::clone(&app);
+                        async move {
+                            Ok::<_, Infallible>(
+                                metrics_answer(app, req.method(), req.uri().path()).await,
+                            )
+                        }
+                    });
+                    tokio::spawn(async move {
+                        let conn = http1::Builder::new()
+                            .timer(TokioTimer::new())
+                            .header_read_timeout(Duration::from_secs(10))
+                            .serve_connection(TokioIo::new(stream), service);
+                        if let Err(e) = conn.await {
+                            log::debug!("metrics connection from {peer}: {e}");
+                        }
+                    });
+                }
+            });
+        })
+        .io_context(|| "starting the metrics thread")?;
+    Ok(())
+}
+
+async fn metrics_answer(
+    app: Arc<App>,
+    method: &hyper::Method,
+    path: &str,
+) -> Response<Full<Bytes>> {
+    if path != "/metrics" || (method != hyper::Method::GET && method != hyper::Method::HEAD) {
+        return plain(
+            StatusCode::NOT_FOUND,
+            "Not found: only /metrics is served here\n",
+            false,
+        );
+    }
+    let rendered = tokio::task::spawn_blocking(move || {
+        let db = app.store.connect()?;
+        app.metrics.render(&app.config, &db)
+    })
+    .await;
+    match rendered {
+        Ok(Ok(text)) => {
+            let mut r = Response::new(Full::new(Bytes::from(text)));
+            r.headers_mut().insert(
+                CONTENT_TYPE,
+                HeaderValue::from_static(crate::metrics::CONTENT_TYPE),
+            );
+            r
+        }
+        Ok(Err(e)) => {
+            log::error!("metrics: {e}");
+            plain(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "metrics unavailable\n",
+                false,
+            )
+        }
+        Err(_) => plain(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "metrics unavailable\n",
+            false,
+        ),
+    }
 }
 
 /// Counts SIGTERM/SIGINT on a thread and runtime of its own (so it outlives the server's
@@ -322,6 +422,9 @@ async fn handle(
     let (bytes, upload) = match tokio::time::timeout(limits.body_timeout, read).await {
         Ok(Ok(read)) => read,
         Ok(Err(e)) => {
+            if matches!(e, BodyError::Busy) {
+                limits.app.metrics.busy();
+            }
             if let BodyError::Io(why) = &e {
                 log::error!("receiving an upload from {peer}: {why}");
             } else {

@@ -20,3 +20,26 @@ pub fn show(db: &Db) -> Response {
     });
     Response::from_data("application/json", body.to_string()).with_status_code(status)
 }
+
+/// `GET /metrics` on the main listener: the Prometheus text, for a scraper that sends the
+/// configured bearer token. Off (or served on its own address instead): not found, like any
+/// unknown page.
+pub fn metrics(app: &crate::app::App, db: &Db, req: &rouille::Request) -> Response {
+    let metrics = &app.config.metrics;
+    if !metrics.enabled || !metrics.listen.is_empty() {
+        return Response::empty_404();
+    }
+    if !crate::metrics::authorized(req.header("Authorization"), &app.metrics_token) {
+        return Response::text("Send the metrics token: Authorization: Bearer <token>\n")
+            .with_status_code(401)
+            .with_additional_header("WWW-Authenticate", "Bearer");
+    }
+    match app.metrics.render(&app.config, db) {
+        Ok(text) => Response::from_data(crate::metrics::CONTENT_TYPE, text)
+            .with_additional_header("Cache-Control", "no-store"),
+        Err(e) => {
+            log::error!("metrics: {e}");
+            Response::text("metrics unavailable\n").with_status_code(503)
+        }
+    }
+}

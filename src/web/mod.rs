@@ -246,13 +246,15 @@ pub fn handle(app: &App, db: &Db, req: &Request, upload: Option<Multipart>) -> R
         }
     };
     respond::add_security_headers(&mut response, req);
+    let took = started.elapsed();
+    app.metrics.request(&req.url(), response.status_code, took);
     log::info!(
         target: "porchlight::access",
         "{} {} {} {:.1}ms",
         req.method(),
         redact_path(&req.url()),
         response.status_code,
-        started.elapsed().as_secs_f64() * 1000.0
+        took.as_secs_f64() * 1000.0
     );
     response
 }
@@ -277,6 +279,9 @@ fn route(
         }
         if req.url() == "/healthz" {
             return Ok(health::show(db));
+        }
+        if req.url() == "/metrics" {
+            return Ok(health::metrics(app, db, req));
         }
         // Browsers ask for this on every site: the icon, never a sign-in page.
         if req.url() == "/favicon.ico" {
