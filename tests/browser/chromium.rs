@@ -17,7 +17,7 @@ pub struct Browser {
     _profile: tempfile::TempDir,
 }
 
-fn find_program(candidates: &[&str]) -> Option<PathBuf> {
+pub fn find_program(candidates: &[&str]) -> Option<PathBuf> {
     for c in candidates {
         let p = Path::new(c);
         if p.is_absolute() && p.exists() {
