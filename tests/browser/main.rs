@@ -19,6 +19,9 @@ mod stories;
 
 use libtest_mimic::{Arguments, Trial};
 
+/// A test: its name, body, whether what it needs is installed, and what to say when not.
+type Test = (&'static str, fn(), bool, &'static str);
+
 fn main() {
     let args = Arguments::from_args();
     let in_ci = std::env::var_os("CI").is_some();
@@ -44,7 +47,7 @@ fn main() {
             }
         }
     }
-    let tests: &[(&str, fn(), bool, &str)] = &[
+    let tests: &[Test] = &[
         (
             "staff_signs_in_and_sees_the_inbox",
             stories::staff_signs_in_and_sees_the_inbox,
