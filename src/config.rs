@@ -79,16 +79,7 @@ pub struct MetricsConfig {
 impl MetricsConfig {
     /// The bearer token: `token`, else the first line of `token_file` (empty: none).
     pub fn token(&self) -> Result<String> {
-        if !self.token.0.is_empty() || self.token_file.is_empty() {
-            return Ok(self.token.0.clone());
-        }
-        let text = std::fs::read_to_string(&self.token_file).map_err(|e| {
-            Error::Config(format!(
-                "metrics.token_file: cannot read {}: {e}",
-                self.token_file
-            ))
-        })?;
-        Ok(text.lines().next().unwrap_or_default().trim().to_string())
+        secret_or_file(&self.token, &self.token_file, "metrics.token_file")
     }
 }
 
@@ -203,6 +194,17 @@ pub struct MailConfig {
     pub max_attempts: u32,
 }
 
+/// A secret set in the config, else the first line of the file `file` names (`key` names that
+/// setting in the error); empty when neither is set.
+fn secret_or_file(secret: &Secret, file: &str, key: &str) -> Result<String> {
+    if !secret.0.is_empty() || file.is_empty() {
+        return Ok(secret.0.clone());
+    }
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| Error::Config(format!("{key}: cannot read {file}: {e}")))?;
+    Ok(text.lines().next().unwrap_or_default().to_string())
+}
+
 /// A configured secret (a password): serialised as itself, but `Debug` prints `***`, so it
 /// cannot reach a log through `{:?}` of the config.
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -244,16 +246,11 @@ impl MailConfig {
 
     /// The SMTP password: `smtp_password`, else the first line of `smtp_password_file`.
     pub fn password(&self) -> Result<String> {
-        if !self.smtp_password.0.is_empty() || self.smtp_password_file.is_empty() {
-            return Ok(self.smtp_password.0.clone());
-        }
-        let text = std::fs::read_to_string(&self.smtp_password_file).map_err(|e| {
-            Error::Config(format!(
-                "mail.smtp_password_file: cannot read {}: {e}",
-                self.smtp_password_file
-            ))
-        })?;
-        Ok(text.lines().next().unwrap_or_default().to_string())
+        secret_or_file(
+            &self.smtp_password,
+            &self.smtp_password_file,
+            "mail.smtp_password_file",
+        )
     }
 }
 

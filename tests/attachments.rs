@@ -378,15 +378,7 @@ fn portal_and_receipt_files_reach_exactly_who_may_see_their_message() {
 #[test]
 fn a_share_visitor_gets_only_their_own_receipts_public_files() {
     let (mut t, _) = with_ticket();
-    t.post("/projects/ACME/share/enable", &[])
-        .assert_status(303);
-    let token = porchlight::store::projects::get_by_key(&t.db, "ACME")
-        .unwrap()
-        .unwrap()
-        .share
-        .token
-        .unwrap();
-    let link = format!("/s/{token}");
+    let link = t.turn_share_link_on("ACME");
     let staff = std::mem::take(&mut t.cookies);
     let mut receipts = Vec::new();
     for title in ["Visitor A", "Visitor B"] {
@@ -454,15 +446,7 @@ fn a_share_visitor_gets_only_their_own_receipts_public_files() {
 #[test]
 fn share_visitors_attach_screenshots_only_when_the_project_allows() {
     let (mut t, _) = with_ticket();
-    t.post("/projects/ACME/share/enable", &[])
-        .assert_status(303);
-    let token = porchlight::store::projects::get_by_key(&t.db, "ACME")
-        .unwrap()
-        .unwrap()
-        .share
-        .token
-        .unwrap();
-    let link = format!("/s/{token}");
+    let link = t.turn_share_link_on("ACME");
     let settings = |t: &mut TestApp, attach: bool| {
         let mut fields = vec![
             ("share_submissions", "on"),

@@ -23,15 +23,8 @@ fn app_mailing_to(smtp: &SmtpServer) -> (TestApp, String) {
     });
     t.sign_in_as("admin@example.com", Role::Admin);
     t.create_project("ACME", "Acme website");
-    t.post("/projects/ACME/share/enable", &[])
-        .assert_status(303);
-    let token = porchlight::store::projects::get_by_key(&t.db, "ACME")
-        .unwrap()
-        .unwrap()
-        .share
-        .token
-        .unwrap();
-    (t, format!("/s/{token}"))
+    let link = t.turn_share_link_on("ACME");
+    (t, link)
 }
 
 /// Delivers what is due and returns the messages the server has received since `seen`.
@@ -783,17 +776,10 @@ fn mail_comes_from_the_agency_when_no_sender_is_configured() {
     )
     .assert_status(303);
     t.create_project("ACME", "Acme website");
-    t.post("/projects/ACME/share/enable", &[])
-        .assert_status(303);
-    let token = porchlight::store::projects::get_by_key(&t.db, "ACME")
-        .unwrap()
-        .unwrap()
-        .share
-        .token
-        .unwrap();
+    let link = t.turn_share_link_on("ACME");
     submit(
         &mut t,
-        &format!("/s/{token}"),
+        &link,
         &[
             ("title", "Hello"),
             ("description", "Is this on?"),

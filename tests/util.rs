@@ -330,6 +330,19 @@ impl TestApp {
         r.location().trim_start_matches("/tickets/").to_string()
     }
 
+    /// Turns project `key`'s shareable link on (as the signed-in admin); returns its path.
+    pub fn turn_share_link_on(&mut self, key: &str) -> String {
+        self.post(&format!("/projects/{key}/share/enable"), &[])
+            .assert_status(303);
+        let token = porchlight::store::projects::get_by_key(&self.db, key)
+            .unwrap()
+            .unwrap()
+            .share
+            .token
+            .expect("the link has a token");
+        format!("/s/{token}")
+    }
+
     pub fn data_dir(&self) -> PathBuf {
         self.app.config.data_dir.clone()
     }
