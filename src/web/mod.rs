@@ -247,7 +247,9 @@ pub fn handle(app: &App, db: &Db, req: &Request, upload: Option<Multipart>) -> R
     };
     respond::add_security_headers(&mut response, req);
     let took = started.elapsed();
-    app.metrics.request(&req.url(), response.status_code, took);
+    if app.metrics.enabled() {
+        app.metrics.request(&req.url(), response.status_code, took);
+    }
     log::info!(
         target: "porchlight::access",
         "{} {} {} {:.1}ms",
