@@ -230,6 +230,9 @@ fn serve(mut config: Config, demo_tickets: Option<usize>) -> Result<()> {
     logging::init(&config.log_level, &config.log_format);
     datadir::prepare(&config.data_dir)?;
     let lock = datadir::Lock::acquire(&config.data_dir)?;
+    if let Some(why) = crate::restore::interrupted(&config.data_dir) {
+        return Err(Error::Other(why));
+    }
     let listener = server::bind(config.listen_addr()?)?;
     // With port 0 the OS picks one: links and the banner must show the real address.
     let bound = listener

@@ -453,6 +453,12 @@ impl Config {
                 if let Err(why) = resolve_listen(&metrics.listen) {
                     return bad("metrics.listen", &why);
                 }
+                if !metrics.token.0.is_empty() || !metrics.token_file.is_empty() {
+                    return bad(
+                        "metrics.token",
+                        "a token is asked only on the main listener; with metrics.listen set, /metrics has an address of its own and no token (keep that address private), so set one or the other",
+                    );
+                }
             } else {
                 let token = match metrics.token() {
                     Ok(token) => token,
@@ -665,11 +671,17 @@ impl Config {
         } else {
             host.rsplit_once(':').map_or(host, |(h, _)| h)
         };
+        // A fully qualified name's trailing dot is not part of a mail domain.
+        let host = host.strip_suffix('.').unwrap_or(host);
+        let label_ok = |l: &str| {
+            !l.is_empty()
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        };
         let usable = !host.is_empty()
             && host.parse::<std::net::IpAddr>().is_err()
-            && host
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+            && host.split('.').all(label_ok);
         format!(
             "noreply@{}",
             if usable {
@@ -861,6 +873,40 @@ fn set_from_env(table: &mut toml::Table, path: &[String], var: &str, raw: &str) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// #18/#19: mail's default sender is a valid address whatever the public URL looks like.
+    #[test]
+    fn the_default_sender_is_always_an_address() {
+        let sender = |base: &str| {
+            let c = Config {
+                base_url: base.into(),
+                ..Config::default()
+            };
+            let address = c.default_sender_address();
+            assert!(
+                address.parse::<lettre::Address>().is_ok(),
+                "{base}: {address}"
+            );
+            address
+        };
+        assert_eq!(
+            sender("https://Help.Brightside.example/"),
+            "noreply@help.brightside.example"
+        );
+        assert_eq!(
+            sender("https://support.acme.example."),
+            "noreply@support.acme.example"
+        );
+        for odd in [
+            "http://a..b",
+            "http://-x.example",
+            "http://10.0.0.1:8080",
+            "http://[::1]:8080",
+            "",
+        ] {
+            assert_eq!(sender(odd), "noreply@localhost", "{odd}");
+        }
+    }
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         pairs

@@ -124,9 +124,12 @@ impl Mailer {
             "" => None,
             raw => Some(raw.parse().map_err(|e| bad("from", &e))?),
         };
+        // A host lettre will not take (config allows more than a mail domain) falls back to
+        // localhost rather than stopping the server.
         let fallback: lettre::Address = config
             .default_sender_address()
             .parse()
+            .or_else(|_| "noreply@localhost".parse())
             .map_err(|e| bad("from", &e))?;
         let reply_to = match mail.reply_to.as_str() {
             "" => None,

@@ -12,8 +12,14 @@
 //!    never deleted;
 //! 5. rename the staged copies into place and fsync the directory.
 //!
-//! A failure before step 4 leaves the data directory as it was (staging names are removed); a
-//! failure after it says where the previous data is.
+//! The database is copied through SQLite's backup API from the connection that checked it (so a
+//! `-wal` beside the backup counts, as it did for the check), and the staged copy is checked
+//! again; stored files are hashed again as staged. A failure before step 4 leaves the data
+//! directory as it was (staging names are removed); a failed move in step 4 moves back what it
+//! had moved; after that the error says where the previous data is. Should the process die
+//! between steps 4 and 5, the staging names stay and `serve` refuses to start until a restore is
+//! run again ([`interrupted`]). Run as root, the restored files get the data directory's owner,
+//! so the service's user can still write them.
 
 use std::io::Read;
 use std::os::unix::fs::DirBuilderExt;
@@ -39,6 +45,20 @@ pub struct Restored {
     pub aside: Option<PathBuf>,
 }
 
+/// When a restore was cut short between moving the old data aside and putting the new data in
+/// place: what to tell whoever starts the server.
+pub fn interrupted(dir: &Path) -> Option<String> {
+    let staged = [STAGED_DB, STAGED_FILES]
+        .iter()
+        .any(|name| dir.join(name).exists());
+    staged.then(|| {
+        format!(
+            "{} holds an unfinished restore ({STAGED_DB}): run the same `porchlight restore --from …` again (the data that was there is in a before-restore-… folder beside it)",
+            dir.display()
+        )
+    })
+}
+
 /// Checks `from` and puts it in place in `config.data_dir`.
 pub fn restore(config: &Config, from: &Path) -> Result<Restored> {
     let checked = check(from)?;
@@ -47,12 +67,18 @@ pub fn restore(config: &Config, from: &Path) -> Result<Restored> {
     let _lock = crate::datadir::Lock::acquire(dir)?;
     // Staging names left by an earlier, interrupted restore are not data: start clean.
     remove_staged(dir);
-    let staged = stage(from, dir, &checked.files);
+    let staged = stage(from, dir, &checked);
     if let Err(e) = staged {
         remove_staged(dir);
         return Err(e);
     }
-    let aside = move_aside(config)?;
+    let aside = match move_aside(config) {
+        Ok(aside) => aside,
+        Err(e) => {
+            remove_staged(dir);
+            return Err(e);
+        }
+    };
     let place = || -> Result<()> {
         rename(&dir.join(STAGED_FILES), &dir.join(FILES))?;
         rename(&dir.join(STAGED_DB), &dir.join(DB))?;
@@ -79,6 +105,8 @@ struct Checked {
     schema: i64,
     db_bytes: u64,
     files: Vec<String>,
+    /// The connection that checked the database; the copy is made from it.
+    conn: rusqlite::Connection,
 }
 
 /// Everything about the backup that can be checked without touching the data directory.
@@ -123,7 +151,6 @@ fn check(from: &Path) -> Result<Checked> {
             db.display()
         )));
     }
-    drop(conn);
     let files = crate::store::attachments::files_named_in(&db)?;
     for hash in &files {
         let path = from.join(FILES).join(hash);
@@ -148,6 +175,7 @@ fn check(from: &Path) -> Result<Checked> {
         schema,
         db_bytes,
         files,
+        conn,
     })
 }
 
@@ -169,19 +197,90 @@ fn sha256_of(path: &Path) -> std::io::Result<String> {
         .collect())
 }
 
-/// Copies the backup's database and files into the data directory under staging names.
-fn stage(from: &Path, dir: &Path, files: &[String]) -> Result<()> {
+/// Copies the backup's database and files into the data directory under staging names, and
+/// checks the copies again (the backup may have changed since it was checked).
+fn stage(from: &Path, dir: &Path, checked: &Checked) -> Result<()> {
     let staged_files = dir.join(STAGED_FILES);
     std::fs::DirBuilder::new()
         .mode(0o700)
         .create(&staged_files)
         .io_context(|| format!("creating {}", staged_files.display()))?;
-    for hash in files {
-        copy_synced(&from.join(FILES).join(hash), &staged_files.join(hash))?;
+    for hash in &checked.files {
+        let to = staged_files.join(hash);
+        copy_synced(&from.join(FILES).join(hash), &to)?;
+        if sha256_of(&to).io_context(|| format!("reading {}", to.display()))? != *hash {
+            return Err(Error::Other(format!(
+                "the stored file {hash} changed while it was copied; is the backup still being written? Try again once it is complete"
+            )));
+        }
     }
     sync_dir(&staged_files)?;
-    copy_synced(&from.join(DB), &dir.join(STAGED_DB))?;
+    let staged_db = dir.join(STAGED_DB);
+    {
+        let mut dest = rusqlite::Connection::open(&staged_db)
+            .map_err(|e| Error::Other(format!("creating {}: {e}", staged_db.display())))?;
+        let mut copy = || -> rusqlite::Result<String> {
+            {
+                // One step (-1): the whole database as one consistent snapshot.
+                let backup = rusqlite::backup::Backup::new(&checked.conn, &mut dest)?;
+                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+                while backup.step(-1)? != rusqlite::backup::StepResult::Done {
+                    // Busy: something else has the backup's file locked.
+                    if std::time::Instant::now() > deadline {
+                        return Err(rusqlite::Error::SqliteFailure(
+                            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
+                            Some("the backup's database stayed locked for 30 s".into()),
+                        ));
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+            }
+            dest.query_row("PRAGMA journal_mode = DELETE", [], |_| Ok(()))?;
+            dest.query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        };
+        match copy() {
+            Ok(verdict) if verdict == "ok" => {}
+            Ok(verdict) => {
+                return Err(Error::Other(format!(
+                    "the copy of {} fails SQLite's integrity check ({verdict}); is the backup still being written?",
+                    from.join(DB).display()
+                )));
+            }
+            Err(e) => {
+                return Err(Error::Other(format!(
+                    "copying {}: {e}",
+                    from.join(DB).display()
+                )));
+            }
+        }
+    }
+    std::fs::File::open(&staged_db)
+        .and_then(|f| f.sync_all())
+        .io_context(|| format!("syncing {}", staged_db.display()))?;
+    owned_like(dir, &[&staged_db, &staged_files])?;
+    for hash in &checked.files {
+        owned_like(dir, &[&staged_files.join(hash)])?;
+    }
     sync_dir(dir)
+}
+
+/// Run as root, gives `paths` the owner of `dir` (the data directory the service's user owns);
+/// otherwise they are the caller's already.
+fn owned_like(dir: &Path, paths: &[&Path]) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    if unsafe { libc::geteuid() } != 0 {
+        return Ok(());
+    }
+    let owner = std::fs::metadata(dir).io_context(|| format!("reading {}", dir.display()))?;
+    if owner.uid() == 0 {
+        return Ok(());
+    }
+    for path in paths {
+        std::os::unix::fs::chown(path, Some(owner.uid()), Some(owner.gid()))
+            .io_context(|| format!("giving {} the data directory's owner", path.display()))?;
+    }
+    Ok(())
 }
 
 fn remove_staged(dir: &Path) {
@@ -196,7 +295,15 @@ fn move_aside(config: &Config) -> Result<Option<PathBuf>> {
     let db = dir.join(DB);
     let files = dir.join(FILES);
     let has_files = std::fs::read_dir(&files).is_ok_and(|mut d| d.next().is_some());
-    if !db.exists() && !has_files {
+    let names = [
+        DB.to_string(),
+        format!("{DB}-wal"),
+        format!("{DB}-shm"),
+        FILES.to_string(),
+    ];
+    // A stray -wal or -shm counts too: SQLite would replay it onto the restored database.
+    let has_db = names[..3].iter().any(|n| dir.join(n).exists());
+    if !has_db && !has_files {
         return Ok(None);
     }
     if db.exists() {
@@ -220,16 +327,24 @@ fn move_aside(config: &Config) -> Result<Option<PathBuf>> {
         .mode(0o700)
         .create(&aside)
         .io_context(|| format!("creating {}", aside.display()))?;
-    for name in [
-        DB.to_string(),
-        format!("{DB}-wal"),
-        format!("{DB}-shm"),
-        FILES.to_string(),
-    ] {
-        let path = dir.join(&name);
-        if path.exists() {
-            rename(&path, &aside.join(&name))?;
+    let mut moved: Vec<&String> = Vec::new();
+    for name in &names {
+        let path = dir.join(name);
+        if !path.exists() {
+            continue;
         }
+        if let Err(e) = rename(&path, &aside.join(name)) {
+            // Put back what was already moved: the directory stays as it was.
+            for back in moved.iter().rev() {
+                let _ = std::fs::rename(aside.join(back), dir.join(back));
+            }
+            let _ = std::fs::remove_dir(&aside);
+            return Err(Error::Other(format!(
+                "{e} (nothing was changed; is {} a mount point? The data directory's database and files/ must be on one file system)",
+                path.display()
+            )));
+        }
+        moved.push(name);
     }
     sync_dir(&aside)?;
     sync_dir(dir)?;

@@ -803,3 +803,64 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// #19 review: a stray `-wal` beside no database is moved aside (SQLite would replay it onto the
+/// restored file), and a restore cut short between its two renames stops `serve` from starting
+/// on an empty database until it is run again.
+#[test]
+fn restore_moves_a_stray_wal_aside_and_an_interrupted_restore_stops_serve() {
+    let (_a, good) = backup_of("Kept");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("porchlight.sqlite3-wal"), b"not ours").unwrap();
+    let o = restore_cmd(&good, dir.path());
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("before-restore-"), "{}", text(&o));
+    assert_eq!(subjects_in(dir.path()), ["Kept"]);
+    assert!(
+        !dir.path().join("porchlight.sqlite3-wal").exists() || {
+            // A WAL SQLite itself made for the restored file is fine; the stray bytes are not.
+            std::fs::read(dir.path().join("porchlight.sqlite3-wal")).unwrap() != b"not ours"
+        }
+    );
+    // As if the process died after moving the old data aside, before the final renames.
+    std::fs::rename(
+        dir.path().join("porchlight.sqlite3"),
+        dir.path().join("porchlight.sqlite3.restoring"),
+    )
+    .unwrap();
+    let o = run(
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+            dir.path().to_str().unwrap(),
+        ],
+        "",
+        dir.path(),
+    );
+    assert!(!o.status.success(), "served an interrupted restore");
+    assert!(text(&o).contains("unfinished restore"), "{}", text(&o));
+    assert!(
+        !dir.path().join("porchlight.sqlite3").exists(),
+        "serve made an empty database"
+    );
+    // Running the restore again finishes the job.
+    assert!(restore_cmd(&good, dir.path()).status.success());
+    assert_eq!(subjects_in(dir.path()), ["Kept"]);
+    assert!(
+        crate::util::Server::spawn(
+            &[
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--data-dir",
+                dir.path().to_str().unwrap()
+            ],
+            &[],
+            dir.path().to_path_buf(),
+        )
+        .base
+        .starts_with("http://")
+    );
+}

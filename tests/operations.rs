@@ -116,6 +116,12 @@ fn metrics_need_a_token_or_an_address_of_their_own() {
     assert!(e.contains("metrics.token"), "{e}");
     let short = "[metrics]\nenabled = true\ntoken = \"short\"\n";
     assert!(porchlight::config::Config::parse(short, None, std::iter::empty()).is_err());
+    let both =
+        format!("[metrics]\nenabled = true\nlisten = \"127.0.0.1:9464\"\ntoken = \"{TOKEN}\"\n");
+    let e = porchlight::config::Config::parse(&both, None, std::iter::empty())
+        .expect_err("a token that would not be asked")
+        .to_string();
+    assert!(e.contains("one or the other"), "{e}");
     let own = "[metrics]\nenabled = true\nlisten = \"127.0.0.1:9464\"\n";
     porchlight::config::Config::parse(own, None, std::iter::empty())
         .expect("an address of its own");

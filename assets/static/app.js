@@ -99,6 +99,16 @@ document.addEventListener("DOMContentLoaded", () => {
     ul.append(li);
   }
   box.hidden = false;
+  box.querySelector("[data-forget-mine]")?.addEventListener("click", () => {
+    try {
+      localStorage.removeItem(keyFor(board));
+    } catch (_) { /* nothing stored */ }
+    box.hidden = true;
+    for (const row of document.querySelectorAll(".ticket-row.mine")) {
+      row.classList.remove("mine");
+      row.querySelector(".tag-mine")?.remove();
+    }
+  });
   const refs = new Set(mine.map((m) => m.ref));
   for (const row of document.querySelectorAll(".ticket-row[data-ref]")) {
     if (!refs.has(row.dataset.ref)) continue;

@@ -70,6 +70,9 @@ use worker::{Job, Pool};
 /// Largest request head (request line + headers) accepted; more gets 431.
 pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 
+/// Connections the metrics listener keeps open at once (a scraper needs one).
+const METRICS_CONNECTIONS: usize = 8;
+
 /// How long workers may take to finish after the connections are gone, before giving up.
 const WORKER_STOP_DEADLINE: Duration = Duration::from_secs(5);
 
@@ -155,7 +158,9 @@ pub fn run(app: Arc<App>, listener: std::net::TcpListener) -> Result<()> {
 
 /// Serves `GET /metrics` (and nothing else) on `listener`, an address of its own for a scraper
 /// on a private network, on a thread and small runtime of its own for the process's lifetime.
-/// One scrape at a time reads the database on a blocking thread with a connection of its own.
+/// At most `METRICS_CONNECTIONS` connections, and one scrape at a time reads the database (on a
+/// blocking thread, with a connection of its own): whoever reaches the port cannot take threads
+/// or file descriptors from the main server.
 pub fn serve_metrics(app: Arc<App>, listener: std::net::TcpListener) -> Result<()> {
     listener
         .set_nonblocking(true)
@@ -178,21 +183,31 @@ pub fn serve_metrics(app: Arc<App>, listener: std::net::TcpListener) -> Result<(
                     log::error!("metrics listener: could not register the socket");
                     return;
                 };
+                let slots = Arc::new(Semaphore::new(METRICS_CONNECTIONS));
+                let scrape = Arc::new(Semaphore::new(1));
                 loop {
+                    let slot = Arc::clone(&slots)
+                        .acquire_owned()
+                        .await
+                        .expect("semaphore is never closed");
                     let Ok((stream, peer)) = listener.accept().await else {
                         tokio::time::sleep(Duration::from_millis(50)).await;
                         continue;
                     };
                     let app = Arc::clone(&app);
+                    let scrape = Arc::clone(&scrape);
                     let service = service_fn(move |req: Request<Incoming>| {
                         let app = Arc::clone(&app);
+                        let scrape = Arc::clone(&scrape);
                         async move {
+                            let _one = scrape.acquire_owned().await.expect("never closed");
                             Ok::<_, Infallible>(
                                 metrics_answer(app, req.method(), req.uri().path()).await,
                             )
                         }
                     });
                     tokio::spawn(async move {
+                        let _slot = slot;
                         let conn = http1::Builder::new()
                             .timer(TokioTimer::new())
                             .header_read_timeout(Duration::from_secs(10))

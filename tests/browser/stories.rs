@@ -98,6 +98,19 @@ pub fn visitor_submits_and_follows_the_ticket() {
         "{href}"
     );
     assert!(b.wait_for(".ticket-row.mine").contains("Yours"));
+    b.screenshot("share-board-yours");
+    // On a shared computer the visitor can make the browser forget it.
+    b.click("[data-forget-mine]");
+    assert_eq!(
+        b.script("return document.getElementById('mine').hidden && !document.querySelector('.ticket-row.mine');"),
+        serde_json::json!(true)
+    );
+    b.goto(&b.current_url());
+    b.wait_for(".board-list");
+    assert!(
+        !b.source().contains("tag-mine"),
+        "forgotten, but still marked after a reload"
+    );
     b.screenshot("share-board");
 
     // Staff: status change, public reply, internal note.
