@@ -85,7 +85,8 @@ pub fn rows<T: Hash>(
     rows: &[T],
     view: impl Fn(&T) -> Value,
 ) -> Result<Value> {
-    let mut out = String::with_capacity(rows.len() * 512);
+    // Rows are 0.5–1 KB (the inbox's one-line rows near 1 KB): room for all, no regrowth.
+    let mut out = String::with_capacity(rows.len() * 1024);
     for row in rows {
         let key = key(template, row);
         let cached = CACHE.with(|c| c.borrow().get(&key).cloned());
