@@ -559,11 +559,8 @@ fn backup_into(config: &Config, db: &crate::store::Db, out: &Path) -> Result<(u6
             continue;
         };
         let to = files_dir.join(&hash);
-        match std::fs::copy(&from, &to) {
+        match crate::files::copy_synced(&from, &to) {
             Ok(n) => {
-                std::fs::File::open(&to)
-                    .and_then(|f| f.sync_all())
-                    .io_context(|| format!("syncing {}", to.display()))?;
                 count += 1;
                 bytes += n;
             }
@@ -575,11 +572,8 @@ fn backup_into(config: &Config, db: &crate::store::Db, out: &Path) -> Result<(u6
             Err(e) => return Err(Error::Io(format!("copying stored file {hash}"), e)),
         }
     }
-    for dir in [&files_dir, &out.to_path_buf()] {
-        std::fs::File::open(dir)
-            .and_then(|d| d.sync_all())
-            .io_context(|| format!("syncing {}", dir.display()))?;
-    }
+    crate::files::sync_dir(&files_dir)?;
+    crate::files::sync_dir(out)?;
     Ok((db_size, count, bytes))
 }
 

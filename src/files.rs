@@ -26,12 +26,48 @@ fn dir(data_dir: &Path) -> PathBuf {
     data_dir.join("files")
 }
 
+/// A digest as lower-case hex: the stored files' names.
+fn hex(digest: &[u8]) -> String {
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The SHA-256 of the file at `path` in hex (read in 64 KiB pieces): what it is stored as.
+pub fn hash_of(path: &Path) -> std::io::Result<String> {
+    use sha2::Digest;
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = sha2::Sha256::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hex(&hasher.finalize()))
+}
+
+/// Copies `from` to `to` and fsyncs the copy; returns the bytes copied.
+pub fn copy_synced(from: &Path, to: &Path) -> std::io::Result<u64> {
+    let n = std::fs::copy(from, to)?;
+    std::fs::File::open(to)?.sync_all()?;
+    Ok(n)
+}
+
+/// Fsyncs the directory `dir`, so the names created or renamed in it last through a power cut.
+pub fn sync_dir(dir: &Path) -> Result<()> {
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .io_context(|| format!("syncing {}", dir.display()))
+}
+
 /// Stores `bytes`; returns their SHA-256 in hex (the file's name). The file is on disk for good
 /// (written, fsynced, renamed, directory fsynced) before this returns, so a database row that
 /// names it afterwards never points at a file a power cut took away.
 pub fn store(data_dir: &Path, bytes: &[u8]) -> Result<String> {
     use std::io::Write;
-    let hash: String = sha256(bytes).iter().map(|b| format!("{b:02x}")).collect();
+    let hash = hex(&sha256(bytes));
     let path = dir(data_dir).join(&hash);
     if !path.exists() {
         let mut tmp = tempfile::NamedTempFile::new_in(dir(data_dir))
@@ -42,9 +78,7 @@ pub fn store(data_dir: &Path, bytes: &[u8]) -> Result<String> {
         tmp.persist(&path)
             .map_err(|e| e.error)
             .io_context(|| format!("storing {}", path.display()))?;
-        std::fs::File::open(dir(data_dir))
-            .and_then(|d| d.sync_all())
-            .io_context(|| format!("syncing {}", dir(data_dir).display()))?;
+        sync_dir(&dir(data_dir))?;
     }
     Ok(hash)
 }
@@ -70,11 +104,7 @@ pub fn store_from(data_dir: &Path, src: &Path) -> Result<String> {
         tmp.write_all(&buf[..n])
             .io_context(|| format!("writing {}", tmp.path().display()))?;
     }
-    let hash: String = hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let hash = hex(&hasher.finalize());
     let path = dir(data_dir).join(&hash);
     if !path.exists() {
         tmp.as_file()
@@ -83,9 +113,7 @@ pub fn store_from(data_dir: &Path, src: &Path) -> Result<String> {
         tmp.persist(&path)
             .map_err(|e| e.error)
             .io_context(|| format!("storing {}", path.display()))?;
-        std::fs::File::open(dir(data_dir))
-            .and_then(|d| d.sync_all())
-            .io_context(|| format!("syncing {}", dir(data_dir).display()))?;
+        sync_dir(&dir(data_dir))?;
     }
     Ok(hash)
 }

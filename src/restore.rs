@@ -21,14 +21,12 @@
 //! run again ([`interrupted`]). Run as root, the restored files get the data directory's owner,
 //! so the service's user can still write them.
 
-use std::io::Read;
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256};
-
 use crate::config::Config;
 use crate::error::{Error, IoContext, Result};
+use crate::files::sync_dir;
 
 const DB: &str = "porchlight.sqlite3";
 const FILES: &str = "files";
@@ -154,7 +152,7 @@ fn check(from: &Path) -> Result<Checked> {
     let files = crate::store::attachments::files_named_in(&db)?;
     for hash in &files {
         let path = from.join(FILES).join(hash);
-        match sha256_of(&path) {
+        match crate::files::hash_of(&path) {
             Ok(actual) if actual == *hash => {}
             Ok(_) => {
                 return Err(Error::Other(format!(
@@ -179,24 +177,6 @@ fn check(from: &Path) -> Result<Checked> {
     })
 }
 
-fn sha256_of(path: &Path) -> std::io::Result<String> {
-    let mut file = std::fs::File::open(path)?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
-    Ok(hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
-}
-
 /// Copies the backup's database and files into the data directory under staging names, and
 /// checks the copies again (the backup may have changed since it was checked).
 fn stage(from: &Path, dir: &Path, checked: &Checked) -> Result<()> {
@@ -208,7 +188,7 @@ fn stage(from: &Path, dir: &Path, checked: &Checked) -> Result<()> {
     for hash in &checked.files {
         let to = staged_files.join(hash);
         copy_synced(&from.join(FILES).join(hash), &to)?;
-        if sha256_of(&to).io_context(|| format!("reading {}", to.display()))? != *hash {
+        if crate::files::hash_of(&to).io_context(|| format!("reading {}", to.display()))? != *hash {
             return Err(Error::Other(format!(
                 "the stored file {hash} changed while it was copied; is the backup still being written? Try again once it is complete"
             )));
@@ -216,44 +196,17 @@ fn stage(from: &Path, dir: &Path, checked: &Checked) -> Result<()> {
     }
     sync_dir(&staged_files)?;
     let staged_db = dir.join(STAGED_DB);
-    {
-        let mut dest = rusqlite::Connection::open(&staged_db)
-            .map_err(|e| Error::Other(format!("creating {}: {e}", staged_db.display())))?;
-        let mut copy = || -> rusqlite::Result<String> {
-            {
-                // One step (-1): the whole database as one consistent snapshot.
-                let backup = rusqlite::backup::Backup::new(&checked.conn, &mut dest)?;
-                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-                while backup.step(-1)? != rusqlite::backup::StepResult::Done {
-                    // Busy: something else has the backup's file locked.
-                    if std::time::Instant::now() > deadline {
-                        return Err(rusqlite::Error::SqliteFailure(
-                            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
-                            Some("the backup's database stayed locked for 30 s".into()),
-                        ));
-                    }
-                    std::thread::sleep(std::time::Duration::from_millis(20));
-                }
-            }
-            dest.query_row("PRAGMA journal_mode = DELETE", [], |_| Ok(()))?;
-            dest.query_row("PRAGMA integrity_check", [], |r| r.get(0))
-        };
-        match copy() {
-            Ok(verdict) if verdict == "ok" => {}
-            Ok(verdict) => {
-                return Err(Error::Other(format!(
-                    "the copy of {} fails SQLite's integrity check ({verdict}); is the backup still being written?",
-                    from.join(DB).display()
-                )));
-            }
-            Err(e) => {
-                return Err(Error::Other(format!(
-                    "copying {}: {e}",
-                    from.join(DB).display()
-                )));
-            }
-        }
-    }
+    crate::store::copy_database(
+        &checked.conn,
+        &staged_db,
+        Some(std::time::Duration::from_secs(30)),
+    )
+    .map_err(|e| {
+        Error::Other(format!(
+            "copying {}: {e}; is the backup still being written?",
+            from.join(DB).display()
+        ))
+    })?;
     std::fs::File::open(&staged_db)
         .and_then(|f| f.sync_all())
         .io_context(|| format!("syncing {}", staged_db.display()))?;
@@ -352,21 +305,11 @@ fn move_aside(config: &Config) -> Result<Option<PathBuf>> {
 }
 
 fn copy_synced(from: &Path, to: &Path) -> Result<u64> {
-    let n = std::fs::copy(from, to)
-        .io_context(|| format!("copying {} to {}", from.display(), to.display()))?;
-    std::fs::File::open(to)
-        .and_then(|f| f.sync_all())
-        .io_context(|| format!("syncing {}", to.display()))?;
-    Ok(n)
+    crate::files::copy_synced(from, to)
+        .io_context(|| format!("copying {} to {}", from.display(), to.display()))
 }
 
 fn rename(from: &Path, to: &Path) -> Result<()> {
     std::fs::rename(from, to)
         .io_context(|| format!("moving {} to {}", from.display(), to.display()))
-}
-
-fn sync_dir(dir: &Path) -> Result<()> {
-    std::fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .io_context(|| format!("syncing {}", dir.display()))
 }

@@ -497,36 +497,10 @@ impl Db {
     }
 
     /// Copies the live database to `out` with SQLite's online backup API (consistent while
-    /// other connections write), then runs `PRAGMA integrity_check` on the copy.
-    ///
-    /// The file is created readable by its owner only: it holds password hashes.
+    /// other connections write), then runs `PRAGMA integrity_check` on the copy
+    /// ([`copy_database`]).
     pub fn backup_to(&self, out: &Path) -> Result<()> {
-        create_private_file(out)?;
-        let mut dest = Connection::open(out)?;
-        {
-            // Why one step (-1): copying in slices restarts whenever another connection writes,
-            // so on a busy server a sliced backup never finished. One step copies one
-            // consistent WAL snapshot without blocking writers.
-            use rusqlite::backup::{Backup, StepResult};
-            let backup = Backup::new(&self.conn, &mut dest)?;
-            loop {
-                match backup.step(-1)? {
-                    StepResult::Done => break,
-                    // Busy or locked by another process: wait a moment and try again.
-                    _ => std::thread::sleep(Duration::from_millis(20)),
-                }
-            }
-        }
-        let verdict: String = dest.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
-        if verdict != "ok" {
-            return Err(Error::Other(format!(
-                "integrity check of {} failed: {verdict}",
-                out.display()
-            )));
-        }
-        // The copy is a standalone file: leave it in rollback-journal mode so it is one file.
-        dest.query_row("PRAGMA journal_mode = DELETE", [], |_| Ok(()))?;
-        Ok(())
+        copy_database(&self.conn, out, None)
     }
 
     /// Moves the WAL into the main file (at shutdown, so the file alone is complete).
@@ -535,6 +509,47 @@ impl Db {
             Ok(conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?)
         })
     }
+}
+
+/// Copies the database `src` reads into the new file `out` with SQLite's online backup API, as
+/// one consistent snapshot, then checks the copy (`PRAGMA integrity_check`) and leaves it a
+/// standalone rollback-journal file. `out` is created readable by its owner only: it holds
+/// password hashes. While the source is locked by another process the copy waits, for at most
+/// `patience` when given.
+pub fn copy_database(src: &Connection, out: &Path, patience: Option<Duration>) -> Result<()> {
+    create_private_file(out)?;
+    let mut dest = Connection::open(out)?;
+    {
+        // Why one step (-1): copying in slices restarts whenever another connection writes,
+        // so on a busy server a sliced backup never finished. One step copies one
+        // consistent WAL snapshot without blocking writers.
+        use rusqlite::backup::{Backup, StepResult};
+        let backup = Backup::new(src, &mut dest)?;
+        let deadline = patience.map(|p| std::time::Instant::now() + p);
+        loop {
+            match backup.step(-1)? {
+                StepResult::Done => break,
+                // Busy or locked by another process: wait a moment and try again.
+                _ if deadline.is_some_and(|d| std::time::Instant::now() > d) => {
+                    return Err(Error::Other(format!(
+                        "the database stayed locked by another process for {} s",
+                        patience.unwrap_or_default().as_secs()
+                    )));
+                }
+                _ => std::thread::sleep(Duration::from_millis(20)),
+            }
+        }
+    }
+    let verdict: String = dest.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+    if verdict != "ok" {
+        return Err(Error::Other(format!(
+            "integrity check of {} failed: {verdict}",
+            out.display()
+        )));
+    }
+    // The copy is a standalone file: leave it in rollback-journal mode so it is one file.
+    dest.query_row("PRAGMA journal_mode = DELETE", [], |_| Ok(()))?;
+    Ok(())
 }
 
 /// Creates `path` as an empty file with mode 0600; fails if it exists.
