@@ -239,9 +239,10 @@ async fn metrics_answer(
         let db = app.store.connect()?;
         app.metrics.render(&app.config, &db)
     })
-    .await;
+    .await
+    .unwrap_or_else(|e| Err(Error::Other(format!("the scrape's thread failed: {e}"))));
     match rendered {
-        Ok(Ok(text)) => {
+        Ok(text) => {
             let mut r = Response::new(Full::new(Bytes::from(text)));
             r.headers_mut().insert(
                 CONTENT_TYPE,
@@ -249,7 +250,7 @@ async fn metrics_answer(
             );
             r
         }
-        Ok(Err(e)) => {
+        Err(e) => {
             log::error!("metrics: {e}");
             plain(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -257,11 +258,6 @@ async fn metrics_answer(
                 false,
             )
         }
-        Err(_) => plain(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "metrics unavailable\n",
-            false,
-        ),
     }
 }
 
