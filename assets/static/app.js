@@ -27,37 +27,29 @@ document.addEventListener("DOMContentLoaded", () => {
   if (page && history.replaceState) history.replaceState(null, "", page);
 });
 
-// Times: the server writes UTC (<time datetime="…Z">); show them in the reader's own zone.
-document.addEventListener("DOMContentLoaded", () => {
-  for (const el of document.querySelectorAll("time[datetime$='Z']:not([data-relative])")) {
-    const when = new Date(el.getAttribute("datetime"));
-    if (Number.isNaN(when.getTime())) continue;
-    el.title = el.textContent;
-    el.textContent = when.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
-  }
-});
-
-// Lists for clients say when a ticket last changed as "today", "3 days ago"; the exact time stays
-// in the tooltip. Without JavaScript the date shows as written.
+// Times: the server writes UTC (<time datetime="…Z">); show them in the reader's own zone. In
+// lists (`data-relative`) they say "today", "3 days ago" ("time": today's as a time of day),
+// with the exact time in the tooltip. Without JavaScript the text shows as written.
 document.addEventListener("DOMContentLoaded", () => {
   const day = (d) => new Date(d.getFullYear(), d.getMonth(), d.getDate()).getTime();
   const today = day(new Date());
-  for (const el of document.querySelectorAll("time[data-relative]")) {
+  const relative = (when, kind) => {
+    const days = Math.round((today - day(when)) / 86400000);
+    if (days <= 0) {
+      return kind === "time" ? when.toLocaleTimeString(undefined, { timeStyle: "short" }) : "today";
+    }
+    if (days === 1) return "yesterday";
+    if (days < 14) return `${days} days ago`;
+    if (days < 60) return `${Math.floor(days / 7)} weeks ago`;
+    return when.toLocaleDateString(undefined, { dateStyle: "medium" });
+  };
+  for (const el of document.querySelectorAll("time[datetime$='Z']")) {
     const when = new Date(el.getAttribute("datetime"));
     if (Number.isNaN(when.getTime())) continue;
-    const days = Math.round((today - day(when)) / 86400000);
-    let text;
-    if (days <= 0) {
-      text = el.dataset.relative === "time"
-        ? when.toLocaleTimeString(undefined, { timeStyle: "short" })
-        : "today";
-    }
-    else if (days === 1) text = "yesterday";
-    else if (days < 14) text = `${days} days ago`;
-    else if (days < 60) text = `${Math.floor(days / 7)} weeks ago`;
-    else text = when.toLocaleDateString(undefined, { dateStyle: "medium" });
-    el.title = when.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
-    el.textContent = text;
+    const exact = when.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+    const kind = el.dataset.relative;
+    el.title = kind === undefined ? el.textContent : exact;
+    el.textContent = kind === undefined ? exact : relative(when, kind);
   }
 });
 
