@@ -259,35 +259,7 @@ fn portal_and_receipt_files_reach_exactly_who_may_see_their_message() {
             ],
         )
         .assert_status(303);
-        let id = porchlight::store::contacts::get_by_email(&t.db, email)
-            .unwrap()
-            .unwrap()
-            .id;
-        // The invitation's link: re-issue one we know (staff "Resend" makes a fresh one).
-        let token = porchlight::auth::Secret::generate();
-        t.db.write(|tx| {
-            porchlight::store::contacts::delete_tokens(tx, id, Some("invite"))?;
-            porchlight::store::tokens::insert_for_portal(
-                tx,
-                &token.hash(),
-                "invite",
-                id.0,
-                portal.parse().unwrap(),
-                tx.now() + 3600,
-            )
-        })
-        .unwrap();
-        t.cookies.clear();
-        let link = format!("/portal/support/invite/{}", token.expose());
-        t.post(
-            &link,
-            &[
-                ("name", email),
-                ("password", "correct horse battery"),
-                ("password_confirm", "correct horse battery"),
-            ],
-        )
-        .assert_status(303);
+        t.accept_invitation("support", &portal, email, email);
         browsers.push(std::mem::take(&mut t.cookies));
     }
     let (ana, zed) = (browsers[0].clone(), browsers[1].clone());

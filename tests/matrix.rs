@@ -135,32 +135,7 @@ impl World {
                 ],
             )
             .assert_status(303);
-            let id = porchlight::store::contacts::get_by_email(&t.db, &email)
-                .unwrap()
-                .unwrap()
-                .id;
-            let token = porchlight::auth::Secret::generate();
-            t.db.write(|tx| {
-                porchlight::store::tokens::insert_for_portal(
-                    tx,
-                    &token.hash(),
-                    "invite",
-                    id.0,
-                    portal.parse().unwrap(),
-                    tx.now() + 3600,
-                )
-            })
-            .unwrap();
-            t.cookies.clear();
-            t.post(
-                &format!("/portal/pt/invite/{}", token.expose()),
-                &[
-                    ("name", who),
-                    ("password", "correct horse battery"),
-                    ("password_confirm", "correct horse battery"),
-                ],
-            )
-            .assert_status(303);
+            let id = t.accept_invitation("pt", &portal, &email, who);
             (std::mem::take(&mut t.cookies), id.0.to_string())
         };
         let (a1, a1_id) = contact_jar(&mut t, "A1", &a, "member");

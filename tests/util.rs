@@ -330,6 +330,48 @@ impl TestApp {
         r.location().trim_start_matches("/tickets/").to_string()
     }
 
+    /// Signs the contact `email` (already created) in to portal `slug` (id `portal`) by accepting
+    /// an invitation the test issues itself, with the password "correct horse battery"; this
+    /// browser's cookies become the contact's. Returns the contact's id.
+    pub fn accept_invitation(
+        &mut self,
+        slug: &str,
+        portal: &str,
+        email: &str,
+        name: &str,
+    ) -> porchlight::domain::ContactId {
+        let id = porchlight::store::contacts::get_by_email(&self.db, email)
+            .unwrap()
+            .expect("the contact exists")
+            .id;
+        // A link we know: any invitation already sent is replaced (as "Resend" does).
+        let token = porchlight::auth::Secret::generate();
+        self.db
+            .write(|tx| {
+                porchlight::store::contacts::delete_tokens(tx, id, Some("invite"))?;
+                porchlight::store::tokens::insert_for_portal(
+                    tx,
+                    &token.hash(),
+                    "invite",
+                    id.0,
+                    portal.parse().unwrap(),
+                    tx.now() + 3600,
+                )
+            })
+            .unwrap();
+        self.cookies.clear();
+        self.post(
+            &format!("/portal/{slug}/invite/{}", token.expose()),
+            &[
+                ("name", name),
+                ("password", "correct horse battery"),
+                ("password_confirm", "correct horse battery"),
+            ],
+        )
+        .assert_status(303);
+        id
+    }
+
     /// Turns project `key`'s shareable link on (as the signed-in admin); returns its path.
     pub fn turn_share_link_on(&mut self, key: &str) -> String {
         self.post(&format!("/projects/{key}/share/enable"), &[])
