@@ -547,14 +547,7 @@ fn set_password(ctx: &Ctx<'_>, portal: &Portal, token: &str, kind: &str) -> Resu
     if invite {
         errors.require("name", &name, "Your name", NAME_MAX);
     }
-    if let Err(why) = passwords::check_new(password) {
-        errors.add("password", why);
-    } else if ctx.form.get("password_confirm") != password {
-        errors.add(
-            "password_confirm",
-            "The two passwords differ. Type the same one twice.",
-        );
-    }
+    super::check_new_password(ctx, &mut errors);
     if !errors.is_empty() {
         return render(
             ctx,
@@ -826,14 +819,7 @@ fn signup_confirm(ctx: &Ctx<'_>, portal: &Portal, token: &str) -> Result<Respons
     let password = ctx.form.get("password");
     let mut errors = Errors::default();
     errors.require("name", &name, "Your name", NAME_MAX);
-    if let Err(why) = passwords::check_new(password) {
-        errors.add("password", why);
-    } else if ctx.form.get("password_confirm") != password {
-        errors.add(
-            "password_confirm",
-            "The two passwords differ. Type the same one twice.",
-        );
-    }
+    super::check_new_password(ctx, &mut errors);
     // The portal's modes and customers may have changed since the email went out.
     let still = match pending.customer_id {
         Some(customer) => {

@@ -183,6 +183,20 @@ pub fn base(portal: &Portal) -> String {
     format!("/portal/{}", portal.slug)
 }
 
+/// A contact's new password and its confirmation (fields `password` and `password_confirm`):
+/// the password rules first, then that the two match; the errors go beside the fields.
+pub fn check_new_password(ctx: &Ctx<'_>, errors: &mut crate::validation::Errors) {
+    let password = ctx.form.get("password");
+    if let Err(why) = crate::auth::passwords::check_new(password) {
+        errors.add("password", why);
+    } else if ctx.form.get("password_confirm") != password {
+        errors.add(
+            "password_confirm",
+            "The two passwords differ. Type the same one twice.",
+        );
+    }
+}
+
 /// The branding a portal's pages and emails use: the workspace's, with the portal's own.
 pub fn branding(ctx: &Ctx<'_>, portal: &Portal) -> Result<Branding> {
     Ok(store::settings::branding(ctx.db)?.for_portal(portal))

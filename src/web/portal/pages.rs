@@ -648,14 +648,7 @@ pub fn change_password(ctx: &Ctx<'_>, me: PortalContact<'_>) -> Result<Response>
             errors.add("current_password", "That is not your current password.");
         }
     }
-    if let Err(why) = passwords::check_new(password) {
-        errors.add("password", why);
-    } else if ctx.form.get("password_confirm") != password {
-        errors.add(
-            "password_confirm",
-            "The two passwords differ. Type the same one twice.",
-        );
-    }
+    super::check_new_password(ctx, &mut errors);
     if !errors.is_empty() {
         let values = view! {
             name => contact.name,
