@@ -351,10 +351,8 @@ fn mail_test(config: &Config, to: &str) -> Result<()> {
         mailer.destination()
     );
     // The agency's name from the workspace when there is one (the name mail is sent as).
-    let sender_name = match std::fs::exists(config.db_path()) {
-        Ok(true) => crate::store::settings::branding(&open_store(config)?.connect()?)?.agency_name,
-        _ => String::from("Porchlight"),
-    };
+    let sender_name = crate::store::settings::agency_name_in(&config.db_path())
+        .unwrap_or_else(|_| crate::store::settings::Branding::default().agency_name);
     match mailer.send_test(&templates, to.trim(), &sender_name) {
         Ok(answer) => {
             println!("Accepted: {answer}");

@@ -102,3 +102,22 @@ pub fn set_branding(tx: &Tx<'_>, branding: &Branding) -> Result<()> {
     };
     run().context(|| "saving the branding settings".to_string())
 }
+
+/// The agency's name in the database at `path`, read on a read-only connection of its own: no
+/// migration, no start-up check, nothing written (for `mail test`, beside a running server).
+/// The default name when the database has none saved.
+pub fn agency_name_in(path: &std::path::Path) -> Result<String> {
+    use rusqlite::OptionalExtension;
+    let conn =
+        rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .context(|| format!("opening {}", path.display()))?;
+    let saved: Option<String> = conn
+        .query_row(
+            "SELECT value FROM settings WHERE key = 'agency_name'",
+            [],
+            |r| r.get(0),
+        )
+        .optional()
+        .context(|| "reading the agency's name".to_string())?;
+    Ok(saved.unwrap_or_else(|| Branding::default().agency_name))
+}
