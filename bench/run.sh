@@ -7,6 +7,7 @@
 #
 #   bash bench/run.sh            # 10 s per row
 #   DURATION=5s bash bench/run.sh
+#   ONLY='create|submission' BIG_TICKETS=0 bash bench/run.sh   # only the rows whose name matches
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -117,6 +118,7 @@ csrf() { grep -o 'name="csrf_token" value="[^"]*"' | head -1 | sed 's/.*value="/
 ROWS=()
 run_row() { # name method path [body] [cookie] [visitors]  (UNCACHED=1: see request.lua)
   local name=$1 method=$2 path=$3 body=${4:-} cookie=${5-$COOKIE} visitors=${6:-}
+  if [ -n "${ONLY:-}" ] && ! [[ $name =~ $ONLY ]]; then return; fi
   local out
   out=$(METHOD=$method BODY=$body COOKIE=$cookie ORIGIN=$BASE VISITORS=$visitors UNCACHED=${UNCACHED:-} \
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" -s "$WORK/request.lua" "$BASE$path" 2>&1)
@@ -153,15 +155,18 @@ run_row "create ticket" POST /tickets/new \
   "csrf_token=$TOKEN&project=ACME&subject=Bench+ticket&body=Created+by+wrk&priority=normal&assignee="
 # Lists are kept between writes (web/fragments.rs): the inbox again while one more client creates
 # tickets as fast as it can, so that almost every view follows a write and is built afresh.
+WHILE_WRITING="inbox while another client creates tickets non-stop"
+if [ -z "${ONLY:-}" ] || [[ $WHILE_WRITING =~ $ONLY ]]; then
 METHOD=POST COOKIE=$COOKIE ORIGIN=$BASE \
   BODY="csrf_token=$TOKEN&project=ACME&subject=Bench+ticket&body=Created+by+wrk&priority=normal&assignee=" \
   wrk -t1 -c1 -d"$DURATION" -s "$WORK/request.lua" "$BASE/tickets/new" >"$WORK/writer.out" 2>&1 &
 WRITER=$!
-run_row "inbox while another client creates tickets non-stop" GET /
+run_row "$WHILE_WRITING" GET /
 wait "$WRITER"
 WRITES=$(grep '^RESULT' "$WORK/writer.out" | awk '{print $2}')
 LAST=$((${#ROWS[@]} - 1))
 ROWS[LAST]=$(echo "${ROWS[LAST]}" | sed "s|non-stop|non-stop (${WRITES:-?}/s)|")
+fi
 stop_demo
 SMALL_RSS=$RSS
 

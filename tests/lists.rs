@@ -6,8 +6,21 @@ use porchlight::store::tickets::NewTicket;
 
 use crate::util::TestApp;
 
-/// Inserts `n` tickets into project `key` directly (fast), subjects from `subject(i)`.
+/// Inserts `n` tickets into project `key` directly (fast), subjects from `subject(i)`, shown on
+/// the board.
 fn seed(t: &TestApp, key: &str, n: usize, subject: impl Fn(usize) -> String, body: &str) {
+    seed_as(t, key, n, subject, body, true)
+}
+
+/// [`seed`], shown on the board or not.
+fn seed_as(
+    t: &TestApp,
+    key: &str,
+    n: usize,
+    subject: impl Fn(usize) -> String,
+    body: &str,
+    shared: bool,
+) {
     let project = porchlight::store::projects::get_by_key(&t.db, key)
         .unwrap()
         .unwrap();
@@ -24,7 +37,7 @@ fn seed(t: &TestApp, key: &str, n: usize, subject: impl Fn(usize) -> String, bod
                 requester_name: None,
                 requester_email: None,
                 created_by: None,
-                shared: true,
+                shared,
                 receipt_hash: None,
                 portal: None,
             };
@@ -271,13 +284,7 @@ fn a_board_search_tells_nothing_about_other_tickets() {
     // Many matches elsewhere: another project's, and this project's unshared tickets.
     let many = porchlight::store::search::FEW as usize + 1;
     seed(&t, "OTHER", many, |i| format!("Needle other {i}"), "");
-    seed(&t, "ACME", many, |i| format!("Needle hidden {i}"), "");
-    let conn = rusqlite::Connection::open(t.app.config.db_path()).unwrap();
-    conn.execute(
-        "UPDATE tickets SET shared = 0 WHERE subject LIKE 'Needle hidden%'",
-        [],
-    )
-    .unwrap();
+    seed_as(&t, "ACME", many, |i| format!("Needle hidden {i}"), "", false);
     assert_eq!(search(&mut t), before, "small board");
 
     // Text the index folds differently from LIKE (Unicode case) is found the same way too.

@@ -8,13 +8,13 @@ use crate::util::TestApp;
 #[test]
 fn migrations_are_pinned() {
     // A forgotten or reordered migration fails here first.
-    assert_eq!(porchlight::store::migrate::MIGRATIONS.len(), 8);
+    assert_eq!(porchlight::store::migrate::MIGRATIONS.len(), 9);
     let t = TestApp::new();
     let conn = rusqlite::Connection::open(t.app.config.db_path()).unwrap();
     let version: i64 = conn
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 8);
+    assert_eq!(version, 9);
     let mode: String = conn
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))
         .unwrap();

@@ -34,6 +34,10 @@ pub const MIGRATIONS: &[(&str, &str)] = &[
         "0008_permissions",
         include_str!("migrations/0008_permissions.sql"),
     ),
+    (
+        "0009_search_per_commit",
+        include_str!("migrations/0009_search_per_commit.sql"),
+    ),
 ];
 
 /// Applies the migrations `db` lacks. Refuses a database newer than this binary.

@@ -224,6 +224,7 @@ impl Store {
         };
         migrate::run(&store.connect()?, path)?;
         store.writer.with_connection(index_backlog)?;
+        store.writer.with_connection(index_leftovers)?;
         Ok(store)
     }
 
@@ -251,6 +252,30 @@ impl Store {
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
+
+/// Indexes tickets a write outside the writer left in `search_pending` (a migration that
+/// changes tickets commits on its own): every committed state should have none, and search never
+/// silently misses tickets. One indexed read when there are none.
+fn index_leftovers(conn: &Connection) -> Result<()> {
+    let run = || -> rusqlite::Result<()> {
+        let pending: bool =
+            conn.query_row("SELECT EXISTS (SELECT 1 FROM search_pending)", [], |r| {
+                r.get(0)
+            })?;
+        if !pending {
+            return Ok(());
+        }
+        conn.execute_batch("BEGIN IMMEDIATE")?;
+        search::index_pending(conn)?;
+        conn.execute_batch("COMMIT")
+    };
+    run().or_else(|e| {
+        if !conn.is_autocommit() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        Err(e).context(|| "indexing tickets left out of search".to_string())
+    })
 }
 
 /// The search indexes' `automerge` setting (as migration 0005 sets it), put back after a bulk
@@ -413,16 +438,15 @@ impl Db {
                 conn,
                 now: crate::clock::now(),
             };
-            match f(&tx) {
-                Ok(value) => {
-                    conn.execute_batch("COMMIT")?;
-                    Ok(value)
-                }
-                Err(e) => {
-                    let _ = conn.execute_batch("ROLLBACK");
-                    Err(e)
-                }
+            let committed = f(&tx).and_then(|value| {
+                search::index_pending(conn)?;
+                conn.execute_batch("COMMIT")?;
+                Ok(value)
+            });
+            if committed.is_err() && !conn.is_autocommit() {
+                let _ = conn.execute_batch("ROLLBACK");
             }
+            committed
         })
     }
 

@@ -206,6 +206,35 @@ pub fn plan_board(r: &impl Reader, project: ProjectId, query: &str) -> Result<Op
     }))
 }
 
+/// Indexes the tickets written since the last call (`search_pending`, filled by the triggers of
+/// migration 0009) from their rows as they stand, and empties the list. The writer runs it in
+/// the open transaction just before every `COMMIT` (`store::writer`, `Db::write_alone`), so a
+/// committed ticket is always searchable — and FTS5 writes one segment per commit instead of one
+/// per write. One indexed read when nothing is pending.
+pub(crate) fn index_pending(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
+    let pending: bool = conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM search_pending)")?
+        .query_row([], |r| r.get(0))?;
+    if !pending {
+        return Ok(());
+    }
+    for sql in [
+        "DELETE FROM ticket_titles
+         WHERE rowid IN (SELECT ticket_id FROM search_pending WHERE titles AND NOT fresh)",
+        "INSERT INTO ticket_titles (rowid, subject, public_title, board)
+         SELECT t.id, t.subject, t.public_title, t.board_doc
+         FROM search_pending p JOIN tickets t ON t.id = p.ticket_id WHERE p.titles",
+        "DELETE FROM ticket_bodies
+         WHERE rowid IN (SELECT ticket_id FROM search_pending WHERE body AND NOT fresh)",
+        "INSERT INTO ticket_bodies (rowid, body)
+         SELECT t.id, t.body FROM search_pending p JOIN tickets t ON t.id = p.ticket_id WHERE p.body",
+        "DELETE FROM search_pending",
+    ] {
+        conn.prepare_cached(sql)?.execute([])?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -234,5 +263,139 @@ mod tests {
             phrase("say \"hi\" NEAR(x) -y *"),
             "\"say \"\"hi\"\" NEAR(x) -y *\""
         );
+    }
+
+    /// Search is updated once per commit (migration 0009), yet every acknowledged write is
+    /// searchable at once from another connection; an edit replaces the old text; a refused
+    /// write leaves nothing in the index; a deleted ticket leaves it; nothing stays pending.
+    #[test]
+    fn every_committed_change_is_searchable_at_once() {
+        use crate::domain::{Priority, Source};
+        use crate::error::Error;
+        use crate::store::projects::{self, NewProject};
+        use crate::store::tickets::{self, NewTicket};
+        use crate::store::{Store, Synchronous};
+
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("t.sqlite3"), Synchronous::Full).unwrap();
+        let db = store.connect().unwrap();
+        let project = db
+            .write(|tx| {
+                projects::insert(
+                    tx,
+                    &NewProject {
+                        key: "ACME",
+                        name: "Acme",
+                        description: "",
+                    },
+                )
+            })
+            .unwrap();
+        let new = move |subject: &'static str, body: &'static str| NewTicket {
+            project_id: project,
+            subject,
+            body,
+            priority: Priority::Normal,
+            assignee_id: None,
+            source: Source::Staff,
+            requester_name: None,
+            requester_email: None,
+            created_by: None,
+            shared: true,
+            receipt_hash: None,
+            portal: None,
+        };
+        let found = |db: &crate::store::Db, table: &str, text: &str| -> i64 {
+            db.conn()
+                .query_row(
+                    &format!("SELECT COUNT(*) FROM {table} WHERE {table} MATCH ?1"),
+                    [phrase(text)],
+                    |r| r.get(0),
+                )
+                .unwrap()
+        };
+
+        // Threads write at once, so writes share commits; each checks its own ticket from
+        // another connection the moment its write returns.
+        let threads: Vec<_> = (0..6)
+            .map(|t| {
+                let store = store.clone();
+                std::thread::spawn(move || {
+                    let (db, reader) = (store.connect().unwrap(), store.connect().unwrap());
+                    for i in 0..20 {
+                        let subject: &'static str = format!("kiwi{t}x{i:02} title").leak();
+                        let body: &'static str = format!("mango{t}x{i:02} body").leak();
+                        let refused = i % 4 == 3;
+                        let written = db.write(|tx| {
+                            tickets::insert(tx, &new(subject, body))?;
+                            if refused {
+                                return Err(Error::Other("refused after writing".into()));
+                            }
+                            Ok(())
+                        });
+                        assert_eq!(written.is_ok(), !refused);
+                        let expected = i64::from(!refused);
+                        assert_eq!(found(&reader, "ticket_titles", &subject[..8]), expected);
+                        assert_eq!(found(&reader, "ticket_bodies", &body[..9]), expected);
+                    }
+                })
+            })
+            .collect();
+        for thread in threads {
+            thread.join().unwrap();
+        }
+
+        let id = |subject: &str| -> i64 {
+            db.conn()
+                .query_row(
+                    "SELECT id FROM tickets WHERE subject = ?1",
+                    [subject],
+                    |r| r.get(0),
+                )
+                .unwrap()
+        };
+        let (edited, deleted) = (id("kiwi0x00 title"), id("kiwi1x00 title"));
+        db.write(|tx| {
+            tx.conn().execute(
+                "UPDATE tickets SET subject = 'papaya edited', body = 'guava edited' WHERE id = ?1",
+                [edited],
+            )?;
+            tx.conn()
+                .execute("DELETE FROM tickets WHERE id = ?1", [deleted])?;
+            // Written and deleted in the same write: never reaches the index.
+            let (fresh, _) = tickets::insert(tx, &new("lychee fleeting", "lychee fleeting"))?;
+            tx.conn()
+                .execute("DELETE FROM tickets WHERE id = ?1", [fresh.0])?;
+            Ok(())
+        })
+        .unwrap();
+        for (table, text, expected) in [
+            ("ticket_titles", "kiwi0x00", 0),
+            ("ticket_titles", "papaya edited", 1),
+            ("ticket_bodies", "mango0x00", 0),
+            ("ticket_bodies", "guava edited", 1),
+            ("ticket_titles", "kiwi1x00", 0),
+            ("ticket_bodies", "mango1x00", 0),
+            ("ticket_titles", "lychee", 0),
+            ("ticket_bodies", "lychee", 0),
+            ("ticket_titles", "kiwi2x01", 1),
+        ] {
+            assert_eq!(found(&db, table, text), expected, "{table}: {text}");
+        }
+        let count = |sql: &str| -> i64 { db.conn().query_row(sql, [], |r| r.get(0)).unwrap() };
+        assert_eq!(count("SELECT COUNT(*) FROM search_pending"), 0);
+        // 6 threads x 15 kept writes, one of them deleted.
+        assert_eq!(count("SELECT COUNT(*) FROM tickets"), 89);
+        assert_eq!(count("SELECT COUNT(*) FROM ticket_titles"), 89);
+        db.write(|tx| {
+            for table in ["ticket_titles", "ticket_bodies"] {
+                tx.conn().execute(
+                    &format!("INSERT INTO {table} ({table}) VALUES ('integrity-check')"),
+                    [],
+                )?;
+            }
+            Ok(())
+        })
+        .unwrap();
     }
 }

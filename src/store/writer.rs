@@ -159,15 +159,18 @@ impl Writer {
         }
     }
 
-    /// Commits the open group (or ends an empty one) and wakes its members.
+    /// Commits the open group (or ends an empty one) and wakes its members. The tickets the group
+    /// wrote are indexed for search first, in the same transaction (`search::index_pending`).
     fn settle(&self, state: &mut State) {
         let Some((cell, _)) = state.group.take() else {
             return;
         };
-        let result = state
-            .conn
-            .prepare_cached("COMMIT")
-            .and_then(|mut s| s.execute([]));
+        let result = crate::store::search::index_pending(&state.conn).and_then(|()| {
+            state
+                .conn
+                .prepare_cached("COMMIT")
+                .and_then(|mut s| s.execute([]))
+        });
         let outcome = match result {
             Ok(_) => Ok(()),
             Err(e) => {
