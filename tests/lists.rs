@@ -284,7 +284,14 @@ fn a_board_search_tells_nothing_about_other_tickets() {
     // Many matches elsewhere: another project's, and this project's unshared tickets.
     let many = porchlight::store::search::FEW as usize + 1;
     seed(&t, "OTHER", many, |i| format!("Needle other {i}"), "");
-    seed_as(&t, "ACME", many, |i| format!("Needle hidden {i}"), "", false);
+    seed_as(
+        &t,
+        "ACME",
+        many,
+        |i| format!("Needle hidden {i}"),
+        "",
+        false,
+    );
     assert_eq!(search(&mut t), before, "small board");
 
     // Text the index folds differently from LIKE (Unicode case) is found the same way too.
@@ -344,9 +351,10 @@ fn list_queries_use_their_indexes() {
     }
     let counts = plan(
         &t,
-        "SELECT status, SUM(n) FROM ticket_tallies WHERE project_id = 1 GROUP BY status",
+        "SELECT status, n FROM ticket_tallies WHERE project_id = 1",
     );
     assert!(!counts.contains("tickets "), "{counts}");
+    assert!(!counts.contains("TEMP B-TREE"), "{counts}");
     let search = plan(
         &t,
         "SELECT rowid FROM ticket_titles WHERE ticket_titles MATCH '\"some\"' LIMIT 10",

