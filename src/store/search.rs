@@ -19,6 +19,14 @@
 //!
 //! Either way a page costs about the same wherever it is in the list.
 //!
+//! **"Many" is remembered for a minute.** Finding that a search has more than [`FEW`] matches
+//! means reading [`FEW`] + 1 of them from the index — about half the cost of such a search page
+//! (measured at 1,000,000 tickets). Each worker keeps that finding per query (and board) for
+//! [`MANY_KEPT`], so the next page of the same search, or the same search after a write, walks at
+//! once. It only chooses how the page is made, never what it shows: a walk finds every match,
+//! and if matches dropped to [`FEW`] or fewer meanwhile, the page is at most a minute late in
+//! being ranked and counted. A finding of few matches is not kept (it was cheap to make).
+//!
 //! **What a visitor sees depends on their board only.** The title index has a `board` column:
 //! for each shared ticket, a marker of its project followed by the title visitors see (migration
 //! 0005). A board search asks for the marker AND the phrase in that column, so how many match,
@@ -28,6 +36,10 @@
 //!
 //! Visitors' searches need three characters: a shorter one could not use the index and would
 //! walk the whole board.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 use rusqlite::types::Value;
 
@@ -40,6 +52,40 @@ pub const FEW: i64 = 1_000;
 
 /// The shortest search the share board takes (a trigram index needs three characters).
 pub const BOARD_MIN_CHARS: usize = 3;
+
+/// How long a worker remembers that a search matched more than [`FEW`] (module comment).
+const MANY_KEPT: Duration = Duration::from_secs(60);
+
+/// Searches one worker remembers as matching many.
+const MANY_CAPACITY: usize = 256;
+
+thread_local! {
+    /// When each search (board or staff, phrase) was last found to match more than [`FEW`].
+    static MANY: RefCell<HashMap<(Option<i64>, String), Instant>> = RefCell::new(HashMap::new());
+}
+
+/// Whether this worker found `phrase` (on `board`, or staff-wide) to match many, lately.
+fn known_many(board: Option<ProjectId>, phrase: &str) -> bool {
+    MANY.with(|m| {
+        m.borrow()
+            .get(&(board.map(|b| b.0), phrase.to_string()))
+            .is_some_and(|at| at.elapsed() < MANY_KEPT)
+    })
+}
+
+/// Remembers that `phrase` (on `board`, or staff-wide) matches many, as of now.
+fn remember_many(board: Option<ProjectId>, phrase: &str) {
+    MANY.with(|m| {
+        let mut many = m.borrow_mut();
+        if many.len() >= MANY_CAPACITY {
+            many.retain(|_, at| at.elapsed() < MANY_KEPT);
+            if many.len() >= MANY_CAPACITY {
+                many.clear();
+            }
+        }
+        many.insert((board.map(|b| b.0), phrase.to_string()), Instant::now());
+    })
+}
 
 /// Which text a search looks at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -168,11 +214,15 @@ pub fn plan(r: &impl Reader, query: &str) -> Result<Plan> {
         return Ok(walk());
     }
     let phrase = phrase(query);
+    if known_many(None, &phrase) {
+        return Ok(walk());
+    }
     let mut matches = count_anywhere(r, "ticket_titles", &phrase)?;
     if matches <= FEW {
         matches += count_anywhere(r, "ticket_bodies", &phrase)?;
     }
     Ok(if matches > FEW {
+        remember_many(None, &phrase);
         walk()
     } else {
         Plan::Indexed {
@@ -189,12 +239,18 @@ pub fn plan_board(r: &impl Reader, project: ProjectId, query: &str) -> Result<Op
         return Ok(None);
     }
     let phrase = phrase(query);
-    let on_board = count_up_to_few(
-        r,
-        "SELECT 1 FROM ticket_titles WHERE ticket_titles MATCH ?1",
-        vec![Value::Text(board_query(project, &phrase))],
-    )?;
-    Ok(Some(if on_board <= FEW {
+    let many = known_many(Some(project), &phrase) || {
+        let on_board = count_up_to_few(
+            r,
+            "SELECT 1 FROM ticket_titles WHERE ticket_titles MATCH ?1",
+            vec![Value::Text(board_query(project, &phrase))],
+        )?;
+        if on_board > FEW {
+            remember_many(Some(project), &phrase);
+        }
+        on_board > FEW
+    };
+    Ok(Some(if !many {
         Plan::Indexed {
             scope: Scope::Board(project),
             phrase,
@@ -397,5 +453,90 @@ mod tests {
             Ok(())
         })
         .unwrap();
+    }
+
+    /// A search found to match many walks at once for a minute (no count), on that board or
+    /// staff-wide only; a finding of few is never kept; memory stays bounded.
+    #[test]
+    fn many_matches_are_remembered_for_a_minute_per_search() {
+        use crate::domain::{Priority, Source};
+        use crate::store::projects::{self, NewProject};
+        use crate::store::tickets::{self, NewTicket};
+        use crate::store::{Store, Synchronous};
+
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("t.sqlite3"), Synchronous::Normal).unwrap();
+        let db = store.connect().unwrap();
+        let project = db
+            .write(|tx| {
+                let project = projects::insert(
+                    tx,
+                    &NewProject {
+                        key: "ACME",
+                        name: "Acme",
+                        description: "",
+                    },
+                )?;
+                for i in 0..=FEW {
+                    let subject = format!("zebra crossing {i}");
+                    let new = NewTicket {
+                        project_id: project,
+                        subject: &subject,
+                        body: "",
+                        priority: Priority::Normal,
+                        assignee_id: None,
+                        source: Source::Staff,
+                        requester_name: None,
+                        requester_email: None,
+                        created_by: None,
+                        shared: true,
+                        receipt_hash: None,
+                        portal: None,
+                    };
+                    tickets::insert(tx, &new)?;
+                }
+                Ok(project)
+            })
+            .unwrap();
+        MANY.with(|m| m.borrow_mut().clear());
+        assert!(!plan(&db, "zebra").unwrap().counted());
+        assert!(
+            !plan_board(&db, project, "zebra")
+                .unwrap()
+                .unwrap()
+                .counted()
+        );
+        assert!(known_many(None, &phrase("zebra")));
+        assert!(known_many(Some(project), &phrase("zebra")));
+        assert!(!known_many(
+            Some(ProjectId(project.0 + 1)),
+            &phrase("zebra")
+        ));
+
+        // Most matches go: still walked while remembered, ranked and counted after.
+        db.write(|tx| {
+            tx.conn().execute("DELETE FROM tickets WHERE id > 10", [])?;
+            Ok(())
+        })
+        .unwrap();
+        assert!(!plan(&db, "zebra").unwrap().counted());
+        MANY.with(|m| {
+            for at in m.borrow_mut().values_mut() {
+                *at -= MANY_KEPT;
+            }
+        });
+        assert!(plan(&db, "zebra").unwrap().counted());
+        assert!(
+            plan_board(&db, project, "zebra")
+                .unwrap()
+                .unwrap()
+                .counted()
+        );
+        assert!(!known_many(None, &phrase("zebra")), "few is not kept");
+
+        for i in 0..MANY_CAPACITY * 2 {
+            remember_many(None, &format!("q{i}"));
+        }
+        assert!(MANY.with(|m| m.borrow().len()) <= MANY_CAPACITY);
     }
 }
