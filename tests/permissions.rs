@@ -130,6 +130,47 @@ impl World {
     }
 }
 
+/// Portal lists are kept per worker between writes (`web::fragments::view`, keyed by the
+/// reader's scope): people with different scopes never get each other's kept list, and a staff
+/// change shows on the contact's next view.
+#[test]
+fn kept_portal_lists_are_per_scope_and_never_stale() {
+    let mut w = World::new();
+    // No write between these views: each must be the viewer's own list.
+    for _ in 0..2 {
+        assert_eq!(w.sees("A1"), ["A1"]);
+        assert_eq!(w.sees("A2"), ["A2"]);
+        assert_eq!(w.sees("B1"), ["B1"]);
+    }
+    // A status staff set shows on the contact's next view.
+    let a1 = w.refs["A1"].clone();
+    w.as_("A1", |t| {
+        t.get("/portal/pt/tickets").assert_lacks("status-resolved");
+    });
+    w.t.post(
+        &format!("/tickets/{a1}/update"),
+        &[
+            ("status", "resolved"),
+            ("orig_status", "open"),
+            ("priority", "normal"),
+            ("orig_priority", "normal"),
+            ("assignee", ""),
+            ("orig_assignee", ""),
+            ("expected_by", ""),
+            ("orig_expected_by", ""),
+        ],
+    )
+    .assert_status(303);
+    w.as_("A1", |t| {
+        t.get("/portal/pt/tickets")
+            .assert_contains("status-resolved");
+    });
+    // So does a wider visibility, for that contact only.
+    w.set("A1", "", "customer");
+    assert_eq!(w.sees("A1"), ["A1", "A2"]);
+    assert_eq!(w.sees("A2"), ["A2"]);
+}
+
 #[test]
 fn visibility_own_customer_and_organisation_are_each_what_they_say() {
     let mut w = World::new();

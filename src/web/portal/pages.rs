@@ -19,7 +19,7 @@ use crate::store::{self, portal_tickets};
 use crate::view;
 use crate::web::forms::Errors;
 use crate::web::staff::url_with;
-use crate::web::{Ctx, attachments, listing, respond};
+use crate::web::{Ctx, attachments, fragments, listing, respond};
 
 /// The form field a contact's files come in.
 const FILES: &str = "files";
@@ -106,48 +106,55 @@ pub fn tickets(ctx: &Ctx<'_>, me: PortalContact<'_>) -> Result<Response> {
         .query("q")
         .map(|q| q.chars().filter(|c| !c.is_control()).take(200).collect())
         .unwrap_or_default();
-    let counts = portal_tickets::counts(ctx.db, scope)?;
-    let seek = listing::seek(ctx.query("at").as_deref());
-    let search = Some(q.as_str()).filter(|q| !q.is_empty());
-    let page = listing::fetch(seek, |seek| {
-        portal_tickets::list(ctx.db, scope, status, search, seek, PAGE_SIZE)
-    })?;
     let status_key = status.map(|s| s.key()).unwrap_or("");
-    let link = |status: &str, at: &str| {
-        url_with(
-            &list_url,
-            &[
-                ("status", status.to_string()),
-                ("q", q.clone()),
-                ("at", at.to_string()),
-            ],
-        )
-    };
-    let pagination = listing::links(&page, |at| link(status_key, at));
-    let tabs = listing::status_tabs(Some(&counts), status, |s| link(s, ""));
-    // Counts cover the whole scope; with a search the total is what this page shows.
-    let total = if search.is_some() {
-        None
-    } else {
-        listing::total(Some(&counts), status)
-    };
+    // The list is the same for everyone with this scope under the same query, and kept per
+    // worker until the next write, as the inbox and the board are (`fragments::view`).
+    let params = [status_key, q.as_str(), &ctx.query("at").unwrap_or_default()].map(str::to_owned);
+    let key = format!("portal-tickets|{scope:?}|{params:?}");
+    let list = fragments::view(key, ctx.data_version()?, || {
+        let counts = portal_tickets::counts(ctx.db, scope)?;
+        let seek = listing::seek(ctx.query("at").as_deref());
+        let search = Some(q.as_str()).filter(|q| !q.is_empty());
+        let page = listing::fetch(seek, |seek| {
+            portal_tickets::list(ctx.db, scope, status, search, seek, PAGE_SIZE)
+        })?;
+        let link = |status: &str, at: &str| {
+            url_with(
+                &list_url,
+                &[
+                    ("status", status.to_string()),
+                    ("q", q.clone()),
+                    ("at", at.to_string()),
+                ],
+            )
+        };
+        // Counts cover the whole scope; with a search the total is what this page shows.
+        let total = if search.is_some() {
+            None
+        } else {
+            listing::total(Some(&counts), status)
+        };
+        Ok(view! {
+            rows => page.rows,
+            tabs => listing::status_tabs(Some(&counts), status, |s| link(s, "")),
+            total,
+            pagination => listing::links(&page, |at| link(status_key, at)),
+        })
+    })?;
     render(
         ctx,
         portal,
         Some(me),
         200,
         "portal/tickets.html",
-        view! {
+        minijinja::context! {
             nav => "tickets",
-            rows => page.rows,
-            tabs,
-            total,
             uncounted => "Matching tickets",
-            pagination,
             query => view! { status => status_key, q },
             may_create => me.may_create_ticket(),
             company_wide => !matches!(scope.who, portal_tickets::Who::Contact(_)),
             list_url,
+            ..list
         },
     )
 }
