@@ -520,6 +520,42 @@ fn kept_lists_never_show_stale_data() {
     }
 }
 
+/// A ticket's thread (description and timeline) is kept per worker between writes
+/// (`web::staff::tickets::thread`): a new note, a change made by another connection and another
+/// ticket's page each show what is there now.
+#[test]
+fn kept_ticket_threads_never_show_stale_data() {
+    let mut t = TestApp::admin();
+    t.create_project("ACME", "Acme");
+    let first = t.create_ticket("ACME", "First thread", "Original description");
+    let second = t.create_ticket("ACME", "Second thread", "Other description");
+    for _ in 0..2 {
+        t.get(&format!("/tickets/{first}"))
+            .assert_contains("Original description");
+        t.get(&format!("/tickets/{second}"))
+            .assert_contains("Other description")
+            .assert_lacks("Original description");
+    }
+    t.post(
+        &format!("/tickets/{first}/note"),
+        &[("note", "Kept-thread note")],
+    )
+    .assert_status(303);
+    t.get(&format!("/tickets/{first}"))
+        .assert_contains("Kept-thread note");
+    t.get(&format!("/tickets/{second}"))
+        .assert_lacks("Kept-thread note");
+    let conn = rusqlite::Connection::open(t.app.config.db_path()).unwrap();
+    conn.execute(
+        "UPDATE comments SET body = 'Edited outside' WHERE body = 'Kept-thread note'",
+        [],
+    )
+    .unwrap();
+    t.get(&format!("/tickets/{first}"))
+        .assert_contains("Edited outside")
+        .assert_lacks("Kept-thread note");
+}
+
 /// A staff search whose many matches are all far back looks through a bounded number of tickets
 /// per page: the first page says it found none so far, and "Older" keeps searching — no match
 /// is skipped or shown twice.

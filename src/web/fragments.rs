@@ -3,7 +3,8 @@
 //! **Views** ([`view`]): a list page's data (rows, counts, menus) under the exact request, kept
 //! while the database is unchanged — keyed by the reader's `data_version`, which moves with every
 //! commit, so any write anywhere invalidates every view at once and nothing stale is ever shown.
-//! Between writes, a view costs one pragma instead of its queries.
+//! Between writes, a view costs one pragma instead of its queries. Rendered fragments that
+//! depend on data alone (a ticket's thread: [`html`]) are kept the same way.
 //!
 //! **Rows** ([`rows`]):
 //!
@@ -61,15 +62,49 @@ pub fn view(
         return Ok(view);
     }
     let view = build()?;
+    keep(key, version, view.clone());
+    Ok(view)
+}
+
+/// Kept HTML fragments larger than this are built on every view instead (a very long ticket
+/// thread), so the views a worker keeps stay small.
+const HTML_KEPT_MAX: usize = 64 * 1024;
+
+/// A rendered fragment (`build` returns HTML its template auto-escaped) for `key`, kept like a
+/// [`view`] until the database changes — unless larger than [`HTML_KEPT_MAX`].
+pub fn html(
+    key: String,
+    version: DataVersion,
+    build: impl FnOnce() -> Result<String>,
+) -> Result<Value> {
+    let hit = VIEW_CACHE.with(|c| {
+        let (at, views) = &*c.borrow();
+        (*at == Some(version))
+            .then(|| views.get(&key).cloned())
+            .flatten()
+    });
+    if let Some(html) = hit {
+        return Ok(html);
+    }
+    let html = build()?;
+    let kept = html.len() <= HTML_KEPT_MAX;
+    let html = Value::from_safe_string(html);
+    if kept {
+        keep(key, version, html.clone());
+    }
+    Ok(html)
+}
+
+/// Keeps `value` for `key` in this worker's views as of `version`.
+fn keep(key: String, version: DataVersion, value: Value) {
     VIEW_CACHE.with(|c| {
         let (at, views) = &mut *c.borrow_mut();
         if *at != Some(version) || views.len() >= VIEWS {
             views.clear();
             *at = Some(version);
         }
-        views.insert(key, view.clone());
+        views.insert(key, value);
     });
-    Ok(view)
 }
 
 /// The cache key of `row` rendered with `template`.

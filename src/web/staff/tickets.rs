@@ -19,7 +19,7 @@ use crate::store::tickets::{NewTicket, Ticket, TicketUpdate};
 use crate::store::timeline::{self, Actor, Comment, Event};
 use crate::store::{self};
 use crate::web::forms::Errors;
-use crate::web::{Ctx, attachments, respond};
+use crate::web::{Ctx, attachments, fragments, respond};
 
 /// Longest subject and body accepted.
 pub const SUBJECT_MAX: usize = 200;
@@ -120,31 +120,10 @@ fn render_ticket(
     values: Value,
     errors: Errors,
 ) -> Result<Response> {
-    let mut entries: Vec<Entry> = timeline::comments(ctx.db, ticket.id)?
-        .into_iter()
-        .map(Entry::Comment)
-        .collect();
-    entries.extend(
-        timeline::events(ctx.db, ticket.id)?
-            .into_iter()
-            .map(Entry::Event),
-    );
-    entries.sort_by_key(|e| e.at()); // stable: comments before events at the same second
     let errors_mention_note = {
         let json = serde_json::to_string(&errors).unwrap_or_default();
         json.contains("\"note") || ctx.req.url().ends_with("/note")
     };
-    let files = attachments::views(
-        &store::attachments::for_ticket(ctx.db, ticket.id, true)?,
-        |a| {
-            format!(
-                "/tickets/{}/files/{}/{}",
-                ticket.reference,
-                a.id,
-                attachments::url_name(&a.name)
-            )
-        },
-    );
     let mut staff = store::staff::list_active(ctx.db)?;
     // A deactivated assignee stays selectable, or saving any other field would unassign them.
     if let Some(id) = ticket
@@ -160,10 +139,9 @@ fn render_ticket(
         emails_requester => crate::policy::requester_gets_email(ticket),
         share_enabled,
         nav => "inbox",
+        thread => thread(ctx, ticket)?,
         ticket,
-        timeline => entries,
         staff,
-        files,
         // Which composer shows: the note's after a note failed (or when asked for), else the reply.
         compose => if errors_mention_note { "note" } else { ctx.query("compose").filter(|c| c == "note").map_or("reply", |_| "note") },
         statuses => Status::options(),
@@ -172,6 +150,40 @@ fn render_ticket(
         errors,
     };
     respond::page_with_status(ctx, status, "staff/ticket.html", page_ctx)
+}
+
+/// The ticket's description and timeline with their files, rendered: the same for every staff
+/// member, so kept per worker until the next write (`fragments::html`) — a reload, or the page
+/// after a refused form, costs no queries or Markdown for it.
+fn thread(ctx: &Ctx<'_>, ticket: &Ticket) -> Result<Value> {
+    let key = format!("ticket-thread|{}", ticket.id.0);
+    fragments::html(key, ctx.data_version()?, || {
+        let mut entries: Vec<Entry> = timeline::comments(ctx.db, ticket.id)?
+            .into_iter()
+            .map(Entry::Comment)
+            .collect();
+        entries.extend(
+            timeline::events(ctx.db, ticket.id)?
+                .into_iter()
+                .map(Entry::Event),
+        );
+        entries.sort_by_key(|e| e.at()); // stable: comments before events at the same second
+        let files = attachments::views(
+            &store::attachments::for_ticket(ctx.db, ticket.id, true)?,
+            |a| {
+                format!(
+                    "/tickets/{}/files/{}/{}",
+                    ticket.reference,
+                    a.id,
+                    attachments::url_name(&a.name)
+                )
+            },
+        );
+        ctx.app.templates.render(
+            "staff/ticket_thread.html",
+            view! { ticket, timeline => entries, files },
+        )
+    })
 }
 
 /// Posts a public reply or an internal note, depending on the route it came through.
