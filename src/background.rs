@@ -88,6 +88,11 @@ fn outbox_loop(app: &App, stop: &Stop) {
         }
     };
     loop {
+        // Tickets changed from outside Porchlight are searchable, and searched right, within a
+        // second (`Db::index_leftovers`).
+        if let Err(e) = db.index_leftovers() {
+            log::error!("search indexes: {e}");
+        }
         // A long batch (a slow server, many due) stops between messages when asked to.
         match crate::mail::deliver_due_until(&app.mailer, &db, || stop.requested()) {
             Ok(0) => {}

@@ -101,6 +101,17 @@ pub struct DataVersion {
     version: i64,
 }
 
+#[cfg(test)]
+impl DataVersion {
+    /// A reading for tests of what keys on it.
+    pub(crate) fn for_tests(version: i64) -> DataVersion {
+        DataVersion {
+            connection: 0,
+            version,
+        }
+    }
+}
+
 /// A write transaction in progress (the writer lock is held).
 pub struct Tx<'a> {
     conn: &'a Connection,
@@ -255,8 +266,9 @@ impl Store {
 }
 
 /// Indexes tickets a write outside the writer left in `search_pending` (a migration that
-/// changes tickets commits on its own): every committed state should have none, and search never
-/// silently misses tickets. One indexed read when there are none.
+/// changes tickets, the sqlite3 shell): at start-up and every second ([`Db::index_leftovers`]),
+/// so search never silently misses or mis-finds tickets for long. One indexed read when there
+/// are none.
 fn index_leftovers(conn: &Connection) -> Result<()> {
     let run = || -> rusqlite::Result<()> {
         let pending: bool =
@@ -438,11 +450,19 @@ impl Db {
                 conn,
                 now: crate::clock::now(),
             };
-            let committed = f(&tx).and_then(|value| {
-                search::index_pending(conn)?;
-                conn.execute_batch("COMMIT")?;
-                Ok(value)
-            });
+            // A panic in `f` must not leave the writer connection inside this transaction.
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&tx)));
+            let committed = match outcome {
+                Ok(written) => written.and_then(|value| {
+                    search::index_pending(conn)?;
+                    conn.execute_batch("COMMIT")?;
+                    Ok(value)
+                }),
+                Err(panic) => {
+                    let _ = conn.execute_batch("ROLLBACK");
+                    std::panic::resume_unwind(panic);
+                }
+            };
             if committed.is_err() && !conn.is_autocommit() {
                 let _ = conn.execute_batch("ROLLBACK");
             }
@@ -480,6 +500,21 @@ impl Db {
             }
             Err(panic) => std::panic::resume_unwind(panic),
         }
+    }
+
+    /// Indexes tickets changed by a write from outside Porchlight (the sqlite3 shell), which
+    /// the writer would otherwise index only at its next commit: one indexed read when there
+    /// are none. The background thread runs it every second.
+    pub fn index_leftovers(&self) -> Result<()> {
+        let pending: bool = self
+            .conn
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM search_pending)")
+            .and_then(|mut s| s.query_row([], |r| r.get(0)))
+            .context(|| "looking for tickets left out of search".to_string())?;
+        if pending {
+            self.writer.with_connection(index_leftovers)?;
+        }
+        Ok(())
     }
 
     /// Records that `e` (from any read or write) found the file damaged: `/healthz` reports it

@@ -10,7 +10,9 @@
 //! caps a busy server at ~2,500 writes/s whatever the CPU does (measured ~1,800 creates/s).
 //!
 //! Closures run on the caller's own thread, so they may borrow request data; a failing or
-//! panicking closure rolls back its own savepoint only, never the rest of the group.
+//! panicking closure rolls back its own savepoint only, never the rest of the group. (What fails
+//! the whole group: its COMMIT, or indexing its tickets for search just before — see
+//! `search::index_pending` — which only a damaged database or full disk would make fail.)
 
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -165,19 +167,24 @@ impl Writer {
         let Some((cell, _)) = state.group.take() else {
             return;
         };
-        let result = crate::store::search::index_pending(&state.conn).and_then(|()| {
-            state
-                .conn
-                .prepare_cached("COMMIT")
-                .and_then(|mut s| s.execute([]))
-        });
+        // Indexing runs for the whole group: should it fail (a damaged index), every write in
+        // the group fails with it, as when the COMMIT itself fails.
+        let result = crate::store::search::index_pending(&state.conn)
+            .map_err(|e| ("indexing the group's tickets for search", e))
+            .and_then(|()| {
+                state
+                    .conn
+                    .prepare_cached("COMMIT")
+                    .and_then(|mut s| s.execute([]))
+                    .map_err(|e| ("COMMIT", e))
+            });
         let outcome = match result {
             Ok(_) => Ok(()),
-            Err(e) => {
+            Err((step, e)) => {
                 if crate::store::is_corruption(&e) {
                     self.mark_corrupt();
                 }
-                log::error!("COMMIT failed, rolling back the group: {e}");
+                log::error!("{step} failed, rolling back the group: {e}");
                 let _ = state.conn.execute_batch("ROLLBACK");
                 Err(e.to_string())
             }
@@ -306,6 +313,23 @@ mod tests {
             store.connect().unwrap().health().is_err(),
             "for every connection"
         );
+    }
+
+    /// A panic in a write of its own (seeding) rolls it back and leaves the writer usable.
+    #[test]
+    fn a_panic_in_a_write_alone_leaves_the_writer_usable() {
+        let (_dir, store) = store();
+        let db = store.connect().unwrap();
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            db.write_alone(|tx| -> crate::error::Result<()> {
+                tx.conn().execute("INSERT INTO t (v) VALUES (1)", [])?;
+                panic!("seeding failed halfway")
+            })
+        }));
+        assert!(panicked.is_err());
+        db.write(|tx| Ok(tx.conn().execute("INSERT INTO t (v) VALUES (2)", [])?))
+            .unwrap();
+        assert_eq!(count(&store), 1, "only the later write is there");
     }
 
     #[test]

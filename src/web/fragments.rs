@@ -36,9 +36,17 @@ const CAPACITY: usize = 2_000;
 /// Views one worker keeps.
 const VIEWS: usize = 16;
 
+/// The views one worker keeps, as of one data version.
+#[derive(Default)]
+struct Views {
+    at: Option<DataVersion>,
+    /// Each view with when it was last used (a reading of `clock`).
+    views: HashMap<String, (u64, Value)>,
+    clock: u64,
+}
+
 thread_local! {
-    static VIEW_CACHE: RefCell<(Option<DataVersion>, HashMap<String, Value>)> =
-        RefCell::new((None, HashMap::new()));
+    static VIEW_CACHE: RefCell<Views> = RefCell::new(Views::default());
     static CACHE: RefCell<HashMap<u64, Rc<str>>> = RefCell::new(HashMap::new());
     /// A randomly keyed hasher.
     static KEY: RandomState = RandomState::new();
@@ -52,12 +60,7 @@ pub fn view(
     version: DataVersion,
     build: impl FnOnce() -> Result<Value>,
 ) -> Result<Value> {
-    let hit = VIEW_CACHE.with(|c| {
-        let (at, views) = &*c.borrow();
-        (*at == Some(version))
-            .then(|| views.get(&key).cloned())
-            .flatten()
-    });
+    let hit = kept(&key, version);
     if let Some(view) = hit {
         return Ok(view);
     }
@@ -77,12 +80,7 @@ pub fn html(
     version: DataVersion,
     build: impl FnOnce() -> Result<String>,
 ) -> Result<Value> {
-    let hit = VIEW_CACHE.with(|c| {
-        let (at, views) = &*c.borrow();
-        (*at == Some(version))
-            .then(|| views.get(&key).cloned())
-            .flatten()
-    });
+    let hit = kept(&key, version);
     if let Some(html) = hit {
         return Ok(html);
     }
@@ -95,15 +93,41 @@ pub fn html(
     Ok(html)
 }
 
-/// Keeps `value` for `key` in this worker's views as of `version`.
+/// The view this worker keeps for `key` as of `version`, if any (marked as just used).
+fn kept(key: &str, version: DataVersion) -> Option<Value> {
+    VIEW_CACHE.with(|c| {
+        let Views { at, views, clock } = &mut *c.borrow_mut();
+        if *at != Some(version) {
+            return None;
+        }
+        *clock += 1;
+        views.get_mut(key).map(|(used, view)| {
+            *used = *clock;
+            view.clone()
+        })
+    })
+}
+
+/// Keeps `value` for `key` in this worker's views as of `version`; when [`VIEWS`] are kept, the
+/// one used longest ago makes room (many portal readers must not push out the inbox).
 fn keep(key: String, version: DataVersion, value: Value) {
     VIEW_CACHE.with(|c| {
-        let (at, views) = &mut *c.borrow_mut();
-        if *at != Some(version) || views.len() >= VIEWS {
+        let Views { at, views, clock } = &mut *c.borrow_mut();
+        if *at != Some(version) {
             views.clear();
             *at = Some(version);
         }
-        views.insert(key, value);
+        if views.len() >= VIEWS
+            && !views.contains_key(&key)
+            && let Some(oldest) = views
+                .iter()
+                .min_by_key(|(_, (used, _))| *used)
+                .map(|(k, _)| k.clone())
+        {
+            views.remove(&oldest);
+        }
+        *clock += 1;
+        views.insert(key, (*clock, value));
     });
 }
 
@@ -144,4 +168,44 @@ pub fn rows<T: Hash>(
         out.push_str(&html);
     }
     Ok(Value::from_safe_string(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A full worker makes room by dropping the view used longest ago, never one just used; a
+    /// write (a new data version) drops them all.
+    #[test]
+    fn views_make_room_for_the_least_recently_used_and_go_with_a_write() {
+        let now = DataVersion::for_tests(1);
+        let build = |name: &str| {
+            let name = name.to_string();
+            move || Ok(Value::from(name))
+        };
+        view("inbox".into(), now, build("inbox")).unwrap();
+        for i in 0..VIEWS - 1 {
+            view(format!("portal {i}"), now, build("portal")).unwrap();
+        }
+        assert!(kept("inbox", now).is_some(), "used again: now the newest");
+        view("one more".into(), now, build("one more")).unwrap();
+        assert!(kept("inbox", now).is_some());
+        assert!(kept("portal 0", now).is_none(), "used longest ago");
+        assert!(kept("portal 1", now).is_some());
+        let later = DataVersion::for_tests(2);
+        assert!(kept("inbox", later).is_none());
+        let rebuilt = view("inbox".into(), later, build("rebuilt")).unwrap();
+        assert_eq!(rebuilt.as_str(), Some("rebuilt"));
+        assert!(kept("portal 1", later).is_none());
+    }
+
+    /// Fragments too large to keep are built on every view.
+    #[test]
+    fn large_fragments_are_not_kept() {
+        let now = DataVersion::for_tests(7);
+        html("small".into(), now, || Ok("<p>x</p>".into())).unwrap();
+        html("large".into(), now, || Ok("x".repeat(HTML_KEPT_MAX + 1))).unwrap();
+        assert!(kept("small", now).is_some());
+        assert!(kept("large", now).is_none());
+    }
 }

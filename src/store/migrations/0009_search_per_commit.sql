@@ -9,8 +9,9 @@
 -- tickets, from their rows as they stand, just before the group's COMMIT
 -- (`store::search::index_pending`). The index is still updated in the same transaction as the
 -- ticket — a reader never sees one without the other — and `search_pending` is empty in every
--- state Porchlight commits. A change made outside Porchlight (the sqlite3 shell) is indexed by
--- the writer's next commit, or at the next start (`store::index_leftovers`).
+-- state the writer commits. A change made outside it (the sqlite3 shell, a migration) is indexed
+-- within a second by the background thread (`Db::index_leftovers`), by the writer's next commit,
+-- or at the next start, whichever comes first.
 CREATE TABLE search_pending (
     ticket_id INTEGER PRIMARY KEY,
     -- Not in the indexes yet (inserted in this transaction): nothing to delete before indexing.
