@@ -33,8 +33,9 @@ use crate::store::DataVersion;
 /// Rows one worker keeps (~0.5 KB each).
 const CAPACITY: usize = 2_000;
 
-/// Views one worker keeps.
-const VIEWS: usize = 16;
+/// Views one worker keeps (with the least recently used making room, 8 keep the busy ones
+/// while bounding memory: a list view is about 30 KB, a ticket thread at most 64 KB).
+const VIEWS: usize = 8;
 
 /// The views one worker keeps, as of one data version.
 #[derive(Default)]
