@@ -271,11 +271,7 @@ impl Store {
 /// are none.
 fn index_leftovers(conn: &Connection) -> Result<()> {
     let run = || -> rusqlite::Result<()> {
-        let pending: bool =
-            conn.query_row("SELECT EXISTS (SELECT 1 FROM search_pending)", [], |r| {
-                r.get(0)
-            })?;
-        if !pending {
+        if !search::pending(conn)? {
             return Ok(());
         }
         conn.execute_batch("BEGIN IMMEDIATE")?;
@@ -506,10 +502,7 @@ impl Db {
     /// the writer would otherwise index only at its next commit: one indexed read when there
     /// are none. The background thread runs it every second.
     pub fn index_leftovers(&self) -> Result<()> {
-        let pending: bool = self
-            .conn
-            .prepare_cached("SELECT EXISTS (SELECT 1 FROM search_pending)")
-            .and_then(|mut s| s.query_row([], |r| r.get(0)))
+        let pending = search::pending(&self.conn)
             .context(|| "looking for tickets left out of search".to_string())?;
         if pending {
             self.writer.with_connection(index_leftovers)?;

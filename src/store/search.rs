@@ -269,16 +269,19 @@ pub fn plan_board(r: &impl Reader, project: ProjectId, query: &str) -> Result<Op
     }))
 }
 
+/// Whether any ticket waits in `search_pending` to be indexed (one indexed read).
+pub(crate) fn pending(conn: &rusqlite::Connection) -> rusqlite::Result<bool> {
+    conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM search_pending)")?
+        .query_row([], |r| r.get(0))
+}
+
 /// Indexes the tickets written since the last call (`search_pending`, filled by the triggers of
 /// migration 0009) from their rows as they stand, and empties the list. The writer runs it in
 /// the open transaction just before every `COMMIT` (`store::writer`, `Db::write_alone`), so a
 /// committed ticket is always searchable — and FTS5 writes one segment per commit instead of one
 /// per write. One indexed read when nothing is pending.
 pub(crate) fn index_pending(conn: &rusqlite::Connection) -> rusqlite::Result<()> {
-    let pending: bool = conn
-        .prepare_cached("SELECT EXISTS (SELECT 1 FROM search_pending)")?
-        .query_row([], |r| r.get(0))?;
-    if !pending {
+    if !pending(conn)? {
         return Ok(());
     }
     for sql in [
