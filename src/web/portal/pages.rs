@@ -109,11 +109,11 @@ pub fn tickets(ctx: &Ctx<'_>, me: PortalContact<'_>) -> Result<Response> {
     let status_key = status.map(|s| s.key()).unwrap_or("");
     // The list is the same for everyone with this scope under the same query, and kept per
     // worker until the next write, as the inbox and the board are (`fragments::view`).
-    let params = [status_key, q.as_str(), &ctx.query("at").unwrap_or_default()].map(str::to_owned);
-    let key = format!("portal-tickets|{scope:?}|{params:?}");
+    let at = ctx.query("at");
+    let key = format!("portal-tickets|{scope:?}|{status_key}|{q:?}|{at:?}");
     let list = fragments::view(key, ctx.data_version()?, || {
         let counts = portal_tickets::counts(ctx.db, scope)?;
-        let seek = listing::seek(ctx.query("at").as_deref());
+        let seek = listing::seek(at.as_deref());
         let search = Some(q.as_str()).filter(|q| !q.is_empty());
         let page = listing::fetch(seek, |seek| {
             portal_tickets::list(ctx.db, scope, status, search, seek, PAGE_SIZE)
