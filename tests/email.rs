@@ -64,24 +64,6 @@ fn link_in(text: &str, prefix: &str) -> String {
         .to_string()
 }
 
-/// Staff change a ticket's status from `from` to `to` (the other fields as shown).
-fn set_status(t: &mut TestApp, reference: &str, from: &str, to: &str) {
-    t.post(
-        &format!("/tickets/{reference}/update"),
-        &[
-            ("status", to),
-            ("orig_status", from),
-            ("priority", "normal"),
-            ("orig_priority", "normal"),
-            ("assignee", ""),
-            ("orig_assignee", ""),
-            ("expected_by", ""),
-            ("orig_expected_by", ""),
-        ],
-    )
-    .assert_status(303);
-}
-
 fn reference_of(receipt_page: &Resp) -> String {
     let at = receipt_page.body.find("<p class=\"ref\">").unwrap() + 15;
     receipt_page.body[at..]
@@ -175,7 +157,7 @@ fn a_visitor_who_gave_an_email_follows_the_ticket_by_email() {
     );
 
     // A status change is emailed, with the new status.
-    set_status(&mut t, &reference, "open", "resolved");
+    t.set_status(&reference, "open", "resolved");
     let third = deliver(&t, &smtp, 2);
     assert_eq!(third.len(), 1, "{third:?}");
     assert!(third[0].header("Subject").unwrap().contains("Resolved"));
@@ -361,7 +343,7 @@ fn the_receipt_page_takes_a_reply() {
         ],
     );
     let reference = reference_of(&visit(&mut t, &receipt));
-    set_status(&mut t, &reference, "open", "awaiting_reply");
+    t.set_status(&reference, "open", "awaiting_reply");
 
     let staff = std::mem::take(&mut t.cookies);
     let page = t.get(&receipt);

@@ -1,7 +1,6 @@
 //! Lists that stay flat at a million tickets (issue #14): keyset pages, indexed search, counts
 //! without counting. These tests pin behaviour and query plans, never timings.
 
-use porchlight::domain::{Priority, Source};
 use porchlight::store::tickets::NewTicket;
 
 use crate::util::TestApp;
@@ -28,18 +27,8 @@ fn seed_as(
         for i in 0..n {
             let subject = subject(i);
             let new = NewTicket {
-                project_id: project.id,
-                subject: &subject,
-                body,
-                priority: Priority::Normal,
-                assignee_id: None,
-                source: Source::Staff,
-                requester_name: None,
-                requester_email: None,
-                created_by: None,
                 shared,
-                receipt_hash: None,
-                portal: None,
+                ..crate::util::plain_ticket(project.id, &subject, body)
             };
             porchlight::store::tickets::insert(tx, &new)?;
         }

@@ -330,6 +330,25 @@ impl TestApp {
         r.location().trim_start_matches("/tickets/").to_string()
     }
 
+    /// Staff change ticket `reference`'s status from `from` to `to`, the other fields of the
+    /// form as shown (normal priority, nobody assigned, no date).
+    pub fn set_status(&mut self, reference: &str, from: &str, to: &str) {
+        self.post(
+            &format!("/tickets/{reference}/update"),
+            &[
+                ("status", to),
+                ("orig_status", from),
+                ("priority", "normal"),
+                ("orig_priority", "normal"),
+                ("assignee", ""),
+                ("orig_assignee", ""),
+                ("expected_by", ""),
+                ("orig_expected_by", ""),
+            ],
+        )
+        .assert_status(303);
+    }
+
     /// Signs the contact `email` (already created) in to portal `slug` (id `portal`) by accepting
     /// an invitation the test issues itself, with the password "correct horse battery"; this
     /// browser's cookies become the contact's. Returns the contact's id.
@@ -408,6 +427,29 @@ pub fn answer(app: &App, db: &Db, req: &Request) -> Resp {
         headers,
         body,
         bytes,
+    }
+}
+
+/// A ticket staff write directly through the store (fast seeding): `subject` and `body` in
+/// `project`, normal priority, nobody assigned, shown on the board.
+pub fn plain_ticket<'a>(
+    project: porchlight::domain::ProjectId,
+    subject: &'a str,
+    body: &'a str,
+) -> porchlight::store::tickets::NewTicket<'a> {
+    porchlight::store::tickets::NewTicket {
+        project_id: project,
+        subject,
+        body,
+        priority: porchlight::domain::Priority::Normal,
+        assignee_id: None,
+        source: porchlight::domain::Source::Staff,
+        requester_name: None,
+        requester_email: None,
+        created_by: None,
+        shared: true,
+        receipt_hash: None,
+        portal: None,
     }
 }
 

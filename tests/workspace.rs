@@ -647,20 +647,7 @@ fn backup_completes_while_the_database_is_written_and_is_private() {
             let mut n = 0;
             while !stop.load(std::sync::atomic::Ordering::Relaxed) {
                 let subject = format!("written during the backup {n}");
-                let new = porchlight::store::tickets::NewTicket {
-                    project_id: project,
-                    subject: &subject,
-                    body: "x",
-                    priority: porchlight::domain::Priority::Normal,
-                    assignee_id: None,
-                    source: porchlight::domain::Source::Staff,
-                    requester_name: None,
-                    requester_email: None,
-                    created_by: None,
-                    shared: true,
-                    receipt_hash: None,
-                    portal: None,
-                };
+                let new = crate::util::plain_ticket(project, &subject, "x");
                 db.write(|tx| porchlight::store::tickets::insert(tx, &new))
                     .unwrap();
                 n += 1;

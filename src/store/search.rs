@@ -304,6 +304,53 @@ pub(crate) fn index_pending(conn: &rusqlite::Connection) -> rusqlite::Result<()>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::{Priority, Source};
+    use crate::store::projects::{self, NewProject};
+    use crate::store::tickets::{self, NewTicket};
+    use crate::store::{Db, Store};
+
+    /// A fresh database with one project, ACME: its directory, store, a connection and the
+    /// project's id.
+    fn with_project() -> (tempfile::TempDir, Store, Db, ProjectId) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(
+            &dir.path().join("t.sqlite3"),
+            crate::store::Synchronous::Full,
+        )
+        .unwrap();
+        let db = store.connect().unwrap();
+        let project = db
+            .write(|tx| {
+                projects::insert(
+                    tx,
+                    &NewProject {
+                        key: "ACME",
+                        name: "Acme",
+                        description: "",
+                    },
+                )
+            })
+            .unwrap();
+        (dir, store, db, project)
+    }
+
+    /// A shown staff ticket in `project`.
+    fn ticket<'a>(project: ProjectId, subject: &'a str, body: &'a str) -> NewTicket<'a> {
+        NewTicket {
+            project_id: project,
+            subject,
+            body,
+            priority: Priority::Normal,
+            assignee_id: None,
+            source: Source::Staff,
+            requester_name: None,
+            requester_email: None,
+            created_by: None,
+            shared: true,
+            receipt_hash: None,
+            portal: None,
+        }
+    }
 
     #[test]
     fn board_markers_are_distinct_and_unsearchable() {
@@ -336,41 +383,9 @@ mod tests {
     /// write leaves nothing in the index; a deleted ticket leaves it; nothing stays pending.
     #[test]
     fn every_committed_change_is_searchable_at_once() {
-        use crate::domain::{Priority, Source};
         use crate::error::Error;
-        use crate::store::projects::{self, NewProject};
-        use crate::store::tickets::{self, NewTicket};
-        use crate::store::{Store, Synchronous};
 
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("t.sqlite3"), Synchronous::Full).unwrap();
-        let db = store.connect().unwrap();
-        let project = db
-            .write(|tx| {
-                projects::insert(
-                    tx,
-                    &NewProject {
-                        key: "ACME",
-                        name: "Acme",
-                        description: "",
-                    },
-                )
-            })
-            .unwrap();
-        let new = move |subject: &'static str, body: &'static str| NewTicket {
-            project_id: project,
-            subject,
-            body,
-            priority: Priority::Normal,
-            assignee_id: None,
-            source: Source::Staff,
-            requester_name: None,
-            requester_email: None,
-            created_by: None,
-            shared: true,
-            receipt_hash: None,
-            portal: None,
-        };
+        let (_dir, store, db, project) = with_project();
         let found = |db: &crate::store::Db, table: &str, text: &str| -> i64 {
             db.conn()
                 .query_row(
@@ -393,7 +408,7 @@ mod tests {
                         let body: &'static str = format!("mango{t}x{i:02} body").leak();
                         let refused = i % 4 == 3;
                         let written = db.write(|tx| {
-                            tickets::insert(tx, &new(subject, body))?;
+                            tickets::insert(tx, &ticket(project, subject, body))?;
                             if refused {
                                 return Err(Error::Other("refused after writing".into()));
                             }
@@ -436,7 +451,8 @@ mod tests {
             tx.conn()
                 .execute("DELETE FROM tickets WHERE id = ?1", [deleted])?;
             // Written and deleted in the same write: never reaches the index.
-            let (fresh, _) = tickets::insert(tx, &new("lychee fleeting", "lychee fleeting"))?;
+            let (fresh, _) =
+                tickets::insert(tx, &ticket(project, "lychee fleeting", "lychee fleeting"))?;
             tx.conn()
                 .execute("DELETE FROM tickets WHERE id = ?1", [fresh.0])?;
             Ok(())
@@ -480,45 +496,14 @@ mod tests {
     /// staff-wide only; a finding of few is never kept; memory stays bounded.
     #[test]
     fn many_matches_are_remembered_for_a_minute_per_search() {
-        use crate::domain::{Priority, Source};
-        use crate::store::projects::{self, NewProject};
-        use crate::store::tickets::{self, NewTicket};
-        use crate::store::{Store, Synchronous};
-
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("t.sqlite3"), Synchronous::Normal).unwrap();
-        let db = store.connect().unwrap();
-        let project = db
-            .write(|tx| {
-                let project = projects::insert(
-                    tx,
-                    &NewProject {
-                        key: "ACME",
-                        name: "Acme",
-                        description: "",
-                    },
-                )?;
-                for i in 0..=FEW {
-                    let subject = format!("zebra crossing {i}");
-                    let new = NewTicket {
-                        project_id: project,
-                        subject: &subject,
-                        body: "",
-                        priority: Priority::Normal,
-                        assignee_id: None,
-                        source: Source::Staff,
-                        requester_name: None,
-                        requester_email: None,
-                        created_by: None,
-                        shared: true,
-                        receipt_hash: None,
-                        portal: None,
-                    };
-                    tickets::insert(tx, &new)?;
-                }
-                Ok(project)
-            })
-            .unwrap();
+        let (_dir, _store, db, project) = with_project();
+        db.write(|tx| {
+            for i in 0..=FEW {
+                tickets::insert(tx, &ticket(project, &format!("zebra crossing {i}"), ""))?;
+            }
+            Ok(())
+        })
+        .unwrap();
         MANY.with(|m| m.borrow_mut().clear());
         assert!(!plan(&db, "zebra").unwrap().counted());
         assert!(
