@@ -183,16 +183,7 @@ fn add_portal(
 
 /// The path of the first link in `text` containing `needle`.
 fn link_in(text: &str, needle: &str) -> String {
-    let at = text
-        .find(needle)
-        .unwrap_or_else(|| panic!("no {needle} link in:\n{text}"));
-    let start = text[..at].rfind("http").unwrap();
-    let url: String = text[start..]
-        .chars()
-        .take_while(|c| !c.is_whitespace() && *c != '"' && *c != '<')
-        .collect();
-    let path = url.split_once("://").unwrap().1;
-    format!("/{}", path.split_once('/').unwrap().1)
+    crate::util::link_path(text, needle).unwrap_or_else(|| panic!("no {needle} link in:\n{text}"))
 }
 
 /// A page's text without what differs between any two requests (CSRF tokens).

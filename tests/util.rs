@@ -453,6 +453,18 @@ pub fn plain_ticket<'a>(
     }
 }
 
+/// The path of the first link in `text` (an email) whose URL contains `needle`, if any.
+pub fn link_path(text: &str, needle: &str) -> Option<String> {
+    let at = text.find(needle)?;
+    let start = text[..at].rfind("http")?;
+    let url: String = text[start..]
+        .chars()
+        .take_while(|c| !c.is_whitespace() && *c != '"' && *c != '<')
+        .collect();
+    let path = url.split_once("://")?.1;
+    Some(format!("/{}", path.split_once('/')?.1))
+}
+
 pub fn form_body(fields: &[(&str, &str)]) -> String {
     let mut s = form_urlencoded::Serializer::new(String::new());
     for (k, v) in fields {

@@ -65,14 +65,11 @@ fn links_in_mail(server: &Server, marker: &str) -> Vec<String> {
     for e in entries {
         let text = std::fs::read_to_string(e.path()).unwrap_or_default();
         let text = text.replace("=\r\n", "").replace("=\n", "");
-        if let Some(at) = text.find(marker) {
-            let start = text[..at].rfind("http").unwrap();
-            let url: String = text[start..]
-                .chars()
-                .take_while(|c| !c.is_whitespace() && *c != '"' && *c != '<')
-                .collect();
-            let path = url.split_once("://").unwrap().1;
-            links.push(format!("/{}", path.split_once('/').unwrap().1));
+        if text.contains(marker) {
+            links.push(
+                crate::util::link_path(&text, marker)
+                    .unwrap_or_else(|| panic!("no link around {marker} in:\n{text}")),
+            );
         }
     }
     links

@@ -208,18 +208,7 @@ pub fn contact_signs_up_and_follows_a_ticket() {
     ]);
     add_staff(&server, "ada@example.com", "admin", "correct horse");
     let path_of = |text: &str, needle: &str| -> String {
-        let at = text
-            .find(needle)
-            .unwrap_or_else(|| panic!("no {needle} in {text}"));
-        let start = text[..at].rfind("http").unwrap();
-        let url: String = text[start..]
-            .chars()
-            .take_while(|c| !c.is_whitespace() && *c != '"' && *c != '<')
-            .collect();
-        format!(
-            "/{}",
-            url.split_once("://").unwrap().1.split_once('/').unwrap().1
-        )
+        crate::util::link_path(text, needle).unwrap_or_else(|| panic!("no {needle} in {text}"))
     };
 
     // Staff: a project, then a portal anyone may join, whose tickets go to that project.
