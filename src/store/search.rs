@@ -64,6 +64,23 @@ thread_local! {
     static MANY: RefCell<HashMap<(Option<i64>, String), Instant>> = RefCell::new(HashMap::new());
 }
 
+/// Whether `phrase` (on `board`, or staff-wide) matches more than [`FEW`]: as this worker
+/// found lately, else as `count` (up to [`FEW`] + 1) finds now — remembered when many.
+fn matches_many(
+    board: Option<ProjectId>,
+    phrase: &str,
+    count: impl FnOnce() -> Result<i64>,
+) -> Result<bool> {
+    if known_many(board, phrase) {
+        return Ok(true);
+    }
+    let many = count()? > FEW;
+    if many {
+        remember_many(board, phrase);
+    }
+    Ok(many)
+}
+
 /// Whether this worker found `phrase` (on `board`, or staff-wide) to match many, lately.
 fn known_many(board: Option<ProjectId>, phrase: &str) -> bool {
     MANY.with(|m| {
@@ -221,15 +238,14 @@ pub fn plan(r: &impl Reader, query: &str) -> Result<Plan> {
         return Ok(walk());
     }
     let phrase = phrase(query);
-    if known_many(None, &phrase) {
-        return Ok(walk());
-    }
-    let mut matches = count_anywhere(r, "ticket_titles", &phrase)?;
-    if matches <= FEW {
-        matches += count_anywhere(r, "ticket_bodies", &phrase)?;
-    }
-    Ok(if matches > FEW {
-        remember_many(None, &phrase);
+    let many = matches_many(None, &phrase, || {
+        let titles = count_anywhere(r, "ticket_titles", &phrase)?;
+        if titles > FEW {
+            return Ok(titles);
+        }
+        Ok(titles + count_anywhere(r, "ticket_bodies", &phrase)?)
+    })?;
+    Ok(if many {
         walk()
     } else {
         Plan::Indexed {
@@ -246,17 +262,13 @@ pub fn plan_board(r: &impl Reader, project: ProjectId, query: &str) -> Result<Op
         return Ok(None);
     }
     let phrase = phrase(query);
-    let many = known_many(Some(project), &phrase) || {
-        let on_board = count_up_to_few(
+    let many = matches_many(Some(project), &phrase, || {
+        count_up_to_few(
             r,
             "SELECT 1 FROM ticket_titles WHERE ticket_titles MATCH ?1",
             vec![Value::Text(board_query(project, &phrase))],
-        )?;
-        if on_board > FEW {
-            remember_many(Some(project), &phrase);
-        }
-        on_board > FEW
-    };
+        )
+    })?;
     Ok(Some(if !many {
         Plan::Indexed {
             scope: Scope::Board(project),
