@@ -1,5 +1,6 @@
-//! Background work on plain threads: mail delivery from the outbox, and periodic clean-up of
-//! dead sessions and old throttle events. Each thread stops promptly when asked (finishing the
+//! Background work on plain threads: mail delivery from the outbox (and, every second, search
+//! indexing of outside edits and the bound on visitors' throttle counts), and periodic clean-up
+//! of dead sessions and old throttle events. Each thread stops promptly when asked (finishing the
 //! message it is delivering), so shutdown never waits out a sleep.
 
 use std::sync::{Arc, Condvar, Mutex};
@@ -92,6 +93,13 @@ fn outbox_loop(app: &App, stop: &Stop) {
         // second (`Db::index_leftovers`).
         if let Err(e) = db.index_leftovers() {
             log::error!("search indexes: {e}");
+        }
+        // Visitors' throttle counts in memory stay bounded however many addresses send.
+        let kept = store::throttle::VISITOR_BUCKETS_KEPT;
+        match db.write(|tx| store::throttle::forget_oldest_in_memory(tx, kept)) {
+            Ok(0) => {}
+            Ok(n) => log::debug!("forgot the {n} oldest throttle counts of visitors"),
+            Err(e) => log::error!("throttle counts: {e}"),
         }
         // A long batch (a slow server, many due) stops between messages when asked to.
         match crate::mail::deliver_due_until(&app.mailer, &db, || stop.requested()) {

@@ -1,17 +1,22 @@
 //! Throttling: at most `max` counted events per scope within a sliding window. Used for failed
-//! sign-ins (per account and per IP) and share-link submissions (per IP and link).
+//! sign-ins (per account and per IP) and share-link submissions (per IP and link). Where the
+//! counts are kept — the database, or the writer's memory for share-link visitors — and why:
+//! `store::throttle`.
 
 use crate::error::Result;
-use crate::store::{self, Reader, Tx};
+use crate::store::{self, Db, Reader, Tx};
+
+pub use crate::store::throttle::Kept;
 
 /// A window is counted in this many buckets: a check reads at most one more row than this.
 const BUCKETS_PER_WINDOW: i64 = 30;
 
-/// A limit: `max` events per `window_secs`.
+/// A limit: `max` events per `window_secs`, counted where `kept` says.
 #[derive(Debug, Clone, Copy)]
 pub struct Limit {
     pub max: u32,
     pub window_secs: i64,
+    pub kept: Kept,
 }
 
 impl Limit {
@@ -24,6 +29,7 @@ impl Limit {
 #[derive(Debug, Clone, Copy)]
 pub struct Event {
     bucket: i64,
+    kept: Kept,
 }
 
 /// `Some(seconds)` until `scope` may act again when it has used up `limit`, else `None`.
@@ -32,9 +38,24 @@ pub struct Event {
 /// latest event leaves the window. So the limit is never exceeded in any window, and lifts
 /// exactly on time after a burst (at most one bucket late when events were spread out). Reads at
 /// most 31 rows, however high the limit.
-pub fn blocked_for(r: &impl Reader, scope: &str, limit: Limit, now: i64) -> Result<Option<i64>> {
+pub fn blocked_for(tx: &Tx<'_>, scope: &str, limit: Limit, now: i64) -> Result<Option<i64>> {
+    blocked_in(tx, scope, limit, now)
+}
+
+/// [`blocked_for`] now, before a write: to refuse early, before work such as storing uploads.
+/// (The write must still [`check_and_record`].) Counts kept in memory are read through the
+/// writer, the others on `db`'s own connection.
+pub fn blocked_before_write(db: &Db, scope: &str, limit: Limit) -> Result<Option<i64>> {
+    match limit.kept {
+        Kept::OnDisk => blocked_in(db, scope, limit, crate::clock::now()),
+        Kept::InMemory => db.write(|tx| blocked_in(tx, scope, limit, tx.now())),
+    }
+}
+
+fn blocked_in(r: &impl Reader, scope: &str, limit: Limit, now: i64) -> Result<Option<i64>> {
     let since = now - limit.window_secs;
-    let buckets = store::throttle::buckets(r, scope, since - limit.bucket_secs(), since)?;
+    let buckets =
+        store::throttle::buckets(r, limit.kept, scope, since - limit.bucket_secs(), since)?;
     let mut remaining: i64 = buckets.iter().map(|b| b.n).sum();
     if remaining < i64::from(limit.max) {
         return Ok(None);
@@ -53,8 +74,11 @@ pub fn blocked_for(r: &impl Reader, scope: &str, limit: Limit, now: i64) -> Resu
 pub fn record(tx: &Tx<'_>, scope: &str, limit: Limit) -> Result<Event> {
     let size = limit.bucket_secs();
     let bucket = tx.now() - tx.now().rem_euclid(size);
-    store::throttle::increment(tx, scope, bucket)?;
-    Ok(Event { bucket })
+    store::throttle::increment(tx, limit.kept, scope, bucket)?;
+    Ok(Event {
+        bucket,
+        kept: limit.kept,
+    })
 }
 
 /// Checks `limit` and, when not reached, counts one event — in the caller's write, so that
@@ -72,12 +96,12 @@ pub fn check_and_record(
 
 /// Takes back an event (an attempt that turned out fine).
 pub fn take_back(tx: &Tx<'_>, scope: &str, event: Event) -> Result<()> {
-    store::throttle::decrement(tx, scope, event.bucket)
+    store::throttle::decrement(tx, event.kept, scope, event.bucket)
 }
 
 /// Forgets every event of `scope`.
-pub fn clear(tx: &Tx<'_>, scope: &str) -> Result<()> {
-    store::throttle::clear(tx, scope)
+pub fn clear(tx: &Tx<'_>, scope: &str, kept: Kept) -> Result<()> {
+    store::throttle::clear(tx, kept, scope)
 }
 
 /// The part of a client address throttles count by: the whole IPv4 address, but an IPv6 /64 —
@@ -129,10 +153,12 @@ impl SignInAttempt {
         let by_ip = Limit {
             max: config.login.max_failures_per_ip,
             window_secs: window,
+            kept: Kept::OnDisk,
         };
         let by_email = Limit {
             max: config.login.max_failures_per_account,
             window_secs: window,
+            kept: Kept::OnDisk,
         };
         db.write(|tx| {
             let ip_wait = blocked_for(tx, &ip_scope, by_ip, tx.now())?;
@@ -154,7 +180,7 @@ impl SignInAttempt {
     pub fn succeeded(self, db: &crate::store::Db) -> Result<()> {
         db.write(|tx| {
             take_back(tx, &self.ip_scope, self.ip_event)?;
-            clear(tx, &self.email_scope)
+            clear(tx, &self.email_scope, Kept::OnDisk)
         })
     }
 }
@@ -180,49 +206,143 @@ mod tests {
         );
     }
 
-    /// The limit holds exactly, says how long to wait, lifts when the window has passed, and an
-    /// event taken back no longer counts.
-    #[test]
-    fn limits_hold_and_lift_on_time() {
+    fn store() -> (tempfile::TempDir, crate::store::Store) {
         let dir = tempfile::tempdir().unwrap();
         let store = crate::store::Store::open(
             &dir.path().join("t.sqlite3"),
             crate::store::Synchronous::Normal,
         )
         .unwrap();
-        let db = store.connect().unwrap();
-        let limit = Limit {
-            max: 3,
-            window_secs: 3600,
-        };
-        let (events, at) = db
-            .write(|tx| {
-                let mut events = Vec::new();
-                for _ in 0..3 {
-                    match check_and_record(tx, "s", limit)? {
-                        Ok(e) => events.push(e),
-                        Err(wait) => panic!("blocked after {} events ({wait}s)", events.len()),
+        (dir, store)
+    }
+
+    /// The limit holds exactly, says how long to wait, lifts when the window has passed, and an
+    /// event taken back no longer counts — counted in the database or in memory alike.
+    #[test]
+    fn limits_hold_and_lift_on_time() {
+        for kept in [Kept::OnDisk, Kept::InMemory] {
+            let (_dir, store) = store();
+            let db = store.connect().unwrap();
+            let limit = Limit {
+                max: 3,
+                window_secs: 3600,
+                kept,
+            };
+            let (events, at) = db
+                .write(|tx| {
+                    let mut events = Vec::new();
+                    for _ in 0..3 {
+                        match check_and_record(tx, "s", limit)? {
+                            Ok(e) => events.push(e),
+                            Err(wait) => panic!("blocked after {} events ({wait}s)", events.len()),
+                        }
                     }
-                }
-                Ok((events, tx.now()))
+                    Ok((events, tx.now()))
+                })
+                .unwrap();
+            let wait = db
+                .write(|tx| check_and_record(tx, "s", limit))
+                .unwrap()
+                .expect_err("the fourth is refused");
+            assert!((3599..=3600).contains(&wait), "{kept:?}: {wait}");
+            let blocked =
+                |scope: &str, now: i64| db.write(|tx| blocked_for(tx, scope, limit, now)).unwrap();
+            assert_eq!(blocked("s", at + 3599), Some(1), "{kept:?}");
+            assert_eq!(blocked("s", at + 3600), None, "{kept:?}");
+            assert_eq!(blocked("other", at), None, "{kept:?}");
+            assert!(blocked_before_write(&db, "s", limit).unwrap().is_some());
+            db.write(|tx| take_back(tx, "s", events[0])).unwrap();
+            assert_eq!(blocked("s", at), None, "{kept:?}");
+            db.write(|tx| clear(tx, "s", kept)).unwrap();
+            db.write(|tx| {
+                assert!(check_and_record(tx, "s", limit)?.is_ok());
+                Ok(())
             })
             .unwrap();
-        let wait = db
-            .write(|tx| check_and_record(tx, "s", limit))
+        }
+    }
+
+    /// Counts kept in memory are written with the write that counts them and undone with it,
+    /// never reach the database file, and are forgotten by a restart.
+    #[test]
+    fn counts_in_memory_roll_back_with_their_write_and_stay_off_disk() {
+        let (dir, store) = store();
+        let db = store.connect().unwrap();
+        let limit = Limit {
+            max: 1,
+            window_secs: 3600,
+            kept: Kept::InMemory,
+        };
+        // Counted, then the write fails: the count goes with it.
+        let failed: Result<()> = db.write(|tx| {
+            assert!(check_and_record(tx, "v", limit)?.is_ok());
+            Err(crate::error::Error::Other(
+                "the ticket could not be stored".into(),
+            ))
+        });
+        assert!(failed.is_err());
+        assert_eq!(blocked_before_write(&db, "v", limit).unwrap(), None);
+        db.write(|tx| check_and_record(tx, "v", limit))
             .unwrap()
-            .expect_err("the fourth is refused");
-        assert!((3599..=3600).contains(&wait), "{wait}");
-        assert_eq!(blocked_for(&db, "s", limit, at + 3599).unwrap(), Some(1));
-        assert_eq!(blocked_for(&db, "s", limit, at + 3600).unwrap(), None);
-        assert_eq!(blocked_for(&db, "other", limit, at).unwrap(), None);
-        db.write(|tx| take_back(tx, "s", events[0])).unwrap();
-        assert_eq!(blocked_for(&db, "s", limit, at).unwrap(), None);
-        db.write(|tx| clear(tx, "s")).unwrap();
+            .expect("the first event is allowed");
+        assert!(blocked_before_write(&db, "v", limit).unwrap().is_some());
+        // Nothing in the file: another connection (a backup, the sqlite3 shell) sees no count.
+        let outside = rusqlite::Connection::open(dir.path().join("t.sqlite3")).unwrap();
+        let on_disk: i64 = outside
+            .query_row("SELECT count(*) FROM throttle_counts", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(on_disk, 0);
+        drop((db, store));
+        let (store, db) = {
+            let store = crate::store::Store::open(
+                &dir.path().join("t.sqlite3"),
+                crate::store::Synchronous::Normal,
+            )
+            .unwrap();
+            let db = store.connect().unwrap();
+            (store, db)
+        };
+        assert_eq!(blocked_before_write(&db, "v", limit).unwrap(), None);
+        drop((db, store));
+    }
+
+    /// However many addresses count events, memory keeps at most `keep` buckets: the oldest go.
+    #[test]
+    fn in_memory_counts_keep_the_newest_buckets() {
+        let (_dir, store) = store();
+        let db = store.connect().unwrap();
+        let limit = Limit {
+            max: 1,
+            window_secs: 3600,
+            kept: Kept::InMemory,
+        };
+        // Thirty addresses, one bucket (two minutes) apart, the oldest 58 minutes ago.
         db.write(|tx| {
-            assert!(check_and_record(tx, "s", limit)?.is_ok());
+            let now = tx.now() - tx.now().rem_euclid(120);
+            for i in 0..30 {
+                let start = now - (29 - i) * 120;
+                store::throttle::increment(tx, Kept::InMemory, &format!("v{i}"), start)?;
+            }
             Ok(())
         })
         .unwrap();
+        let forgotten = db
+            .write(|tx| store::throttle::forget_oldest_in_memory(tx, 10))
+            .unwrap();
+        assert_eq!(forgotten, 20);
+        let left: Vec<i64> = (0..30)
+            .filter(|i| {
+                blocked_before_write(&db, &format!("v{i}"), limit)
+                    .unwrap()
+                    .is_some()
+            })
+            .collect();
+        assert_eq!(left, (20..30).collect::<Vec<_>>());
+        assert_eq!(
+            db.write(|tx| store::throttle::forget_oldest_in_memory(tx, 10))
+                .unwrap(),
+            0
+        );
     }
 
     #[test]

@@ -234,6 +234,7 @@ impl Store {
             writer: Arc::new(Writer::new(writer, DEFAULT_CACHE_KIB)),
         };
         migrate::run(&store.connect()?, path)?;
+        store.writer.with_connection(throttle::create_in_memory)?;
         store.writer.with_connection(index_backlog)?;
         store.writer.with_connection(index_leftovers)?;
         Ok(store)

@@ -4,11 +4,58 @@
 //! Why buckets rather than one row per event: a check then reads a handful of rows whatever the
 //! limit — one row per event made a check walk every event of the window (47,000 rows behind a
 //! proxy with a high limit cost 3–5 ms a submission, half the server's CPU under load).
+//!
+//! Where counts are kept ([`Kept`]): sign-ins, portal requests and contacts' messages in the
+//! database (`throttle_counts`), so a restart forgets no lockout. Share-link visitors' counts live
+//! in memory, in a `TEMP` table of the writer connection (`visitor_counts`), still written in the
+//! same transaction as what they count and rolled back with it. Why: every new visitor address
+//! is a new row at a random place in the table and its index — measured as about 9 of the 52
+//! pages a busy submission commit wrote to the log (a fifth of submissions' throughput), for a
+//! count that matters for an hour. What that costs: a restart forgets visitors' counts, and at
+//! most [`VISITOR_BUCKETS_KEPT`] buckets are kept (the oldest go first, once a second), so that
+//! a flood of addresses cannot grow memory — someone who controls more addresses than that
+//! could already send that many times the limit.
 
-use rusqlite::params;
+use rusqlite::{Connection, params};
 
 use crate::error::Result;
 use crate::store::{Conn, Context, Reader, Tx};
+
+/// Where a scope's counts are kept (see the module comment).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kept {
+    /// In the database file: survive restarts.
+    OnDisk,
+    /// In the writer connection's memory: only a write (a [`Tx`]) can read them.
+    InMemory,
+}
+
+impl Kept {
+    fn table(self) -> &'static str {
+        match self {
+            Kept::OnDisk => "main.throttle_counts",
+            Kept::InMemory => "temp.visitor_counts",
+        }
+    }
+}
+
+/// Most buckets of [`Kept::InMemory`] counts kept (about 100 bytes each).
+pub const VISITOR_BUCKETS_KEPT: i64 = 10_000;
+
+/// Creates the in-memory table on the writer connection (it lasts as long as the connection).
+pub(crate) fn create_in_memory(conn: &Connection) -> Result<()> {
+    conn.execute_batch(
+        "CREATE TEMP TABLE IF NOT EXISTS visitor_counts (
+             scope   TEXT    NOT NULL,
+             start   INTEGER NOT NULL,
+             n       INTEGER NOT NULL,
+             last_at INTEGER NOT NULL,
+             PRIMARY KEY (scope, start)
+         ) WITHOUT ROWID;
+         CREATE INDEX IF NOT EXISTS temp.visitor_counts_start ON visitor_counts(start);",
+    )
+    .context(|| "creating the in-memory throttle counts".to_string())
+}
 
 /// One bucket: how many events it counts and when the last of them happened.
 #[derive(Debug, Clone, Copy)]
@@ -21,16 +68,18 @@ pub struct Bucket {
 /// `event_after`, oldest first.
 pub fn buckets(
     r: &impl Reader,
+    kept: Kept,
     scope: &str,
     started_after: i64,
     event_after: i64,
 ) -> Result<Vec<Bucket>> {
     let run = || -> rusqlite::Result<Vec<Bucket>> {
         r.conn()
-            .prepare_cached(
-                "SELECT n, last_at FROM throttle_counts
+            .prepare_cached(&format!(
+                "SELECT n, last_at FROM {}
                  WHERE scope = ?1 AND start > ?2 AND last_at > ?3 AND n > 0 ORDER BY start",
-            )?
+                kept.table()
+            ))?
             .query_map(params![scope, started_after, event_after], |row| {
                 Ok(Bucket {
                     n: row.get(0)?,
@@ -43,22 +92,26 @@ pub fn buckets(
 }
 
 /// Counts one event of `scope`, happening now, in the bucket starting at `start`.
-pub fn increment(tx: &Tx<'_>, scope: &str, start: i64) -> Result<()> {
+pub fn increment(tx: &Tx<'_>, kept: Kept, scope: &str, start: i64) -> Result<()> {
     tx.conn
-        .prepare_cached(
-            "INSERT INTO throttle_counts (scope, start, n, last_at) VALUES (?1, ?2, 1, ?3)
+        .prepare_cached(&format!(
+            "INSERT INTO {} (scope, start, n, last_at) VALUES (?1, ?2, 1, ?3)
              ON CONFLICT (scope, start) DO UPDATE SET n = n + 1, last_at = excluded.last_at",
-        )
+            kept.table()
+        ))
         .and_then(|mut s| s.execute(params![scope, start, tx.now]))
         .context(|| format!("counting a throttle event of {scope}"))?;
     Ok(())
 }
 
 /// Takes back one event counted by [`increment`] (an attempt that turned out fine).
-pub fn decrement(tx: &Tx<'_>, scope: &str, start: i64) -> Result<()> {
+pub fn decrement(tx: &Tx<'_>, kept: Kept, scope: &str, start: i64) -> Result<()> {
     tx.conn
         .execute(
-            "UPDATE throttle_counts SET n = n - 1 WHERE scope = ?1 AND start = ?2 AND n > 0",
+            &format!(
+                "UPDATE {} SET n = n - 1 WHERE scope = ?1 AND start = ?2 AND n > 0",
+                kept.table()
+            ),
             params![scope, start],
         )
         .context(|| format!("taking back a throttle event of {scope}"))?;
@@ -66,18 +119,41 @@ pub fn decrement(tx: &Tx<'_>, scope: &str, start: i64) -> Result<()> {
 }
 
 /// Forgets a scope's events (a successful sign-in clears the account's failures).
-pub fn clear(tx: &Tx<'_>, scope: &str) -> Result<()> {
+pub fn clear(tx: &Tx<'_>, kept: Kept, scope: &str) -> Result<()> {
     tx.conn
-        .execute("DELETE FROM throttle_counts WHERE scope = ?1", [scope])
+        .execute(
+            &format!("DELETE FROM {} WHERE scope = ?1", kept.table()),
+            [scope],
+        )
         .context(|| format!("clearing throttle counts of {scope}"))?;
     Ok(())
 }
 
 /// Drops buckets that started before `before`; nothing older is ever counted.
 pub fn prune(tx: &Tx<'_>, before: i64) -> Result<usize> {
+    let mut pruned = 0;
+    for kept in [Kept::OnDisk, Kept::InMemory] {
+        pruned += tx
+            .conn
+            .execute(
+                &format!("DELETE FROM {} WHERE start < ?1", kept.table()),
+                [before],
+            )
+            .context(|| "pruning old throttle counts".to_string())?;
+    }
+    Ok(pruned)
+}
+
+/// Forgets the oldest in-memory buckets beyond `keep` (see [`VISITOR_BUCKETS_KEPT`]).
+pub fn forget_oldest_in_memory(tx: &Tx<'_>, keep: i64) -> Result<usize> {
     tx.conn
-        .execute("DELETE FROM throttle_counts WHERE start < ?1", [before])
-        .context(|| "pruning old throttle counts".to_string())
+        .prepare_cached(
+            "DELETE FROM temp.visitor_counts WHERE (scope, start) IN (
+                 SELECT scope, start FROM temp.visitor_counts ORDER BY start
+                 LIMIT max(0, (SELECT count(*) FROM temp.visitor_counts) - ?1))",
+        )
+        .and_then(|mut s| s.execute([keep]))
+        .context(|| "forgetting the oldest in-memory throttle counts".to_string())
 }
 
 #[cfg(test)]
@@ -104,7 +180,7 @@ mod tests {
         })
         .unwrap();
         let now = 86_400;
-        let found = buckets(&db, "s", now - 3600 - 120, now - 3600).unwrap();
+        let found = buckets(&db, Kept::OnDisk, "s", now - 3600 - 120, now - 3600).unwrap();
         assert!(found.len() <= 31, "{} rows", found.len());
         assert!(found.iter().all(|b| b.last_at > now - 3600));
         let plan: String = db

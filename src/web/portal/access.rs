@@ -306,6 +306,7 @@ fn gated(ctx: &Ctx<'_>, email: &str, send: impl FnOnce(&Tx<'_>) -> Result<()>) -
         let by_ip = Limit {
             max: 30,
             window_secs: 3600,
+            kept: throttle::Kept::OnDisk,
         };
         if let Err(wait) = throttle::check_and_record(tx, &ip_scope, by_ip)? {
             return Ok(Gate::TooMany(wait));
@@ -313,6 +314,7 @@ fn gated(ctx: &Ctx<'_>, email: &str, send: impl FnOnce(&Tx<'_>) -> Result<()>) -
         let by_address = Limit {
             max: 5,
             window_secs: 3600,
+            kept: throttle::Kept::OnDisk,
         };
         if throttle::check_and_record(tx, &address_scope, by_address)?.is_err() {
             return Ok(Gate::Quiet);

@@ -218,6 +218,7 @@ fn message_limit() -> Limit {
     Limit {
         max: MESSAGES_PER_HOUR,
         window_secs: 3600,
+        kept: throttle::Kept::OnDisk,
     }
 }
 
@@ -306,8 +307,7 @@ pub fn create_ticket(ctx: &Ctx<'_>, me: PortalContact<'_>) -> Result<Response> {
     let mut notices = render_notices(expected)?;
     let scope = message_scope(me);
     // Over the limit already: refused before anything is stored.
-    if let Some(wait) = throttle::blocked_for(ctx.db, &scope, message_limit(), crate::clock::now())?
-    {
+    if let Some(wait) = throttle::blocked_before_write(ctx.db, &scope, message_limit())? {
         errors.add("_form", too_many(wait));
         return render_new(ctx, me, 429, values, errors);
     }
@@ -453,8 +453,7 @@ pub fn reply(ctx: &Ctx<'_>, me: PortalContact<'_>, reference: &str) -> Result<Re
         name: &contact.name,
     };
     let scope = message_scope(me);
-    if let Some(wait) = throttle::blocked_for(ctx.db, &scope, message_limit(), crate::clock::now())?
-    {
+    if let Some(wait) = throttle::blocked_before_write(ctx.db, &scope, message_limit())? {
         errors.add("_form", too_many(wait));
         return render_ticket(ctx, me, &ticket, 429, values, errors);
     }

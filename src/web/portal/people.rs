@@ -111,6 +111,7 @@ pub fn invite(ctx: &Ctx<'_>, me: PortalContact<'_>) -> Result<Response> {
     let limit = crate::auth::throttle::Limit {
         max: 20,
         window_secs: 3600,
+        kept: crate::auth::throttle::Kept::OnDisk,
     };
     let allowed = ctx
         .db
