@@ -269,7 +269,7 @@ fn seed(app: &App, db: &Db, tickets: usize) -> Result<Option<String>> {
         .map(|(_, _, _, pw)| passwords::hash(pw, app.config.bcrypt_cost))
         .collect::<Result<_>>()?;
     let now = crate::clock::now();
-    let receipt = Secret::generate();
+    let receipt = Secret::generate_timed();
     let (staff, projects) = db.write(|tx| {
         store::settings::set_branding(
             tx,
@@ -314,7 +314,7 @@ fn seed(app: &App, db: &Db, tickets: usize) -> Result<Option<String>> {
                     // In ACME, the first ticket is one a visitor sent through the link, with a
                     // reply: its receipt page is printed. `--tickets N` makes exactly N there.
                     for i in start..end {
-                        let receipt_hash = (index == 0 && i == 0).then(|| receipt.hash());
+                        let receipt_hash = (index == 0 && i == 0).then(|| receipt.key());
                         let seeded = Seeded {
                             i,
                             count,

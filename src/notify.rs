@@ -36,7 +36,7 @@ pub struct Notices(Vec<Pending>);
 struct Pending {
     email: Email,
     /// The fresh receipt and unsubscribe links this message carries, to store with it.
-    links: Option<(TicketId, [u8; 32], [u8; 32])>,
+    links: Option<(TicketId, Vec<u8>, Vec<u8>)>,
 }
 
 impl Notices {
@@ -62,7 +62,7 @@ impl Notices {
         self.0.iter().map(|p| p.email.to.as_str()).collect()
     }
 
-    fn push(&mut self, email: Email, links: Option<(TicketId, [u8; 32], [u8; 32])>) {
+    fn push(&mut self, email: Email, links: Option<(TicketId, Vec<u8>, Vec<u8>)>) {
         self.0.push(Pending { email, links });
     }
 
@@ -77,13 +77,13 @@ struct RequesterLinks {
     /// `None` when the project's link is no longer live: the page would be a 404.
     receipt_url: Option<String>,
     unsubscribe_url: String,
-    receipt_hash: [u8; 32],
-    unsubscribe_hash: [u8; 32],
+    receipt_key: Vec<u8>,
+    unsubscribe_key: Vec<u8>,
 }
 
 fn requester_links(app: &App, project: &Project) -> RequesterLinks {
-    let receipt = Secret::generate();
-    let unsubscribe = Secret::generate();
+    let receipt = Secret::generate_timed();
+    let unsubscribe = Secret::generate_timed();
     let base = app.config.base_url();
     let receipt_url = policy::share_visitor(project).map(|visitor| {
         let link = visitor.project().share.token.as_deref().unwrap_or_default();
@@ -92,8 +92,8 @@ fn requester_links(app: &App, project: &Project) -> RequesterLinks {
     RequesterLinks {
         receipt_url,
         unsubscribe_url: unsubscribe_url(app, &unsubscribe),
-        receipt_hash: receipt.hash(),
-        unsubscribe_hash: unsubscribe.hash(),
+        receipt_key: receipt.key(),
+        unsubscribe_key: unsubscribe.key(),
     }
 }
 
@@ -112,8 +112,8 @@ pub struct SubmissionTokens {
 impl SubmissionTokens {
     pub fn generate() -> SubmissionTokens {
         SubmissionTokens {
-            receipt: Secret::generate(),
-            unsubscribe: Secret::generate(),
+            receipt: Secret::generate_timed(),
+            unsubscribe: Secret::generate_timed(),
         }
     }
 }
@@ -188,7 +188,7 @@ fn to_requester(
     let mut notices = Notices::default();
     notices.push(
         email,
-        Some((ticket.id, links.receipt_hash, links.unsubscribe_hash)),
+        Some((ticket.id, links.receipt_key, links.unsubscribe_key)),
     );
     Ok(Some((notices, to.to_string())))
 }

@@ -555,6 +555,45 @@ fn a_visitor_who_gives_an_email_gets_the_receipt_link_by_email() {
     assert_eq!(porchlight::store::outbox::pending_count(&t.db).unwrap(), 0);
 }
 
+/// Receipt links are timed tokens (their rows go into the table in time order); receipt and
+/// unsubscribe links sent before that — plain tokens, stored by their hash — keep opening their
+/// pages; a receipt with another time in front opens nothing.
+#[test]
+fn receipt_links_sent_before_timed_tokens_keep_working() {
+    use porchlight::auth::Secret;
+    let (mut t, link) = shared_project();
+    let receipt = submit(&mut t, &link, "Old link", "text", "Ana", "");
+    let token = receipt.rsplit('/').next().unwrap().to_string();
+    assert_eq!(token.len(), 54, "{receipt}");
+    let ticket = porchlight::store::tickets::get_by_ref(&t.db, "ACME", 1)
+        .unwrap()
+        .expect("ticket");
+    // As a release before timed tokens stored them.
+    let (old_receipt, old_unsubscribe) = (Secret::generate(), Secret::generate());
+    t.db.write(|tx| {
+        porchlight::store::share::add_receipt_token(tx, ticket.id, &old_receipt.hash())?;
+        porchlight::store::share::add_unsubscribe_token(tx, ticket.id, &old_unsubscribe.hash())
+    })
+    .unwrap();
+    visit(&mut t, &format!("{link}/t/{}", old_receipt.expose()))
+        .assert_status(200)
+        .assert_contains("Old link");
+    visit(
+        &mut t,
+        &format!("/unsubscribe/{}", old_unsubscribe.expose()),
+    )
+    .assert_status(200)
+    .assert_contains("ACME-1");
+    visit(&mut t, &receipt)
+        .assert_status(200)
+        .assert_contains("Old link");
+    // The same random part behind another time (a token made a moment later).
+    let later = Secret::generate_timed();
+    let moved = format!("{}{}", &later.expose()[..11], &token[11..]);
+    assert_ne!(moved, token);
+    visit(&mut t, &format!("{link}/t/{moved}")).assert_status(404);
+}
+
 #[test]
 fn the_board_filters_searches_counts_and_pages() {
     let (mut t, link) = shared_project();

@@ -292,7 +292,7 @@ pub fn receipt_replies(
         .context(|| format!("loading the replies on a receipt in project {project}"))
 }
 
-/// The ticket whose receipt token hashes to `receipt_hash` — only within `project`, so a
+/// The ticket whose receipt token keys as `receipt_hash` (`Secret::key`) — only within `project`, so a
 /// receipt never opens through another project's link.
 pub fn receipt(
     r: &impl Reader,

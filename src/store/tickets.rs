@@ -111,7 +111,8 @@ pub struct NewTicket<'a> {
     pub created_by: Option<StaffId>,
     /// Shown on the shared board from the start.
     pub shared: bool,
-    /// SHA-256 of the submitter's receipt token (share-link submissions).
+    /// The submitter's receipt token as stored (`Secret::key`: its SHA-256, led by its time for
+    /// a timed token), for share-link submissions.
     pub receipt_hash: Option<&'a [u8]>,
     /// A portal ticket: the portal, the contact who asked, and their customer.
     pub portal: Option<PortalRequester>,

@@ -273,7 +273,7 @@ fn submit(ctx: &Ctx<'_>, visitor: ShareVisitor<'_>) -> Result<Response> {
         requester_email: Some(email.as_str()).filter(|e| !e.is_empty()),
         created_by: None,
         shared: visitor.submission_shown_at_once(),
-        receipt_hash: Some(&receipt.hash()),
+        receipt_hash: Some(&receipt.key()),
         portal: None,
     };
     // The emails (the visitor's receipt, staff's new-ticket notice) are rendered before the
@@ -338,7 +338,7 @@ fn submit(ctx: &Ctx<'_>, visitor: ShareVisitor<'_>) -> Result<Response> {
             notices = render_notices(number)?;
         }
         if let Some(message) = &mut notices.0 {
-            store::share::add_unsubscribe_token(tx, id, &unsubscribe.hash())?;
+            store::share::add_unsubscribe_token(tx, id, &unsubscribe.key())?;
             message.ticket_id = Some(id.0);
             mail::queue(tx, &ctx.app.mailer, message)?;
         }
@@ -365,15 +365,15 @@ fn submit(ctx: &Ctx<'_>, visitor: ShareVisitor<'_>) -> Result<Response> {
 }
 
 fn receipt(ctx: &Ctx<'_>, visitor: ShareVisitor<'_>, receipt: &str) -> Result<Response> {
-    let hash = Secret::from_untrusted(receipt).hash();
-    let Some(ticket) = store::share::receipt(ctx.db, visitor.project().id, &hash)? else {
+    let receipt_key = Secret::from_untrusted(receipt).key();
+    let Some(ticket) = store::share::receipt(ctx.db, visitor.project().id, &receipt_key)? else {
         return Ok(respond::not_found(ctx));
     };
     render_receipt(
         ctx,
         visitor,
         &ticket,
-        &hash,
+        &receipt_key,
         200,
         view! {},
         Errors::default(),
@@ -385,14 +385,14 @@ fn render_receipt(
     ctx: &Ctx<'_>,
     visitor: ShareVisitor<'_>,
     ticket: &store::share::Receipt,
-    hash: &[u8],
+    receipt_key: &[u8],
     status: u16,
     values: Value,
     errors: Errors,
 ) -> Result<Response> {
     let project = visitor.project();
     let token = project.share.token.as_deref().unwrap_or_default();
-    let replies = store::share::receipt_replies(ctx.db, project.id, hash)?
+    let replies = store::share::receipt_replies(ctx.db, project.id, receipt_key)?
         .into_iter()
         .map(|c| {
             view! {
@@ -439,15 +439,23 @@ fn render_receipt(
 /// a submission.
 fn reply(ctx: &Ctx<'_>, visitor: ShareVisitor<'_>, receipt: &str) -> Result<Response> {
     let project = visitor.project();
-    let hash = Secret::from_untrusted(receipt).hash();
-    let Some(receipt_row) = store::share::receipt(ctx.db, project.id, &hash)? else {
+    let receipt_key = Secret::from_untrusted(receipt).key();
+    let Some(receipt_row) = store::share::receipt(ctx.db, project.id, &receipt_key)? else {
         return Ok(respond::not_found(ctx));
     };
     let values = crate::render::to_value(&ctx.form.values());
     let mut errors = Errors::default();
     if !visitor.may_submit() {
         errors.add("_form", "This link no longer accepts messages.");
-        return render_receipt(ctx, visitor, &receipt_row, &hash, 403, values, errors);
+        return render_receipt(
+            ctx,
+            visitor,
+            &receipt_row,
+            &receipt_key,
+            403,
+            values,
+            errors,
+        );
     }
     let page = format!("{}#reply", ctx.req.url());
     if !ctx.form.get(HONEYPOT).is_empty() {
@@ -457,7 +465,15 @@ fn reply(ctx: &Ctx<'_>, visitor: ShareVisitor<'_>, receipt: &str) -> Result<Resp
     let text = ctx.form.get("reply");
     errors.require("reply", text, "Your reply", DESCRIPTION_MAX);
     if !errors.is_empty() {
-        return render_receipt(ctx, visitor, &receipt_row, &hash, 422, values, errors);
+        return render_receipt(
+            ctx,
+            visitor,
+            &receipt_row,
+            &receipt_key,
+            422,
+            values,
+            errors,
+        );
     }
     let Some(ticket) = store::tickets::get(ctx.db, receipt_row.id)? else {
         return Ok(respond::not_found(ctx));
@@ -486,7 +502,15 @@ fn reply(ctx: &Ctx<'_>, visitor: ShareVisitor<'_>, receipt: &str) -> Result<Resp
     })?;
     if let Err(wait) = outcome {
         errors.add("_form", too_many(wait));
-        return render_receipt(ctx, visitor, &receipt_row, &hash, 429, values, errors);
+        return render_receipt(
+            ctx,
+            visitor,
+            &receipt_row,
+            &receipt_key,
+            429,
+            values,
+            errors,
+        );
     }
     Ok(respond::redirect_with_flash(
         ctx,
@@ -528,8 +552,8 @@ fn receipt_file(
     receipt: &str,
     id: i64,
 ) -> Result<Response> {
-    let hash = Secret::from_untrusted(receipt).hash();
-    let Some(ticket) = store::share::receipt(ctx.db, visitor.project().id, &hash)? else {
+    let receipt_key = Secret::from_untrusted(receipt).key();
+    let Some(ticket) = store::share::receipt(ctx.db, visitor.project().id, &receipt_key)? else {
         return Ok(respond::not_found(ctx));
     };
     match store::attachments::get(ctx.db, ticket.id, id, false)? {

@@ -15,19 +15,20 @@ use crate::view;
 use crate::web::{Ctx, respond};
 
 pub fn show(ctx: &Ctx<'_>, token: &str) -> Result<Response> {
-    let hash = Secret::from_untrusted(token).hash();
-    let Some(subscription) = store::share::subscription(ctx.db, &hash)? else {
+    let token_key = Secret::from_untrusted(token).key();
+    let Some(subscription) = store::share::subscription(ctx.db, &token_key)? else {
         return Ok(respond::not_found(ctx));
     };
     render(ctx, &subscription, false)
 }
 
 pub fn confirm(ctx: &Ctx<'_>, token: &str) -> Result<Response> {
-    let hash = Secret::from_untrusted(token).hash();
-    let Some(subscription) = store::share::subscription(ctx.db, &hash)? else {
+    let token_key = Secret::from_untrusted(token).key();
+    let Some(subscription) = store::share::subscription(ctx.db, &token_key)? else {
         return Ok(respond::not_found(ctx));
     };
-    ctx.db.write(|tx| store::share::unsubscribe(tx, &hash))?;
+    ctx.db
+        .write(|tx| store::share::unsubscribe(tx, &token_key))?;
     log::info!("a requester unsubscribed from {}", subscription.reference);
     render(ctx, &subscription, true)
 }
