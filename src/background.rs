@@ -95,10 +95,13 @@ fn outbox_loop(app: &App, stop: &Stop) {
             log::error!("search indexes: {e}");
         }
         // Visitors' throttle counts in memory stay bounded however many addresses send.
-        let kept = store::throttle::VISITOR_BUCKETS_KEPT;
-        match db.write(|tx| store::throttle::forget_oldest_in_memory(tx, kept)) {
-            Ok(0) => {}
-            Ok(n) => log::debug!("forgot the {n} oldest throttle counts of visitors"),
+        let expired = crate::clock::now() - store::throttle::VISITOR_WINDOW_SECS * 31 / 30;
+        let keep = store::throttle::VISITOR_BUCKETS_KEPT;
+        match db.write(|tx| store::throttle::bound_in_memory(tx, expired, keep)) {
+            Ok((_, 0)) => {}
+            Ok((_, n)) => {
+                log::info!("moved {n} visitors' throttle counts to the database (memory full)")
+            }
             Err(e) => log::error!("throttle counts: {e}"),
         }
         // A long batch (a slow server, many due) stops between messages when asked to.

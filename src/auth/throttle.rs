@@ -306,42 +306,77 @@ mod tests {
         drop((db, store));
     }
 
-    /// However many addresses count events, memory keeps at most `keep` buckets: the oldest go.
+    /// However many addresses count events, memory keeps at most `keep` live buckets: the
+    /// oldest move to the database and still count (forgetting them would let a flood of
+    /// addresses lift each other's limits); buckets past the window are dropped.
     #[test]
-    fn in_memory_counts_keep_the_newest_buckets() {
-        let (_dir, store) = store();
+    fn in_memory_counts_overflow_to_disk_and_still_count() {
+        let (dir, store) = store();
         let db = store.connect().unwrap();
         let limit = Limit {
-            max: 1,
+            max: 2,
             window_secs: 3600,
             kept: Kept::InMemory,
         };
-        // Thirty addresses, one bucket (two minutes) apart, the oldest 58 minutes ago.
-        db.write(|tx| {
-            let now = tx.now() - tx.now().rem_euclid(120);
-            for i in 0..30 {
-                let start = now - (29 - i) * 120;
-                store::throttle::increment(tx, Kept::InMemory, &format!("v{i}"), start)?;
-            }
-            Ok(())
-        })
-        .unwrap();
-        let forgotten = db
-            .write(|tx| store::throttle::forget_oldest_in_memory(tx, 10))
-            .unwrap();
-        assert_eq!(forgotten, 20);
-        let left: Vec<i64> = (0..30)
-            .filter(|i| {
-                blocked_before_write(&db, &format!("v{i}"), limit)
-                    .unwrap()
-                    .is_some()
+        // Thirty addresses, one bucket (two minutes) apart, the oldest 58 minutes ago, and one
+        // from two hours ago.
+        let now = db
+            .write(|tx| {
+                let now = tx.now() - tx.now().rem_euclid(120);
+                for i in 0..30 {
+                    let start = now - (29 - i) * 120;
+                    store::throttle::increment(tx, Kept::InMemory, &format!("v{i}"), start)?;
+                }
+                store::throttle::increment(tx, Kept::InMemory, "old", now - 7200)?;
+                Ok(tx.now())
             })
-            .collect();
-        assert_eq!(left, (20..30).collect::<Vec<_>>());
+            .unwrap();
+        let expired = now - 3600 - 120;
+        let bounded = db
+            .write(|tx| store::throttle::bound_in_memory(tx, expired, 10))
+            .unwrap();
+        assert_eq!(bounded, (1, 20));
+        let on_disk = |sql: &str| -> i64 {
+            rusqlite::Connection::open(dir.path().join("t.sqlite3"))
+                .unwrap()
+                .query_row(sql, [], |r| r.get(0))
+                .unwrap()
+        };
+        assert_eq!(on_disk("SELECT count(*) FROM throttle_counts"), 20);
         assert_eq!(
-            db.write(|tx| store::throttle::forget_oldest_in_memory(tx, 10))
+            on_disk("SELECT count(*) FROM throttle_counts WHERE scope IN ('v0', 'v19')"),
+            2
+        );
+        // Every address still has its event: a second one is allowed, a third refused —
+        // whether its first is in memory or moved to disk.
+        for i in [0, 19, 20, 29] {
+            let scope = format!("v{i}");
+            db.write(|tx| check_and_record(tx, &scope, limit))
+                .unwrap()
+                .expect("the second event is allowed");
+            let third = db.write(|tx| check_and_record(tx, &scope, limit)).unwrap();
+            assert!(third.is_err(), "{scope}: the third event must be refused");
+        }
+        // A moved bucket counted again in memory moves onto its row: the counts add up.
+        let v0_start = now - now.rem_euclid(120) - 29 * 120;
+        db.write(|tx| store::throttle::increment(tx, Kept::InMemory, "v0", v0_start))
+            .unwrap();
+        db.write(|tx| store::throttle::bound_in_memory(tx, expired, 0))
+            .unwrap();
+        assert_eq!(
+            on_disk("SELECT sum(n) FROM throttle_counts WHERE scope = 'v0'"),
+            3
+        );
+        assert_eq!(
+            on_disk(&format!(
+                "SELECT n FROM throttle_counts WHERE scope = 'v0' AND start = {v0_start}"
+            )),
+            2
+        );
+        assert_eq!(
+            db.write(|tx| store::throttle::bound_in_memory(tx, expired, 0))
                 .unwrap(),
-            0
+            (0, 0)
         );
     }
 

@@ -11,10 +11,11 @@
 //! same transaction as what they count and rolled back with it. Why: every new visitor address
 //! is a new row at a random place in the table and its index — measured as about 9 of the 52
 //! pages a busy submission commit wrote to the log (a fifth of submissions' throughput), for a
-//! count that matters for an hour. What that costs: a restart forgets visitors' counts, and at
-//! most [`VISITOR_BUCKETS_KEPT`] buckets are kept (the oldest go first, once a second), so that
-//! a flood of addresses cannot grow memory — someone who controls more addresses than that
-//! could already send that many times the limit.
+//! count that matters for an hour. What that costs: a restart forgets visitors' counts. Memory
+//! stays bounded: once a second, buckets past the window go, and beyond
+//! [`VISITOR_BUCKETS_KEPT`] live buckets the oldest move to the database table, in one write —
+//! so a flood of addresses costs disk writes again, but no count is ever forgotten early.
+//! Visitors' checks read both tables.
 
 use rusqlite::{Connection, params};
 
@@ -31,16 +32,28 @@ pub enum Kept {
 }
 
 impl Kept {
+    /// Where new events are counted.
     fn table(self) -> &'static str {
         match self {
             Kept::OnDisk => "main.throttle_counts",
             Kept::InMemory => "temp.visitor_counts",
         }
     }
+
+    /// Where events may be: in-memory buckets may have moved to the database.
+    fn tables(self) -> &'static [&'static str] {
+        match self {
+            Kept::OnDisk => &["main.throttle_counts"],
+            Kept::InMemory => &["temp.visitor_counts", "main.throttle_counts"],
+        }
+    }
 }
 
-/// Most buckets of [`Kept::InMemory`] counts kept (about 100 bytes each).
+/// Most buckets of [`Kept::InMemory`] counts kept in memory (about 100 bytes each).
 pub const VISITOR_BUCKETS_KEPT: i64 = 10_000;
+
+/// The longest window of a [`Kept::InMemory`] limit: older buckets are dropped.
+pub const VISITOR_WINDOW_SECS: i64 = 3600;
 
 /// Creates the in-memory table on the writer connection (it lasts as long as the connection).
 pub(crate) fn create_in_memory(conn: &Connection) -> Result<()> {
@@ -73,13 +86,23 @@ pub fn buckets(
     started_after: i64,
     event_after: i64,
 ) -> Result<Vec<Bucket>> {
+    let sql = match kept {
+        Kept::OnDisk => {
+            "SELECT n, last_at FROM main.throttle_counts
+             WHERE scope = ?1 AND start > ?2 AND last_at > ?3 AND n > 0 ORDER BY start"
+        }
+        // Live buckets moved to the database when memory was full count too.
+        Kept::InMemory => {
+            "SELECT n, last_at, start FROM temp.visitor_counts
+             WHERE scope = ?1 AND start > ?2 AND last_at > ?3 AND n > 0
+             UNION ALL
+             SELECT n, last_at, start FROM main.throttle_counts
+             WHERE scope = ?1 AND start > ?2 AND last_at > ?3 AND n > 0 ORDER BY 3"
+        }
+    };
     let run = || -> rusqlite::Result<Vec<Bucket>> {
         r.conn()
-            .prepare_cached(&format!(
-                "SELECT n, last_at FROM {}
-                 WHERE scope = ?1 AND start > ?2 AND last_at > ?3 AND n > 0 ORDER BY start",
-                kept.table()
-            ))?
+            .prepare_cached(sql)?
             .query_map(params![scope, started_after, event_after], |row| {
                 Ok(Bucket {
                     n: row.get(0)?,
@@ -106,26 +129,24 @@ pub fn increment(tx: &Tx<'_>, kept: Kept, scope: &str, start: i64) -> Result<()>
 
 /// Takes back one event counted by [`increment`] (an attempt that turned out fine).
 pub fn decrement(tx: &Tx<'_>, kept: Kept, scope: &str, start: i64) -> Result<()> {
-    tx.conn
-        .execute(
-            &format!(
-                "UPDATE {} SET n = n - 1 WHERE scope = ?1 AND start = ?2 AND n > 0",
-                kept.table()
-            ),
-            params![scope, start],
-        )
-        .context(|| format!("taking back a throttle event of {scope}"))?;
+    for table in kept.tables() {
+        tx.conn
+            .execute(
+                &format!("UPDATE {table} SET n = n - 1 WHERE scope = ?1 AND start = ?2 AND n > 0"),
+                params![scope, start],
+            )
+            .context(|| format!("taking back a throttle event of {scope}"))?;
+    }
     Ok(())
 }
 
 /// Forgets a scope's events (a successful sign-in clears the account's failures).
 pub fn clear(tx: &Tx<'_>, kept: Kept, scope: &str) -> Result<()> {
-    tx.conn
-        .execute(
-            &format!("DELETE FROM {} WHERE scope = ?1", kept.table()),
-            [scope],
-        )
-        .context(|| format!("clearing throttle counts of {scope}"))?;
+    for table in kept.tables() {
+        tx.conn
+            .execute(&format!("DELETE FROM {table} WHERE scope = ?1"), [scope])
+            .context(|| format!("clearing throttle counts of {scope}"))?;
+    }
     Ok(())
 }
 
@@ -144,16 +165,48 @@ pub fn prune(tx: &Tx<'_>, before: i64) -> Result<usize> {
     Ok(pruned)
 }
 
-/// Forgets the oldest in-memory buckets beyond `keep` (see [`VISITOR_BUCKETS_KEPT`]).
-pub fn forget_oldest_in_memory(tx: &Tx<'_>, keep: i64) -> Result<usize> {
-    tx.conn
-        .prepare_cached(
-            "DELETE FROM temp.visitor_counts WHERE (scope, start) IN (
-                 SELECT scope, start FROM temp.visitor_counts ORDER BY start
-                 LIMIT max(0, (SELECT count(*) FROM temp.visitor_counts) - ?1))",
-        )
-        .and_then(|mut s| s.execute([keep]))
-        .context(|| "forgetting the oldest in-memory throttle counts".to_string())
+/// Bounds the in-memory buckets: drops those that started before `expired_before` (past every
+/// window), then moves the oldest beyond `keep` to the database table. Returns how many were
+/// dropped and how many moved.
+pub fn bound_in_memory(tx: &Tx<'_>, expired_before: i64, keep: i64) -> Result<(usize, usize)> {
+    let run = || -> rusqlite::Result<(usize, usize)> {
+        let dropped = tx
+            .conn
+            .prepare_cached("DELETE FROM temp.visitor_counts WHERE start < ?1")?
+            .execute([expired_before])?;
+        let over: i64 = tx.conn.query_row(
+            "SELECT max(0, count(*) - ?1) FROM temp.visitor_counts",
+            [keep],
+            |r| r.get(0),
+        )?;
+        if over == 0 {
+            return Ok((dropped, 0));
+        }
+        tx.conn.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS moving (scope TEXT, start INTEGER)",
+            [],
+        )?;
+        tx.conn.execute(
+            "INSERT INTO temp.moving SELECT scope, start FROM temp.visitor_counts
+             ORDER BY start LIMIT ?1",
+            [over],
+        )?;
+        let moved = tx.conn.execute(
+            "INSERT INTO main.throttle_counts (scope, start, n, last_at)
+             SELECT v.scope, v.start, v.n, v.last_at FROM temp.visitor_counts v
+             JOIN temp.moving m ON m.scope = v.scope AND m.start = v.start WHERE true
+             ON CONFLICT (scope, start) DO UPDATE
+             SET n = n + excluded.n, last_at = max(last_at, excluded.last_at)",
+            [],
+        )?;
+        tx.conn.execute(
+            "DELETE FROM temp.visitor_counts WHERE (scope, start) IN (SELECT scope, start FROM temp.moving)",
+            [],
+        )?;
+        tx.conn.execute("DELETE FROM temp.moving", [])?;
+        Ok((dropped, moved))
+    };
+    run().context(|| "bounding the in-memory throttle counts".to_string())
 }
 
 #[cfg(test)]
@@ -172,8 +225,8 @@ mod tests {
         let before = reader.data_version().unwrap();
         db.write(|tx| increment(tx, Kept::InMemory, "v", 0))
             .unwrap();
-        db.write(|tx| forget_oldest_in_memory(tx, 0)).unwrap();
-        db.write(|tx| forget_oldest_in_memory(tx, 0)).unwrap();
+        db.write(|tx| bound_in_memory(tx, -1, 1)).unwrap();
+        db.write(|tx| bound_in_memory(tx, -1, 1)).unwrap();
         assert_eq!(reader.data_version().unwrap(), before);
         // A change in the database is seen (the check above can fail).
         db.write(|tx| increment(tx, Kept::OnDisk, "s", 0)).unwrap();

@@ -148,13 +148,10 @@ impl Writer {
             drop(state);
             std::thread::yield_now();
             state = self.lock();
-            // Still this group, and still nobody waiting: commit it. Otherwise whoever joined
-            // commits it, or a group member already has.
-            let ours = state
-                .group
-                .as_ref()
-                .is_some_and(|(open, _)| Arc::ptr_eq(open, &cell));
-            if ours && self.queued.load(Ordering::SeqCst) == 0 {
+            // Whoever finds nobody waiting commits the open group — this one, or one opened
+            // meanwhile by writers who left it for us because we were queued then. (Only
+            // "our own" group here left a later one open with its writers waiting.)
+            if self.queued.load(Ordering::SeqCst) == 0 {
                 self.settle(&mut state);
             }
         }

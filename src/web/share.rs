@@ -533,7 +533,7 @@ fn submission_scope(ctx: &Ctx<'_>, project: &Project) -> String {
 fn submission_limit(ctx: &Ctx<'_>) -> Limit {
     Limit {
         max: ctx.app.config.share.submissions_per_hour,
-        window_secs: 3600,
+        window_secs: crate::store::throttle::VISITOR_WINDOW_SECS,
         kept: throttle::Kept::InMemory,
     }
 }
