@@ -249,6 +249,43 @@ mod tests {
             .unwrap()
     }
 
+    /// Writes racing each other and a `with_connection` (which commits the open group) all
+    /// return, round after round, with nobody left to write after them: no group is left open
+    /// with its writers waiting. (A writer that yielded once committed only "its own" group and
+    /// left a later one open; a quiet server then hung that write.)
+    #[test]
+    fn racing_writes_all_return_with_nobody_writing_after_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("t.sqlite3"), Synchronous::Normal).unwrap();
+        let writers = 3;
+        let rounds = 5000;
+        let start = std::sync::Arc::new(Barrier::new(writers + 1));
+        let (done, finished) = std::sync::mpsc::channel();
+        for w in 0..=writers {
+            let (store, start, done) = (store.clone(), start.clone(), done.clone());
+            std::thread::spawn(move || {
+                let db = store.connect().unwrap();
+                for _ in 0..rounds {
+                    start.wait();
+                    let result = if w == writers {
+                        store.writer.with_connection(|_| Ok(()))
+                    } else {
+                        db.write(|_| Ok(()))
+                    };
+                    done.send(result.is_ok()).unwrap();
+                }
+            });
+        }
+        for round in 0..rounds {
+            for _ in 0..=writers {
+                let ok = finished
+                    .recv_timeout(std::time::Duration::from_secs(10))
+                    .unwrap_or_else(|_| panic!("round {round}: a write never returned"));
+                assert!(ok, "round {round}: a write failed");
+            }
+        }
+    }
+
     /// Many threads write at once: every `Ok` write is committed and visible to a fresh
     /// connection as soon as it returns; every `Err` or panicking write leaves nothing behind.
     #[test]
