@@ -35,13 +35,8 @@ impl Secret {
         let micros = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_micros() as u64);
-        let mut bytes = [0u8; 32];
-        getrandom::fill(&mut bytes).expect("the OS random number generator is available");
-        Secret(format!(
-            "{}{}",
-            URL_SAFE_NO_PAD.encode(micros.to_be_bytes()),
-            URL_SAFE_NO_PAD.encode(bytes)
-        ))
+        let random = Secret::generate();
+        Secret(URL_SAFE_NO_PAD.encode(micros.to_be_bytes()) + random.expose())
     }
 
     /// What the database stores and looks up for a token: for one made by

@@ -208,12 +208,16 @@ mod tests {
 
     fn store() -> (tempfile::TempDir, crate::store::Store) {
         let dir = tempfile::tempdir().unwrap();
-        let store = crate::store::Store::open(
+        let store = open(&dir);
+        (dir, store)
+    }
+
+    fn open(dir: &tempfile::TempDir) -> crate::store::Store {
+        crate::store::Store::open(
             &dir.path().join("t.sqlite3"),
             crate::store::Synchronous::Normal,
         )
-        .unwrap();
-        (dir, store)
+        .unwrap()
     }
 
     /// The limit holds exactly, says how long to wait, lifts when the window has passed, and an
@@ -293,15 +297,8 @@ mod tests {
             .unwrap();
         assert_eq!(on_disk, 0);
         drop((db, store));
-        let (store, db) = {
-            let store = crate::store::Store::open(
-                &dir.path().join("t.sqlite3"),
-                crate::store::Synchronous::Normal,
-            )
-            .unwrap();
-            let db = store.connect().unwrap();
-            (store, db)
-        };
+        let store = open(&dir);
+        let db = store.connect().unwrap();
         assert_eq!(blocked_before_write(&db, "v", limit).unwrap(), None);
         drop((db, store));
     }

@@ -34,10 +34,7 @@ pub enum Kept {
 impl Kept {
     /// Where new events are counted.
     fn table(self) -> &'static str {
-        match self {
-            Kept::OnDisk => "main.throttle_counts",
-            Kept::InMemory => "temp.visitor_counts",
-        }
+        self.tables()[0]
     }
 
     /// Where events may be: in-memory buckets may have moved to the database.
@@ -182,28 +179,22 @@ pub fn bound_in_memory(tx: &Tx<'_>, expired_before: i64, keep: i64) -> Result<(u
         if over == 0 {
             return Ok((dropped, 0));
         }
-        tx.conn.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS moving (scope TEXT, start INTEGER)",
-            [],
-        )?;
-        tx.conn.execute(
-            "INSERT INTO temp.moving SELECT scope, start FROM temp.visitor_counts
-             ORDER BY start LIMIT ?1",
+        // The oldest `over` buckets, ordered by the whole key so both statements pick the same.
+        let oldest = "(scope, start) IN (SELECT scope, start FROM temp.visitor_counts
+                                        ORDER BY start, scope LIMIT ?1)";
+        let moved = tx.conn.execute(
+            &format!(
+                "INSERT INTO main.throttle_counts (scope, start, n, last_at)
+                 SELECT scope, start, n, last_at FROM temp.visitor_counts WHERE {oldest}
+                 ON CONFLICT (scope, start) DO UPDATE
+                 SET n = n + excluded.n, last_at = max(last_at, excluded.last_at)"
+            ),
             [over],
         )?;
-        let moved = tx.conn.execute(
-            "INSERT INTO main.throttle_counts (scope, start, n, last_at)
-             SELECT v.scope, v.start, v.n, v.last_at FROM temp.visitor_counts v
-             JOIN temp.moving m ON m.scope = v.scope AND m.start = v.start WHERE true
-             ON CONFLICT (scope, start) DO UPDATE
-             SET n = n + excluded.n, last_at = max(last_at, excluded.last_at)",
-            [],
-        )?;
         tx.conn.execute(
-            "DELETE FROM temp.visitor_counts WHERE (scope, start) IN (SELECT scope, start FROM temp.moving)",
-            [],
+            &format!("DELETE FROM temp.visitor_counts WHERE {oldest}"),
+            [over],
         )?;
-        tx.conn.execute("DELETE FROM temp.moving", [])?;
         Ok((dropped, moved))
     };
     run().context(|| "bounding the in-memory throttle counts".to_string())
