@@ -63,6 +63,19 @@ pub fn total(counts: Option<&[(Status, i64)]>, status: Option<Status>) -> Option
     })
 }
 
+/// The address of a client list (share board, portal tickets) at `base` with its status tab,
+/// search and cursor; empty ones are left out.
+pub fn list_url(base: &str, status: &str, q: &str, at: &str) -> String {
+    crate::web::staff::url_with(
+        base,
+        &[
+            ("status", status.to_string()),
+            ("q", q.to_string()),
+            ("at", at.to_string()),
+        ],
+    )
+}
+
 /// Fetches the page `seek` asks for with `fetch`; when a cursor finds nothing (the rows beyond
 /// it are gone) the nearest end of the list instead: the oldest page for "Older", the newest
 /// for "Newer".

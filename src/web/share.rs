@@ -25,7 +25,6 @@ use crate::store::timeline::Actor as Author;
 use crate::store::{self, projects::Project};
 use crate::view;
 use crate::web::forms::Errors;
-use crate::web::staff::url_with;
 use crate::web::{Ctx, respond};
 use crate::web::{fragments, listing};
 use crate::{mail, notify};
@@ -167,16 +166,7 @@ fn board_view(ctx: &Ctx<'_>, visitor: ShareVisitor<'_>) -> Result<Value> {
     })?;
 
     let status_key = status_filter.map(|s| s.key()).unwrap_or("");
-    let link = |status: &str, at: &str| {
-        url_with(
-            &base,
-            &[
-                ("status", status.to_string()),
-                ("q", q.clone()),
-                ("at", at.to_string()),
-            ],
-        )
-    };
+    let link = |status: &str, at: &str| listing::list_url(&base, status, &q, at);
     let pagination = listing::links(&page, |at| link(status_key, at));
     let rows = if page.rows.is_empty() {
         Value::from(false)

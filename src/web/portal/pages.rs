@@ -18,7 +18,6 @@ use crate::store::timeline::Actor as Author;
 use crate::store::{self, portal_tickets};
 use crate::view;
 use crate::web::forms::Errors;
-use crate::web::staff::url_with;
 use crate::web::{Ctx, attachments, fragments, listing, respond};
 
 /// The form field a contact's files come in.
@@ -118,16 +117,7 @@ pub fn tickets(ctx: &Ctx<'_>, me: PortalContact<'_>) -> Result<Response> {
         let page = listing::fetch(seek, |seek| {
             portal_tickets::list(ctx.db, scope, status, search, seek, PAGE_SIZE)
         })?;
-        let link = |status: &str, at: &str| {
-            url_with(
-                &list_url,
-                &[
-                    ("status", status.to_string()),
-                    ("q", q.clone()),
-                    ("at", at.to_string()),
-                ],
-            )
-        };
+        let link = |status: &str, at: &str| listing::list_url(&list_url, status, &q, at);
         // Counts cover the whole scope; with a search the total is what this page shows.
         let total = if search.is_some() {
             None
