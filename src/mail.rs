@@ -401,6 +401,9 @@ pub fn deliver_due_until(mailer: &Mailer, db: &Db, stop: impl Fn() -> bool) -> R
     if due.is_empty() {
         return Ok(0);
     }
+    // What this read saw may include a commit whose fsync is still under way: a message is
+    // sent only once the write that queued it is on disk.
+    db.sync_committed()?;
     let sender_name = store::settings::branding(db)?.agency_name;
     let mut delivered = 0;
     for message in due {

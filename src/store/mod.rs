@@ -44,6 +44,8 @@ pub mod tokens;
 pub mod view_as;
 mod writer;
 
+pub use writer::defer_durability;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -206,7 +208,9 @@ impl Store {
             std::fs::create_dir_all(dir).io_context(|| format!("creating {}", dir.display()))?;
         }
         let named = |e: rusqlite::Error| explain_open_error(path, e);
-        let mut writer = open_connection(path, synchronous).map_err(|e| match e {
+        // The writer connection commits without waiting for the disk; under `Full` the writer
+        // fsyncs the WAL itself, outside its lock, before acknowledging (see `store::writer`).
+        let mut writer = open_connection(path, Synchronous::Normal).map_err(|e| match e {
             Error::Db(e) => named(e),
             other => other,
         })?;
@@ -231,7 +235,11 @@ impl Store {
             path: path.to_path_buf(),
             synchronous,
             cache_kib: DEFAULT_CACHE_KIB,
-            writer: Arc::new(Writer::new(writer, DEFAULT_CACHE_KIB)),
+            writer: Arc::new(Writer::new(
+                writer,
+                DEFAULT_CACHE_KIB,
+                (synchronous == Synchronous::Full).then(|| wal_path(path)),
+            )),
         };
         migrate::run(&store.connect()?, path)?;
         store.writer.with_connection(throttle::create_in_memory)?;
@@ -247,6 +255,18 @@ impl Store {
         self.cache_kib = kib;
         self.writer.set_cache_kib(kib)?;
         Ok(self)
+    }
+
+    /// Returns once commit `commit` (from [`defer_durability`]) is on disk; `Err` when the disk
+    /// failed to sync it, and the write must not be reported as saved.
+    pub fn durable(&self, commit: u64) -> Result<()> {
+        self.writer.durable(commit)
+    }
+
+    /// Returns once every commit so far is on disk: before acting outside the database on
+    /// what a read saw (sending mail), since a read may see a commit whose fsync is under way.
+    pub fn sync_committed(&self) -> Result<()> {
+        self.writer.sync_committed()
     }
 
     /// Opens a new read connection with Porchlight's pragmas. Call once per thread and keep it.
@@ -350,6 +370,13 @@ fn index_backlog(conn: &Connection) -> Result<()> {
             Err(e).context(|| "indexing tickets after a bulk load".to_string())
         }
     }
+}
+
+/// SQLite's WAL file beside the database at `path`.
+fn wal_path(path: &Path) -> PathBuf {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    PathBuf::from(wal)
 }
 
 fn open_connection(path: &Path, synchronous: Synchronous) -> Result<Connection> {
@@ -511,6 +538,11 @@ impl Db {
         Ok(())
     }
 
+    /// [`Store::sync_committed`], from a read connection.
+    pub fn sync_committed(&self) -> Result<()> {
+        self.writer.sync_committed()
+    }
+
     /// Records that `e` (from any read or write) found the file damaged: `/healthz` reports it
     /// from then on, for every connection.
     pub fn note_error(&self, e: &Error) {
@@ -539,6 +571,11 @@ impl Db {
     pub fn health(&self) -> Result<()> {
         if self.writer.corrupt() {
             return Err(Error::Other("a write found the database damaged".into()));
+        }
+        if self.writer.sync_failed() {
+            return Err(Error::Other(
+                "the disk failed to sync a write: restart Porchlight".into(),
+            ));
         }
         self.conn
             .query_row(
