@@ -3,26 +3,32 @@
 //! Every write transaction in the process runs here, one at a time, each inside a savepoint of a
 //! shared `BEGIN IMMEDIATE` transaction. When a writer finishes and others are already queued on
 //! the mutex, it leaves the transaction open and waits; the last writer of the group commits for
-//! everyone and wakes them. A write still returns only after its own `COMMIT` — durable under
-//! `synchronous=FULL` — but one fsync now covers a group of writes. The last writer yields the
+//! everyone and wakes them, so one fsync covers a group of writes. The last writer yields the
 //! CPU once before committing, so that others about to write join its group.
 //!
 //! Why: a commit's fsync takes ~0.35 ms on this class of disk, so committing each write alone
 //! caps a busy server at ~2,500 writes/s whatever the CPU does (measured ~1,800 creates/s).
 //!
 //! **The fsync happens outside the lock.** Under `synchronous=FULL` the connection itself runs
-//! at `NORMAL` (a commit writes its WAL frames but does not wait for the disk), and the writer
-//! fsyncs the WAL file after releasing the lock, while the next group already runs: writing a
-//! group and syncing the one before overlap. A write still returns `Ok` only after an fsync
-//! that began after its commit was written, so an acknowledged write survives power loss as
-//! before; one fsync covers every commit written before it began (the WAL is appended in
-//! order), and one thread at a time runs it for everyone waiting (`Writer::durable`). What
-//! changes: another connection may read a commit a fraction of a millisecond before it is on
-//! disk. Whatever acts on what it reads outside the database (sending mail) first waits for
-//! that (`Writer::sync_committed`). Measured: the serial part of a write lost its fsync
-//! (~0.37 ms per commit); see the README's table. If an fsync ever fails, no later write is
-//! acknowledged (the kernel may have dropped those pages: a later fsync cannot vouch for them)
-//! and `/healthz` reports it until Porchlight restarts and SQLite recovers the WAL.
+//! at `NORMAL` (a commit writes its WAL frames but does not wait for the disk), and the WAL file
+//! is fsynced after the lock is released, while the next group is already being written. A
+//! write is reported done only after an fsync that began after its commit was written, so an
+//! acknowledged write survives power loss as before. One fsync covers every commit written
+//! before it began (the WAL is appended in order), and one thread at a time runs it for
+//! everyone waiting ([`Writer::durable`]).
+//!
+//! Who waits: outside a web worker, [`Writer::write`] itself returns once durable. A web worker
+//! runs its request inside [`defer_durability`]: its writes return once committed, and the
+//! worker hands the finished response to the sync thread (`server::worker`), which releases it
+//! once the commit is on disk; the worker takes the next request meanwhile. (Measured on 2
+//! cores: visitor submissions 4.9k → 5.5–6.2k/s, staff creates 6.0k → 7.8–8.1k/s; with the
+//! fsync outside the lock but workers still waiting for it, 5.2–5.5k and 6.5–6.7k.)
+//!
+//! What changes: another connection may read a commit a fraction of a millisecond before it is
+//! on disk. Whatever acts outside the database on what it read (sending mail) first waits for
+//! that ([`Writer::sync_committed`]). If an fsync ever fails, no later write is acknowledged
+//! (the kernel may have dropped those pages: a later fsync cannot vouch for them) and `/healthz`
+//! reports it until Porchlight restarts and SQLite recovers the WAL.
 //!
 //! Closures run on the caller's own thread, so they may borrow request data; a failing or
 //! panicking closure rolls back its own savepoint only, never the rest of the group. (What fails
