@@ -231,15 +231,15 @@ impl Store {
             )));
         }
         quick_check(&mut writer, path)?;
+        let wal = match synchronous {
+            Synchronous::Full => Some(open_wal(&writer, path)?),
+            Synchronous::Normal => None,
+        };
         let store = Store {
             path: path.to_path_buf(),
             synchronous,
             cache_kib: DEFAULT_CACHE_KIB,
-            writer: Arc::new(Writer::new(
-                writer,
-                DEFAULT_CACHE_KIB,
-                (synchronous == Synchronous::Full).then(|| wal_path(path)),
-            )),
+            writer: Arc::new(Writer::new(writer, DEFAULT_CACHE_KIB, wal)),
         };
         migrate::run(&store.connect()?, path)?;
         store.writer.with_connection(throttle::create_in_memory)?;
@@ -372,11 +372,23 @@ fn index_backlog(conn: &Connection) -> Result<()> {
     }
 }
 
-/// SQLite's WAL file beside the database at `path`.
-fn wal_path(path: &Path) -> PathBuf {
-    let mut wal = path.as_os_str().to_owned();
+/// Opens the WAL file of the database `conn` has open (at `path`), for the writer's fsyncs.
+/// Named as SQLite names it — beside the file the database path resolves to, should it be a
+/// symlink — and opened now, so that a file that cannot be opened stops the start.
+fn open_wal(conn: &Connection, path: &Path) -> Result<std::fs::File> {
+    let db = conn
+        .path()
+        .filter(|p| !p.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| path.to_path_buf());
+    let mut wal = db.into_os_string();
     wal.push("-wal");
-    PathBuf::from(wal)
+    let wal = PathBuf::from(wal);
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&wal)
+        .io_context(|| format!("opening {} to sync writes", wal.display()))
 }
 
 fn open_connection(path: &Path, synchronous: Synchronous) -> Result<Connection> {
@@ -450,8 +462,11 @@ fn quick_check(conn: &mut Connection, path: &Path) -> Result<()> {
 }
 
 impl Db {
-    /// Runs `f` as one write transaction under the writer lock: durable when this returns `Ok`;
-    /// rolled back (alone) when `f` returns `Err` or panics. Never call it from inside `f`.
+    /// Runs `f` as one write transaction under the writer lock: durable when this returns `Ok`
+    /// — except in a web worker's request, where it is committed, and the response waits for
+    /// the disk (`store::defer_durability`); call [`Db::sync_committed`] before acting outside
+    /// the database on it there. Rolled back (alone) when `f` returns `Err` or panics. Never
+    /// call it from inside `f`.
     pub fn write<T>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
         let result = self.writer.write(f);
         if let Err(e) = &result
@@ -538,7 +553,8 @@ impl Db {
         Ok(())
     }
 
-    /// [`Store::sync_committed`], from a read connection.
+    /// [`Store::sync_committed`], from a read connection: call it before acting outside the
+    /// database (removing a file, sending mail) on what was written or read.
     pub fn sync_committed(&self) -> Result<()> {
         self.writer.sync_committed()
     }

@@ -37,7 +37,6 @@
 
 use std::cell::Cell;
 use std::panic::AssertUnwindSafe;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 
@@ -50,7 +49,15 @@ use crate::store::Tx;
 /// Most writes one commit may cover; bounds how long an early member of a group waits.
 const MAX_GROUP: usize = 32;
 
+/// The error of every write once an fsync failed.
+fn unsynced() -> Error {
+    Error::Other("the disk failed to sync an earlier write: restart Porchlight".into())
+}
+
 thread_local! {
+    /// Set by a test: the next fsyncs fail, as a failing disk's would.
+    static FAIL_SYNC: Cell<bool> = const { Cell::new(false) };
+
     /// While a web worker runs a request ([`defer_durability`]): `Some(n)`, where `n` is the
     /// newest commit this thread's writes joined (0: none yet). Its writes then return once
     /// committed, and the response waits for commit `n` to be on disk instead.
@@ -111,12 +118,14 @@ pub(crate) struct Writer {
 
 /// The fsyncs that make commits durable, one at a time.
 struct Sync {
-    /// The WAL file (`<database>-wal`), opened at the first fsync.
-    wal_path: PathBuf,
-    wal: OnceLock<std::fs::File>,
+    /// The WAL file (`<database>-wal`), open for as long as the writer (SQLite never deletes
+    /// or replaces it while a connection is open).
+    wal: std::fs::File,
     state: Mutex<SyncState>,
     /// Signalled when an fsync ends.
     done: Condvar,
+    /// An fsync failed: nothing written since can be vouched for, and no write is taken.
+    failed: AtomicBool,
 }
 
 #[derive(Default)]
@@ -125,8 +134,6 @@ struct SyncState {
     synced: u64,
     /// An fsync is under way (run by one waiting thread for all of them).
     running: bool,
-    /// An fsync failed: nothing written since can be vouched for.
-    failed: bool,
 }
 
 struct State {
@@ -136,9 +143,9 @@ struct State {
 }
 
 impl Writer {
-    /// `wal_path`: the WAL file this writer fsyncs after each commit, when commits must be
-    /// durable (the connection itself then runs at `synchronous=NORMAL`); `None` otherwise.
-    pub(crate) fn new(conn: Connection, cache_kib: i64, wal_path: Option<PathBuf>) -> Writer {
+    /// `wal`: the WAL file this writer fsyncs after each commit, when commits must be durable
+    /// (the connection itself then runs at `synchronous=NORMAL`); `None` otherwise.
+    pub(crate) fn new(conn: Connection, cache_kib: i64, wal: Option<std::fs::File>) -> Writer {
         Writer {
             state: Mutex::new(State { conn, group: None }),
             settled: Condvar::new(),
@@ -146,11 +153,11 @@ impl Writer {
             corrupt: AtomicBool::new(false),
             cache_kib: std::sync::atomic::AtomicI64::new(cache_kib),
             committed: AtomicU64::new(0),
-            sync: wal_path.map(|wal_path| Sync {
-                wal_path,
-                wal: OnceLock::new(),
+            sync: wal.map(|wal| Sync {
+                wal,
                 state: Mutex::new(SyncState::default()),
                 done: Condvar::new(),
+                failed: AtomicBool::new(false),
             }),
         }
     }
@@ -176,14 +183,21 @@ impl Writer {
     pub(crate) fn sync_failed(&self) -> bool {
         self.sync
             .as_ref()
-            .is_some_and(|sync| sync.state.lock().unwrap_or_else(|e| e.into_inner()).failed)
+            .is_some_and(|sync| sync.failed.load(Ordering::SeqCst))
     }
 
-    /// Returns once every commit written so far is on disk: for whatever acts outside the
-    /// database on what a read connection saw (the mail sender), which may be a commit whose
-    /// fsync is still under way.
+    /// Returns once every commit readers can see is on disk: for whatever acts outside the
+    /// database on what it read (sending mail, removing a stored file), which may be a commit
+    /// whose fsync is still under way. The number is read under the lock: SQLite shows a
+    /// commit to readers inside `COMMIT`, before the writer numbers it (and an open group is
+    /// committed first, so that nobody left it for this thread to commit).
     pub(crate) fn sync_committed(&self) -> Result<()> {
-        self.durable(self.committed.load(Ordering::SeqCst))
+        let seq = {
+            let mut state = self.lock();
+            self.settle(&mut state);
+            self.committed.load(Ordering::SeqCst)
+        };
+        self.durable(seq)
     }
 
     /// Returns once commit number `seq` is on disk: at once if an fsync that began after it
@@ -196,13 +210,11 @@ impl Writer {
         let lock = || sync.state.lock().unwrap_or_else(|e| e.into_inner());
         let mut state = lock();
         loop {
-            if state.failed {
-                return Err(Error::Other(
-                    "the disk failed to sync an earlier write: restart Porchlight".into(),
-                ));
-            }
             if state.synced >= seq {
                 return Ok(());
+            }
+            if sync.failed.load(Ordering::SeqCst) {
+                return Err(unsynced());
             }
             if !state.running {
                 break;
@@ -213,17 +225,12 @@ impl Writer {
         drop(state);
         // Every commit numbered up to `target` was written before this fsync begins.
         let target = self.committed.load(Ordering::SeqCst);
-        let synced = match sync.wal.get() {
-            Some(wal) => wal.sync_data(),
-            None => std::fs::OpenOptions::new()
-                .read(true)
-                .write(true)
-                .open(&sync.wal_path)
-                .and_then(|wal| {
-                    wal.sync_data()?;
-                    let _ = sync.wal.set(wal);
-                    Ok(())
-                }),
+        let synced = if cfg!(test) && FAIL_SYNC.with(|f| f.get()) {
+            Err(std::io::Error::other(
+                "fsync refused (a test's stand-in for a failing disk)",
+            ))
+        } else {
+            sync.wal.sync_data()
         };
         let mut state = lock();
         state.running = false;
@@ -233,7 +240,7 @@ impl Writer {
                 log::error!(
                     "could not sync the WAL to disk ({e}): no write is acknowledged from now on; restart Porchlight"
                 );
-                state.failed = true;
+                sync.failed.store(true, Ordering::SeqCst);
             }
         }
         sync.done.notify_all();
@@ -254,15 +261,11 @@ impl Writer {
     pub(crate) fn with_connection<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
         let mut state = self.lock();
         self.settle(&mut state);
-        let changes = state.conn.total_changes();
         let value = f(&state.conn);
-        // Whatever `f` committed is durable before this returns, as a write's is.
-        let wrote = state.conn.total_changes() != changes;
-        let seq = if wrote {
-            self.committed.fetch_add(1, Ordering::SeqCst) + 1
-        } else {
-            0
-        };
+        // Whatever `f` committed is durable before this returns, as a write's is. (Counted
+        // as a commit whether or not `f` changed anything: schema-only changes count no rows,
+        // and these calls are rare.)
+        let seq = self.committed.fetch_add(1, Ordering::SeqCst) + 1;
         drop(state);
         self.durable(seq)?;
         value
@@ -271,6 +274,9 @@ impl Writer {
     /// Runs `f` as one write: committed (with whatever group it joins) when it returns `Ok`,
     /// rolled back alone when it returns `Err` or panics.
     pub(crate) fn write<T>(&self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
+        if self.sync_failed() {
+            return Err(unsynced());
+        }
         let mut state = self.lock();
         if state.group.is_none() {
             state.conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
@@ -646,34 +652,95 @@ mod tests {
         );
     }
 
-    /// When the WAL cannot be synced, the write fails rather than being reported as saved, and
-    /// so does every later one; `/healthz` says so.
+    /// When the disk refuses an fsync, the write fails rather than being reported as saved, and
+    /// so does every later one, even once fsyncs work again (the kernel may have dropped the
+    /// pages); `/healthz` says so. A commit already on disk is still reported saved.
     #[test]
     fn a_failed_fsync_fails_the_write_and_every_later_one() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("t.sqlite3");
-        drop(Store::open(&path, Synchronous::Full).unwrap()); // the schema /healthz reads
-        let conn = crate::store::open_connection(&path, Synchronous::Normal).unwrap();
-        conn.execute_batch("CREATE TABLE t (v INTEGER)").unwrap();
-        // A WAL path that cannot be opened stands for a disk that refuses to sync.
-        let unsyncable = dir.path().join("gone").join("t.sqlite3-wal");
-        let store = Store {
-            path: path.clone(),
-            synchronous: Synchronous::Full,
-            cache_kib: super::super::DEFAULT_CACHE_KIB,
-            writer: std::sync::Arc::new(super::Writer::new(conn, 2048, Some(unsyncable))),
-        };
+        let (_dir, store) = store();
         let db = store.connect().unwrap();
+        let (_, before) = super::defer_durability(|| {
+            db.write(|tx| Ok(tx.conn().execute("INSERT INTO t (v) VALUES (1)", [])?))
+                .unwrap()
+        });
+        let before = before.unwrap();
+        store.durable(before).unwrap();
         db.health().unwrap();
-        let first = db.write(|tx| Ok(tx.conn().execute("INSERT INTO t (v) VALUES (1)", [])?));
-        let why = first
+
+        super::FAIL_SYNC.with(|f| f.set(true));
+        let failed = db.write(|tx| Ok(tx.conn().execute("INSERT INTO t (v) VALUES (2)", [])?));
+        super::FAIL_SYNC.with(|f| f.set(false));
+        let why = failed
             .expect_err("an unsynced write is not acknowledged")
             .to_string();
         assert!(why.contains("syncing a write to disk"), "{why}");
-        let later = db.write(|tx| Ok(tx.conn().execute("INSERT INTO t (v) VALUES (2)", [])?));
+
+        let later = db.write(|tx| Ok(tx.conn().execute("INSERT INTO t (v) VALUES (3)", [])?));
         let why = later.expect_err("nor is any later one").to_string();
         assert!(why.contains("restart Porchlight"), "{why}");
+        assert_eq!(
+            count(&store),
+            2,
+            "a write after the failure is not even tried"
+        );
+        assert!(
+            store.durable(before).is_ok(),
+            "what was on disk before still is"
+        );
         let health = db.health().expect_err("/healthz reports it").to_string();
         assert!(health.contains("failed to sync"), "{health}");
+    }
+
+    /// A database reached through a symlink has its WAL beside the file the link points to;
+    /// that is the file synced, and writes are acknowledged.
+    #[test]
+    fn a_symlinked_database_syncs_its_real_wal() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("real")).unwrap();
+        drop(
+            Store::open(
+                &dir.path().join("real").join("t.sqlite3"),
+                Synchronous::Full,
+            )
+            .unwrap(),
+        );
+        let link = dir.path().join("link.sqlite3");
+        std::os::unix::fs::symlink(dir.path().join("real").join("t.sqlite3"), &link).unwrap();
+        let store = Store::open(&link, Synchronous::Full).unwrap();
+        let db = store.connect().unwrap();
+        db.write(|tx| Ok(tx.conn().execute_batch("CREATE TABLE t (v INTEGER)")?))
+            .unwrap();
+        assert!(synced(&store) > 0);
+        assert!(dir.path().join("real").join("t.sqlite3-wal").exists());
+        assert!(!dir.path().join("link.sqlite3-wal").exists());
+    }
+
+    /// `sync_committed` returns once everything readers can see is on disk, a request's
+    /// deferred commit included; `with_connection` returns once what it committed is.
+    #[test]
+    fn syncing_what_readers_see_covers_deferred_commits() {
+        let (_dir, store) = store();
+        let db = store.connect().unwrap();
+        let (_, commit) = super::defer_durability(|| {
+            db.write(|tx| Ok(tx.conn().execute("INSERT INTO t (v) VALUES (1)", [])?))
+                .unwrap()
+        });
+        let commit = commit.unwrap();
+        assert!(synced(&store) < commit);
+        db.sync_committed().unwrap();
+        assert!(synced(&store) >= commit);
+
+        store
+            .writer
+            .with_connection(|conn| Ok(conn.execute_batch("CREATE TABLE u (v INTEGER)")?))
+            .unwrap();
+        assert_eq!(
+            synced(&store),
+            store
+                .writer
+                .committed
+                .load(std::sync::atomic::Ordering::SeqCst),
+            "a schema change is on disk when with_connection returns"
+        );
     }
 }

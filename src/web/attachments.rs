@@ -241,6 +241,12 @@ pub fn store(ctx: &Ctx<'_>, checked: Vec<Checked>) -> Result<Vec<NewAttachment>>
 /// Removes stored files whose rows were never written (a write refused after they were
 /// stored), unless something else names them.
 pub fn discard(ctx: &Ctx<'_>, stored: &[NewAttachment]) -> Result<()> {
+    if stored.is_empty() {
+        return Ok(());
+    }
+    // "Nothing names it" must hold on disk, not only in a commit whose fsync is under way
+    // (another request's removal of a row naming the same bytes).
+    ctx.db.sync_committed()?;
     let _alone = files::removing();
     for file in stored {
         if !crate::store::attachments::file_in_use(ctx.db, &file.sha256)? {

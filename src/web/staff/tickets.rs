@@ -493,9 +493,10 @@ pub fn delete_file(ctx: &Ctx<'_>, me: &Staff, reference: &str, id: i64) -> Resul
         store::attachments::delete(tx, a.id)?;
         timeline::insert_event(tx, ticket.id, &actor, "attachment", Some(&a.name), None)
     })?;
-    // After the commit: a crash in between leaves an unnamed file, which the start-up sweep
-    // removes — never a row naming a missing file. Alone: no upload of the same bytes may be
-    // between storing them and naming them meanwhile.
+    // After the commit is on disk: a crash in between leaves an unnamed file, which the
+    // start-up sweep removes — never a row naming a missing file. Alone: no upload of the same
+    // bytes may be between storing them and naming them meanwhile.
+    ctx.db.sync_committed()?;
     {
         let _alone = crate::files::removing();
         if !store::attachments::file_in_use(ctx.db, &a.sha256)? {
