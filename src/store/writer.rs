@@ -599,6 +599,24 @@ mod tests {
         sync.state.lock().unwrap().synced
     }
 
+    /// Whether every commit so far is on disk.
+    fn all_synced(store: &Store) -> bool {
+        let committed = store
+            .writer
+            .committed
+            .load(std::sync::atomic::Ordering::SeqCst);
+        synced(store) == committed
+    }
+
+    /// Inserts `v` as a web worker's request would; returns the commit its response waits for.
+    fn insert_in_a_request(db: &crate::store::Db, v: i64) -> u64 {
+        let (_, commit) = super::defer_durability(|| {
+            db.write(|tx| Ok(tx.conn().execute("INSERT INTO t (v) VALUES (?1)", [v])?))
+                .unwrap()
+        });
+        commit.expect("the request wrote")
+    }
+
     /// A web worker's writes return once committed — readable at once — and leave the fsync to
     /// whoever releases the response (`Store::durable`); a write outside a worker returns only
     /// once it is on disk. A panic inside a worker's request leaves the thread as it was.
@@ -642,12 +660,8 @@ mod tests {
         assert!(panicked.is_err());
         db.write(|tx| Ok(tx.conn().execute("INSERT INTO t (v) VALUES (3)", [])?))
             .unwrap();
-        assert_eq!(
-            synced(&store),
-            store
-                .writer
-                .committed
-                .load(std::sync::atomic::Ordering::SeqCst),
+        assert!(
+            all_synced(&store),
             "outside a request a write returns once its commit is on disk"
         );
     }
@@ -659,11 +673,7 @@ mod tests {
     fn a_failed_fsync_fails_the_write_and_every_later_one() {
         let (_dir, store) = store();
         let db = store.connect().unwrap();
-        let (_, before) = super::defer_durability(|| {
-            db.write(|tx| Ok(tx.conn().execute("INSERT INTO t (v) VALUES (1)", [])?))
-                .unwrap()
-        });
-        let before = before.unwrap();
+        let before = insert_in_a_request(&db, 1);
         store.durable(before).unwrap();
         db.health().unwrap();
 
@@ -721,11 +731,7 @@ mod tests {
     fn syncing_what_readers_see_covers_deferred_commits() {
         let (_dir, store) = store();
         let db = store.connect().unwrap();
-        let (_, commit) = super::defer_durability(|| {
-            db.write(|tx| Ok(tx.conn().execute("INSERT INTO t (v) VALUES (1)", [])?))
-                .unwrap()
-        });
-        let commit = commit.unwrap();
+        let commit = insert_in_a_request(&db, 1);
         assert!(synced(&store) < commit);
         db.sync_committed().unwrap();
         assert!(synced(&store) >= commit);
@@ -734,12 +740,8 @@ mod tests {
             .writer
             .with_connection(|conn| Ok(conn.execute_batch("CREATE TABLE u (v INTEGER)")?))
             .unwrap();
-        assert_eq!(
-            synced(&store),
-            store
-                .writer
-                .committed
-                .load(std::sync::atomic::Ordering::SeqCst),
+        assert!(
+            all_synced(&store),
             "a schema change is on disk when with_connection returns"
         );
     }
