@@ -211,6 +211,30 @@ mod tests {
         )
     }
 
+    /// The sync thread releases a response that wrote only once its commit is on disk.
+    #[test]
+    fn the_sync_thread_releases_a_response_once_its_commit_is_on_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::Store::open(
+            &dir.path().join("t.sqlite3"),
+            crate::store::Synchronous::Full,
+        )
+        .unwrap();
+        let db = store.connect().unwrap();
+        let (_, commit) = crate::store::defer_durability(|| db.write(|_| Ok(())).unwrap());
+        let commit = commit.expect("the request wrote");
+        assert!(store.synced_through() < commit);
+
+        let (hold, held_responses) = std::sync::mpsc::channel();
+        let (h, mut response) = held(commit);
+        hold.send(h).unwrap();
+        drop(hold);
+        release_when_durable(&store, &held_responses);
+        let sent = response.try_recv().expect("released");
+        assert_eq!(sent.status, 303);
+        assert!(store.synced_through() >= commit, "released once on disk");
+    }
+
     /// Held responses go out as the handler made them once their writes are on disk; when the
     /// sync failed, every one of them becomes an error: nobody is told a change was saved.
     #[test]

@@ -263,6 +263,12 @@ impl Store {
         self.writer.durable(commit)
     }
 
+    /// Every commit up to this number is on disk (for tests of who waits for it).
+    #[cfg(test)]
+    pub(crate) fn synced_through(&self) -> u64 {
+        self.writer.synced_through()
+    }
+
     /// Returns once every commit so far is on disk: before acting outside the database on
     /// what a read saw (sending mail), since a read may see a commit whose fsync is under way.
     pub fn sync_committed(&self) -> Result<()> {

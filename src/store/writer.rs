@@ -179,6 +179,14 @@ impl Writer {
         self.corrupt.load(Ordering::Relaxed)
     }
 
+    /// Every commit up to this number is on disk (for tests of who waits for it).
+    #[cfg(test)]
+    pub(crate) fn synced_through(&self) -> u64 {
+        self.sync.as_ref().map_or(0, |sync| {
+            sync.state.lock().unwrap_or_else(|e| e.into_inner()).synced
+        })
+    }
+
     /// Whether an fsync of the WAL failed since start (reported by `/healthz`).
     pub(crate) fn sync_failed(&self) -> bool {
         self.sync
@@ -595,8 +603,7 @@ mod tests {
 
     /// Every commit up to this number is on disk (the writer's own account).
     fn synced(store: &Store) -> u64 {
-        let sync = store.writer.sync.as_ref().expect("a FULL store syncs");
-        sync.state.lock().unwrap().synced
+        store.synced_through()
     }
 
     /// Whether every commit so far is on disk.
