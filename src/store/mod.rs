@@ -269,12 +269,6 @@ impl Store {
         self.writer.synced_through()
     }
 
-    /// Returns once every commit so far is on disk: before acting outside the database on
-    /// what a read saw (sending mail), since a read may see a commit whose fsync is under way.
-    pub fn sync_committed(&self) -> Result<()> {
-        self.writer.sync_committed()
-    }
-
     /// Opens a new read connection with Porchlight's pragmas. Call once per thread and keep it.
     pub fn connect(&self) -> Result<Db> {
         let conn = open_connection(&self.path, self.synchronous)?;
@@ -559,8 +553,9 @@ impl Db {
         Ok(())
     }
 
-    /// [`Store::sync_committed`], from a read connection: call it before acting outside the
-    /// database (removing a file, sending mail) on what was written or read.
+    /// Returns once every commit readers can see is on disk: call it before acting outside the
+    /// database (removing a file, sending mail) on what was written or read, since a read may
+    /// see a commit whose fsync is under way.
     pub fn sync_committed(&self) -> Result<()> {
         self.writer.sync_committed()
     }
@@ -595,9 +590,7 @@ impl Db {
             return Err(Error::Other("a write found the database damaged".into()));
         }
         if self.writer.sync_failed() {
-            return Err(Error::Other(
-                "the disk failed to sync a write: restart Porchlight".into(),
-            ));
+            return Err(writer::unsynced());
         }
         self.conn
             .query_row(

@@ -49,8 +49,8 @@ use crate::store::Tx;
 /// Most writes one commit may cover; bounds how long an early member of a group waits.
 const MAX_GROUP: usize = 32;
 
-/// The error of every write once an fsync failed.
-fn unsynced() -> Error {
+/// The error of every write, and of `/healthz`, once an fsync failed.
+pub(crate) fn unsynced() -> Error {
     Error::Other("the disk failed to sync an earlier write: restart Porchlight".into())
 }
 
